@@ -1,0 +1,3 @@
+from okrbot.cli.main import app
+
+app()

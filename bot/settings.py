@@ -1,0 +1,160 @@
+"""Configuration: environment variables, then an optional `okrbot.toml`, then defaults.
+
+Settings are read once at start. A bad value stops okrbot with a message that names the
+setting as the operator would write it (`OKRBOT_DEFAULT_TIMEZONE: ...`), not a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from okrbot.bot.domain import Weekday
+
+CONFIG_FILE_ENV = "OKRBOT_CONFIG"
+DEFAULT_CONFIG_FILE = "okrbot.toml"
+
+
+class SettingsError(ValueError):
+    """One or more settings are invalid; the message names each of them."""
+
+
+def _platform(name: str) -> Any:
+    """A platform's customary variable (SLACK_BOT_TOKEN), also accepted with the OKRBOT_ prefix."""
+    return Field(default=None, validation_alias=AliasChoices(name, f"OKRBOT_{name}", name.lower()))
+
+
+def parse_local_time(text: str) -> time:
+    """`HH:MM` on a 24-hour clock."""
+    try:
+        hours, minutes = text.strip().split(":")
+        if len(minutes) != 2:
+            raise ValueError
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time; write it as HH:MM, e.g. 09:30") from None
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{name!r} is not an IANA time zone; use a name like Europe/Berlin or America/New_York"
+        ) from None
+    return name
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OKRBOT_", extra="ignore", populate_by_name=True, validate_default=True
+    )
+
+    database_url: str = "sqlite+aiosqlite:///okrbot.db"
+    host: str = "127.0.0.1"
+    port: int = Field(default=3000, ge=1, le=65535)
+    log_level: str = "INFO"
+
+    default_timezone: str = "UTC"
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    checkin_day: Weekday = Weekday.MON
+    checkin_time: time = time(10, 0)
+    reminder_delay_hours: int = Field(default=48, ge=1, le=24 * 6)
+    digest_day: Weekday = Weekday.FRI
+    digest_time: time = time(15, 0)
+    notification_budget: int = Field(default=5, ge=1)
+
+    company_values: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    kudos_channel: str | None = None
+    kudos_daily_limit: int = Field(default=5, ge=1)
+
+    slack_bot_token: str | None = _platform("SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = _platform("SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = _platform("SLACK_APP_TOKEN")
+    slack_api_url: str = "https://slack.com/api/"
+    slack_post_rate: int = Field(default=300, ge=1)
+
+    microsoft_app_id: str | None = _platform("MICROSOFT_APP_ID")
+    microsoft_app_password: str | None = _platform("MICROSOFT_APP_PASSWORD")
+    microsoft_app_tenant_id: str | None = _platform("MICROSOFT_APP_TENANT_ID")
+    teams_dev_no_auth: bool = False
+    teams_tenant_rate: int = Field(default=30, ge=1)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @field_validator("checkin_time", "digest_time", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> Any:
+        return parse_local_time(value) if isinstance(value, str) else value
+
+    @field_validator("checkin_day", "digest_day", mode="before")
+    @classmethod
+    def _day(cls, value: Any) -> Any:
+        return Weekday.parse(value) if isinstance(value, str) else value
+
+    @field_validator("company_values", mode="before")
+    @classmethod
+    def _values(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        return [v.strip().lstrip("#").lower() for v in value if v.strip().lstrip("#")]
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"{value!r} is not a log level; use DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, path))
+
+
+def _setting_name(loc: tuple[Any, ...]) -> str:
+    field = str(loc[0]) if loc else "?"
+    info = Settings.model_fields.get(field)
+    if info is not None and isinstance(info.validation_alias, AliasChoices):
+        return str(info.validation_alias.choices[0])
+    return f"OKRBOT_{field.upper()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, or raise SettingsError naming every bad one."""
+    config_path = Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+    if CONFIG_FILE_ENV in os.environ and not config_path.is_file():
+        raise SettingsError(f"{CONFIG_FILE_ENV}: no configuration file at {config_path}")
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            lines.append(f"{_setting_name(problem['loc'])}: {message}")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+    except ValueError as error:  # a malformed okrbot.toml
+        raise SettingsError(f"{config_path}: {error}") from None

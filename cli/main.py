@@ -1,0 +1,27 @@
+"""The `okrbot` command: the composition root that wires storage, the bot core and the adapters."""
+
+from __future__ import annotations
+
+import typer
+
+from okrbot import __version__
+from okrbot.cli import db
+
+app = typer.Typer(
+    name="okrbot",
+    help="OKR check-ins, kudos and manager digests in Slack and Microsoft Teams.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+
+
+@app.command()
+def version() -> None:
+    """Print okrbot's version."""
+    typer.echo(__version__)
+
+
+if __name__ == "__main__":
+    app()
