@@ -191,3 +191,52 @@ class ReflectionScoreRow(Base):
         ForeignKey("key_results.id", ondelete="CASCADE"), primary_key=True
     )
     self_score: Mapped[float] = mapped_column(Float)
+
+
+class PersonWeekRow(Base):
+    """What happened in one person's check-in week: prompted, snoozed, skipped, answered."""
+
+    __tablename__ = "person_weeks"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)
+    prompted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    skipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the prompt landed on each platform, so answering can update it in place.
+    prompt_refs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class DeliveryRow(Base):
+    """The outbox: every message okrbot sends is first a row here, keyed for idempotency."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    period: Mapped[str | None] = mapped_column(String(8))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InboundEventRow(Base):
+    """Platform event ids already handled, so a platform's retry never acts twice."""
+
+    __tablename__ = "inbound_events"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
