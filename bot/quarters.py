@@ -105,7 +105,11 @@ def week_start(key: str) -> date:
     match = re.match(r"^(\d{4})-W(\d{2})$", key)
     if not match:
         raise ValueError(f"{key!r} is not a week; write it like 2026-W47")
-    return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    year, week = int(match.group(1)), int(match.group(2))
+    try:
+        return date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise ValueError(f"{key!r} is not a week; {year} has no ISO week {week}") from None
 
 
 def previous_week_key(key: str, weeks: int = 1) -> str:

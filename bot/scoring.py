@@ -1,0 +1,196 @@
+"""Scores, grades, pace and staleness: the arithmetic every adapter shows the same way.
+
+A score is context for a coaching conversation, never a performance or compensation rating, so
+the wording here talks about ambition, learning and what got in the way, not about people.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date
+from enum import StrEnum
+
+from okrbot.bot.domain import Confidence, KeyResult, KeyResultType, ObjectiveKind
+from okrbot.bot.quarters import Quarter, week_start
+
+FILLED = "▰"
+EMPTY = "▱"
+
+# Scores come from means of floats; 0.7 can arrive as 0.6999999999999999. Comparing rounded
+# values keeps a band edge on the side a person reading "0.7" would expect.
+_PRECISION = 9
+
+
+def _tidy(value: float) -> float:
+    return round(value, _PRECISION)
+
+
+def key_result_progress(kr: KeyResult, current: float | None = None) -> float:
+    """How far a key result has moved from its start to its target, from 0.0 to 1.0.
+
+    Works for targets below the start (churn from 3.5% to 2%) as well as above it. A milestone
+    is done (1.0) once its value reaches 1, otherwise 0.0. A key result whose target equals its
+    start has no distance to cover, so its progress is 1.0 when the current value equals the
+    target and 0.0 otherwise; `okr_warnings` flags such key results for their owners.
+    """
+    value = kr.current if current is None else current
+    if kr.is_milestone:
+        return 1.0 if value >= 1 else 0.0
+    distance = kr.target - kr.start
+    if math.isclose(distance, 0.0, abs_tol=1e-12):
+        return 1.0 if math.isclose(value, kr.target, rel_tol=1e-9, abs_tol=1e-12) else 0.0
+    return min(1.0, max(0.0, (value - kr.start) / distance))
+
+
+def objective_score(
+    key_results: Sequence[KeyResult], currents: Mapping[int, float] | None = None
+) -> float | None:
+    """The mean progress of an objective's key results, or None when it has none to score.
+
+    `currents` replaces current values by key-result id, so a check-in preview or a past week
+    can be scored without building new KeyResult values.
+    """
+    if not key_results:
+        return None
+    overrides = currents or {}
+    total = sum(key_result_progress(kr, overrides.get(kr.id)) for kr in key_results)
+    return total / len(key_results)
+
+
+class Grade(StrEnum):
+    RED = "red"
+    YELLOW = "yellow"
+    GREEN = "green"
+
+
+def grade(score: float) -> Grade:
+    """Google's colour bands: 0.0–0.3 red, 0.4–0.6 yellow, 0.7–1.0 green.
+
+    Scores between the bands fall to the lower colour: red below 0.4, yellow below 0.7 and
+    green from 0.7, so 0.35 is red and 0.65 is yellow.
+    """
+    value = _tidy(score)
+    if value < 0.4:
+        return Grade.RED
+    if value < 0.7:
+        return Grade.YELLOW
+    return Grade.GREEN
+
+
+def expectation(kind: ObjectiveKind) -> float:
+    """Where an objective is expected to land: committed ones at 1.0, aspirational at about 0.7."""
+    return 1.0 if kind is ObjectiveKind.COMMITTED else 0.7
+
+
+def read_against_expectation(score: float, kind: ObjectiveKind) -> str:
+    """A short, coaching-oriented reading of a score against what its kind of objective expects.
+
+    Aspirational objectives are set so that about 0.7 is a good result; landing at 1.0 every time
+    suggests they could be bolder. Committed objectives are promises, so anything short of 1.0 is
+    worth a conversation about what got in the way, not a judgement of anyone.
+    """
+    value = _tidy(score)
+    if kind is ObjectiveKind.COMMITTED:
+        note = "(committed objectives are expected to land at 1.0)"
+        if value >= 1.0:
+            return f"delivered as committed {note}"
+        if value >= 0.4:
+            return f"short of the commitment; worth talking about what got in the way {note}"
+        return f"well short of the commitment; a good moment to re-plan together {note}"
+    note = "(aspirational objectives aim for about 0.7)"
+    if value >= 1.0:
+        return f"fully achieved; worth asking whether it could have been bolder {note}"
+    if value >= 0.6:
+        return f"a good stretch result {note}"
+    if value >= 0.4:
+        return f"partway there; a useful stretch to learn from {note}"
+    return f"an early stage; worth talking about what got in the way and what was learned {note}"
+
+
+def expected_progress(quarter: Quarter, day: date) -> float:
+    """The progress a steady key result would show by the end of `day`: the quarter elapsed."""
+    return quarter.fraction_elapsed(day)
+
+
+class Pace(StrEnum):
+    AHEAD = "ahead"
+    ON_PACE = "on pace"
+    BEHIND = "behind"
+
+
+def pace(progress: float, expected: float, tolerance: float = 0.1) -> Pace:
+    """Compare progress with the time elapsed; within `tolerance` either way counts as on pace."""
+    gap = _tidy(progress - expected)
+    if gap > tolerance:
+        return Pace.AHEAD
+    if gap < -tolerance:
+        return Pace.BEHIND
+    return Pace.ON_PACE
+
+
+def is_stale(
+    last_checkin_period: str | None,
+    current_period: str,
+    first_period: str | None = None,
+    periods: int = 2,
+) -> bool:
+    """Whether a key result has gone `periods` weekly check-in periods without an update.
+
+    Periods are ISO week keys (`2026-W47`). Without any check-in the clock starts at
+    `first_period` (the quarter's first week, or the week the key result was created); with
+    neither, nothing has ever been reported, so the key result is stale.
+    """
+    since = last_checkin_period or first_period
+    if since is None:
+        return True
+    weeks = (week_start(current_period) - week_start(since)).days // 7
+    return weeks >= periods
+
+
+def effective_confidence(reported: Confidence | None, stale: bool) -> Confidence | None:
+    """The confidence to show: a stale "on track" (or none at all) is shown as at risk.
+
+    Silence is not evidence of being on track; a reported at-risk or off-track stays as it is.
+    """
+    if stale and reported in (Confidence.ON_TRACK, None):
+        return Confidence.AT_RISK
+    return reported
+
+
+def progress_bar(progress: float, width: int = 10) -> str:
+    """A text bar such as ▰▰▰▰▱▱▱▱▱▱, which renders in both Slack and Teams.
+
+    The bar is full only at 1.0 and shows at least one block for any progress above 0.0, so
+    rounding never makes unfinished work look done or started work look untouched.
+    """
+    if width < 1:
+        raise ValueError(f"a progress bar needs a width of at least 1, not {width}")
+    value = min(1.0, max(0.0, _tidy(progress)))
+    filled = math.floor(value * width + 0.5)
+    if 0.0 < value < 1.0:
+        filled = min(max(filled, 1), width - 1) if width > 1 else 0
+    return FILLED * filled + EMPTY * (width - filled)
+
+
+def _number(value: float) -> str:
+    """Up to two decimals with thousands separators and no trailing zeros: 12, 12.5, 12,500."""
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def format_value(value: float, kr_type: KeyResultType, unit: str | None) -> str:
+    """A key result value as people write it: `42 tickets`, `12.5%`, `12,500 USD`, `done`.
+
+    A one-character currency symbol goes in front (`$12,500`); any other unit follows the number.
+    """
+    if kr_type is KeyResultType.MILESTONE:
+        return "done" if value >= 1 else "not done"
+    number = _number(value)
+    unit = (unit or "").strip()
+    if kr_type is KeyResultType.PERCENT:
+        return f"{number}%" if unit in ("", "%") else f"{number}% {unit}"
+    if kr_type is KeyResultType.CURRENCY and len(unit) == 1 and not unit.isalnum():
+        sign, digits = ("-", number[1:]) if number.startswith("-") else ("", number)
+        return f"{sign}{unit}{digits}"
+    return f"{number} {unit}" if unit else number
