@@ -1,0 +1,79 @@
+"""Check Adaptive Cards against the 1.5 schema before Teams sees them.
+
+Teams renders bot cards up to version 1.5 and drops a card it cannot parse without telling the
+bot, so every card okrbot builds is validated here (in tests, and cheaply at runtime if wanted).
+
+`adaptive-card-1.5.schema.json` beside this module is an unchanged copy of microsoft/AdaptiveCards
+`schemas/1.5.0/adaptive-card.json` (repository HEAD 644d933e185a8482c4dcf4c375d177aac37fd095, file
+last changed in 93695cf2df1117ab08e36ebe707d0ced18e4e9b3), the same file as
+shared/refs/adaptive-card-schema-1.5.0/adaptive-card.json (see shared/refs/SOURCES.md). It ships in
+the package so validation works without the reference folder.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft6Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+SCHEMA_RESOURCE = "adaptive-card-1.5.schema.json"
+
+# Teams refuses bot messages over about 100 KB and advises keeping them under 80 KB.
+MAX_CARD_BYTES = 80 * 1024
+
+
+@cache
+def _validator() -> Draft6Validator:
+    text = resources.files(__package__).joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    schema = json.loads(text)
+    # The schema's root is an anyOf around the AdaptiveCard definition, which buries every
+    # problem under "not valid under any of the given schemas"; validating against the
+    # definition itself reports the actual property at fault.
+    schema.pop("anyOf", None)
+    schema["$ref"] = "#/definitions/AdaptiveCard"
+    return Draft6Validator(schema)
+
+
+def card_size(card: dict[str, Any]) -> int:
+    """Bytes of the card as botbuilder serializes it onto the wire (plain `json.dumps`)."""
+    return len(json.dumps(card).encode("utf-8"))
+
+
+def card_problems(card: dict[str, Any]) -> list[str]:
+    """Everything wrong with `card` as an Adaptive Card 1.5 for Teams; empty when it is fine."""
+    problems = [_describe(error) for error in _validator().iter_errors(card)]
+    size = card_size(card)
+    if size > MAX_CARD_BYTES:
+        problems.append(
+            f"card is {size} bytes serialized; Teams needs bot messages under "
+            f"{MAX_CARD_BYTES} bytes (about 80 KB)"
+        )
+    return problems
+
+
+def _describe(error: ValidationError) -> str:
+    leaf = _narrow(error)
+    location = "/" + "/".join(str(part) for part in leaf.absolute_path)
+    return f"{location}: {leaf.message}"
+
+
+def _narrow(error: ValidationError) -> ValidationError:
+    """Follow an anyOf over element or action types into the branch the item's `type` names."""
+    if error.validator == "anyOf" and isinstance(error.instance, dict):
+        kind = error.instance.get("type")
+        for index, branch in enumerate(error.validator_value):
+            refs = [part.get("$ref") for part in branch.get("allOf", [])]
+            if f"#/definitions/{kind}" in refs:
+                inner = [e for e in error.context or [] if e.relative_schema_path[0] == index]
+                return _narrow(best_match(inner)) if inner else error
+        if isinstance(kind, str) and any("allOf" in branch for branch in error.validator_value):
+            return ValidationError(
+                f"{kind!r} is not an element or action type of Adaptive Card 1.5",
+                path=error.absolute_path,
+                instance=error.instance,
+            )
+    return best_match([error])

@@ -1,0 +1,648 @@
+"""A local stand-in for the Bot Framework connector REST API as Microsoft Teams serves it.
+
+The real botbuilder `CloudAdapter` / `ConnectorClient` talk to whatever `serviceUrl` an inbound
+Activity carries, so pointing that URL at a `TeamsSandbox` lets tests and the offline demo run the
+whole Teams path (proactive 1:1 conversations, sends, replies, card updates, member lookups)
+without Microsoft's cloud. The sandbox also reproduces the failures a Teams bot has to live with:
+429 throttling with Retry-After, 5xx, 403 `MessageWritesBlocked` after a user blocks or
+uninstalls the bot, and 413 `MessageSizeTooBig` for oversize messages.
+
+Only the routes okrbot uses are served; anything else answers 404 so a gap shows up loudly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import math
+import time
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import unquote
+
+from aiohttp import web
+
+RouteKind = Literal["create_conversation", "send", "reply", "update", "member", "members"]
+ROUTE_KINDS: tuple[RouteKind, ...] = (
+    "create_conversation",
+    "send",
+    "reply",
+    "update",
+    "member",
+    "members",
+)
+
+DEFAULT_TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+DEFAULT_BOT_ID = "28:00000000-0000-0000-0000-000000000000"
+DEFAULT_BOT_NAME = "okrbot"
+
+# Teams documents about 100 KB per bot message (and advises staying under 80 KB).
+MAX_ACTIVITY_BYTES = 100 * 1024
+
+_WRITE_KINDS: frozenset[str] = frozenset({"send", "reply", "update"})
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Teams' published throttles; `per_conversation` windows are (seconds, max operations)."""
+
+    per_conversation: tuple[tuple[float, int], ...] = (
+        (1.0, 7),
+        (2.0, 8),
+        (30.0, 60),
+        (3600.0, 1800),
+    )
+    per_tenant_per_second: int = 50
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the sandbox saw it, including those it refused."""
+
+    method: str
+    path: str
+    kind: RouteKind | None
+    conversation_id: str | None
+    activity_id: str | None
+    body: dict[str, Any] | None
+    authorization: str | None
+    status: int
+
+
+@dataclass
+class _Fault:
+    status: int
+    remaining: int
+    retry_after: float | None
+    body: dict[str, Any] | None
+
+
+@dataclass
+class _Conversation:
+    id: str
+    tenant_id: str | None
+    members: list[dict[str, Any]] = field(default_factory=list)
+    activity_ids: list[str] = field(default_factory=list)
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+_DEFAULT_FAULT_BODIES: dict[int, dict[str, Any]] = {
+    403: _error("MessageWritesBlocked", "Bot is not allowed to send messages to this user."),
+    429: _error("TooManyRequests", "Too many requests."),
+    500: _error("InternalServerError", "Internal server error."),
+    502: _error("BadGateway", "Bad gateway."),
+}
+
+
+class TeamsSandbox:
+    """An in-process Teams connector: start it, put `service_url` in the Activities you post.
+
+    `activities_in(conversation_id)` gives the current version of every activity the bot sent
+    there (a PUT replaces the stored version), `sent` every send or reply in order, and
+    `requests` every request with its Authorization header.
+    """
+
+    def __init__(
+        self,
+        *,
+        rate_limits: RateLimits | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        max_activity_bytes: int = MAX_ACTIVITY_BYTES,
+    ) -> None:
+        self.rate_limits = rate_limits
+        self.clock = clock
+        self.max_activity_bytes = max_activity_bytes
+        self.requests: list[RecordedRequest] = []
+        self.sent: list[dict[str, Any]] = []
+        self._activities: dict[tuple[str, str], dict[str, Any]] = {}
+        self._conversations: dict[str, _Conversation] = {}
+        self._directory: list[dict[str, Any]] = []
+        self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
+        self._conversation_log: dict[str, deque[float]] = defaultdict(deque)
+        self._tenant_log: dict[str, deque[float]] = defaultdict(deque)
+        self._ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    # Lifecycle ------------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on host:port (0 picks a free port) and return `service_url`."""
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        self._host = host
+        self._port = self._runner.addresses[0][1]
+        return self.service_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> TeamsSandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
+    @property
+    def service_url(self) -> str:
+        if self._port is None:
+            raise RuntimeError("TeamsSandbox is not started")
+        return f"http://{self._host}:{self._port}/"
+
+    # Test set-up and inspection -------------------------------------------------------------
+
+    def add_member(
+        self,
+        *,
+        teams_user_id: str,
+        aad_object_id: str,
+        name: str,
+        email: str,
+        conversation_id: str | None = None,
+        user_principal_name: str | None = None,
+        tenant_id: str = DEFAULT_TENANT_ID,
+    ) -> dict[str, Any]:
+        """Register a user, in the tenant directory and, if given, as a conversation member.
+
+        Lookups in a conversation with no registered members fall back to the directory, so a
+        test only needs a conversation id when membership matters.
+        """
+        member = {
+            "id": teams_user_id,
+            "name": name,
+            "aadObjectId": aad_object_id,
+            "email": email,
+            "userPrincipalName": user_principal_name or email,
+            "tenantId": tenant_id,
+            "userRole": "user",
+            "givenName": name.split(" ")[0],
+            "surname": name.split(" ")[-1],
+        }
+        self._directory = [m for m in self._directory if m["id"] != teams_user_id] + [member]
+        if conversation_id is not None:
+            conversation = self._conversation(conversation_id, tenant_id)
+            conversation.members = [m for m in conversation.members if m["id"] != teams_user_id] + [
+                member
+            ]
+        return member
+
+    def fail_next(
+        self,
+        route_kind: RouteKind,
+        status: int = 500,
+        count: int = 1,
+        retry_after: float | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> None:
+        """Answer the next `count` requests of this kind with `status` (403 means blocked)."""
+        if route_kind not in ROUTE_KINDS:
+            raise ValueError(f"unknown route kind {route_kind!r}; expected one of {ROUTE_KINDS}")
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        self._faults[route_kind].append(_Fault(status, count, retry_after, body))
+
+    def activities_in(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The current version of each activity sent to the conversation, oldest first."""
+        conversation = self._conversations.get(conversation_id)
+        if conversation is None:
+            return []
+        return [self._activities[(conversation_id, a)] for a in conversation.activity_ids]
+
+    def activity(self, conversation_id: str, activity_id: str) -> dict[str, Any]:
+        return self._activities[(conversation_id, activity_id)]
+
+    def conversation_ids(self) -> list[str]:
+        return list(self._conversations)
+
+    async def wait_for_sent(self, count: int) -> list[dict[str, Any]]:
+        """Wait until `count` activities were sent (bots may send after answering the turn).
+
+        Bound it with `asyncio.timeout(...)` at the call site.
+        """
+        async with self._changed:
+            await self._changed.wait_for(lambda: len(self.sent) >= count)
+        return self.sent
+
+    # HTTP -----------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        # Parse the raw path: clients percent-encode ':' '@' ';' in conversation ids, or not.
+        segments = [unquote(s) for s in request.raw_path.split("?", 1)[0].split("/") if s]
+        kind, conversation_id, activity_id, member_id = _route(request.method, segments)
+        raw = await request.read()
+        body: dict[str, Any] | None = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+
+        status, payload, headers = self._respond(
+            kind, conversation_id, activity_id, member_id, body, len(raw)
+        )
+        self.requests.append(
+            RecordedRequest(
+                method=request.method,
+                path=request.raw_path,
+                kind=kind,
+                conversation_id=conversation_id,
+                activity_id=activity_id,
+                body=body,
+                authorization=request.headers.get("Authorization"),
+                status=status,
+            )
+        )
+        async with self._changed:
+            self._changed.notify_all()
+        return web.json_response(payload, status=status, headers=headers)
+
+    def _respond(
+        self,
+        kind: RouteKind | None,
+        conversation_id: str | None,
+        activity_id: str | None,
+        member_id: str | None,
+        body: dict[str, Any] | None,
+        size: int,
+    ) -> tuple[int, Any, dict[str, str]]:
+        if kind is None:
+            return 404, _error("NotFound", "No such route in the Teams sandbox."), {}
+
+        fault = self._take_fault(kind)
+        if fault is not None:
+            headers = {}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = _seconds(fault.retry_after)
+            payload = fault.body or _DEFAULT_FAULT_BODIES.get(
+                fault.status, _error("Error", f"Injected status {fault.status}.")
+            )
+            return fault.status, payload, headers
+
+        throttled = self._throttle(kind, conversation_id, body)
+        if throttled is not None:
+            return (
+                429,
+                _error("TooManyRequests", "Too many requests."),
+                {"Retry-After": _seconds(throttled)},
+            )
+
+        if kind in _WRITE_KINDS or kind == "create_conversation":
+            if body is None:
+                return 400, _error("BadArgument", "Request body must be JSON."), {}
+            if size > self.max_activity_bytes:
+                return 413, _error("MessageSizeTooBig", "Message size too large."), {}
+
+        match kind:
+            case "create_conversation":
+                return self._create_conversation(body or {})
+            case "send" | "reply":
+                assert conversation_id is not None
+                reply_to = activity_id if kind == "reply" else None
+                new_id = self._store(conversation_id, body or {}, reply_to, tenant=None)
+                return 201, {"id": new_id}, {}
+            case "update":
+                assert conversation_id is not None and activity_id is not None
+                if (conversation_id, activity_id) not in self._activities:
+                    return (
+                        404,
+                        _error("ActivityNotFoundInConversation", "Unknown activity."),
+                        {},
+                    )
+                updated = dict(body or {})
+                updated["id"] = activity_id
+                updated.setdefault("conversation", {"id": conversation_id})
+                self._activities[(conversation_id, activity_id)] = updated
+                return 200, {"id": activity_id}, {}
+            case "member":
+                assert conversation_id is not None and member_id is not None
+                for member in self._members(conversation_id):
+                    if member_id in (member["id"], member["aadObjectId"]):
+                        return 200, member, {}
+                return (
+                    404,
+                    _error("MemberNotFoundInConversation", "The member is not in the roster."),
+                    {},
+                )
+            case "members":
+                assert conversation_id is not None
+                return 200, self._members(conversation_id), {}
+        raise AssertionError(kind)
+
+    # Behaviour ------------------------------------------------------------------------------
+
+    def _take_fault(self, kind: str) -> _Fault | None:
+        queue = self._faults[kind]
+        if not queue:
+            return None
+        fault = queue[0]
+        fault.remaining -= 1
+        if fault.remaining <= 0:
+            queue.popleft()
+        return fault
+
+    def _throttle(
+        self, kind: str, conversation_id: str | None, body: dict[str, Any] | None
+    ) -> float | None:
+        """Seconds to wait if this request breaks a limit, else None (and count it)."""
+        limits = self.rate_limits
+        if limits is None:
+            return None
+        now = self.clock()
+        tenant = self._tenant_of(conversation_id, body) or ""
+        tenant_log = _prune(self._tenant_log[tenant], now, 1.0)
+        if len(tenant_log) >= limits.per_tenant_per_second:
+            return max(tenant_log[0] + 1.0 - now, 0.0)
+        conversation_log: deque[float] | None = None
+        if kind in _WRITE_KINDS and conversation_id is not None:
+            longest = max(period for period, _ in limits.per_conversation)
+            conversation_log = _prune(self._conversation_log[conversation_id], now, longest)
+            for period, allowed in limits.per_conversation:
+                in_window = [t for t in conversation_log if t > now - period]
+                if len(in_window) >= allowed:
+                    return max(in_window[0] + period - now, 0.0)
+            conversation_log.append(now)
+        tenant_log.append(now)
+        return None
+
+    def _tenant_of(self, conversation_id: str | None, body: dict[str, Any] | None) -> str | None:
+        if conversation_id in self._conversations:
+            known = self._conversations[conversation_id].tenant_id
+            if known:
+                return known
+        return _body_tenant(body)
+
+    def _conversation(self, conversation_id: str, tenant_id: str | None) -> _Conversation:
+        conversation = self._conversations.get(conversation_id)
+        if conversation is None:
+            conversation = _Conversation(conversation_id, tenant_id)
+            self._conversations[conversation_id] = conversation
+        elif conversation.tenant_id is None:
+            conversation.tenant_id = tenant_id
+        return conversation
+
+    def _members(self, conversation_id: str) -> list[dict[str, Any]]:
+        conversation = self._conversations.get(conversation_id)
+        if conversation is not None and conversation.members:
+            return conversation.members
+        return self._directory
+
+    def _create_conversation(self, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        members = body.get("members") or []
+        if not members or not members[0].get("id"):
+            return 400, _error("BadArgument", "Conversation members are required."), {}
+        tenant = _body_tenant(body) or DEFAULT_TENANT_ID
+        # Teams answers the same 1:1 conversation id for the same user every time.
+        user_id = members[0]["id"]
+        conversation_id = "a:" + uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant}/{user_id}").hex
+        conversation = self._conversation(conversation_id, tenant)
+        known = {m["id"]: m for m in self._directory} | {
+            m["aadObjectId"]: m for m in self._directory
+        }
+        for requested in members:
+            member = known.get(requested["id"], requested)
+            if all(m["id"] != member["id"] for m in conversation.members):
+                conversation.members.append(member)
+        response: dict[str, Any] = {"id": conversation_id}
+        if body.get("activity"):
+            response["activityId"] = self._store(conversation_id, body["activity"], None, tenant)
+        return 201, response, {}
+
+    def _store(
+        self,
+        conversation_id: str,
+        activity: dict[str, Any],
+        reply_to: str | None,
+        tenant: str | None,
+    ) -> str:
+        conversation = self._conversation(conversation_id, tenant or _body_tenant(activity))
+        activity_id = f"1:{next(self._ids):06d}"
+        stored = dict(activity)
+        stored["id"] = activity_id
+        stored.setdefault("conversation", {"id": conversation_id})
+        stored.setdefault("timestamp", datetime.now(UTC).isoformat())
+        if reply_to is not None:
+            stored["replyToId"] = reply_to
+        self._activities[(conversation_id, activity_id)] = stored
+        conversation.activity_ids.append(activity_id)
+        self.sent.append(stored)
+        return activity_id
+
+
+def _route(
+    method: str, segments: list[str]
+) -> tuple[RouteKind | None, str | None, str | None, str | None]:
+    """(kind, conversation id, activity id, member id) of a connector path; kind None if unknown."""
+    if segments[:2] != ["v3", "conversations"]:
+        return None, None, None, None
+    rest = segments[2:]
+    match method, rest:
+        case "POST", []:
+            return "create_conversation", None, None, None
+        case "POST", [conversation_id, "activities"]:
+            return "send", conversation_id, None, None
+        case "POST", [conversation_id, "activities", activity_id]:
+            return "reply", conversation_id, activity_id, None
+        case "PUT", [conversation_id, "activities", activity_id]:
+            return "update", conversation_id, activity_id, None
+        case "GET", [conversation_id, "members"]:
+            return "members", conversation_id, None, None
+        case "GET", [conversation_id, "members", member_id]:
+            return "member", conversation_id, None, member_id
+    return None, None, None, None
+
+
+def _body_tenant(body: dict[str, Any] | None) -> str | None:
+    if not body:
+        return None
+    conversation = body.get("conversation") or {}
+    channel_data = body.get("channelData") or {}
+    return (
+        body.get("tenantId")
+        or body.get("tenantID")
+        or conversation.get("tenantId")
+        or conversation.get("tenantID")
+        or (channel_data.get("tenant") or {}).get("id")
+    )
+
+
+def _prune(log: deque[float], now: float, period: float) -> deque[float]:
+    while log and log[0] <= now - period:
+        log.popleft()
+    return log
+
+
+def _seconds(value: float) -> str:
+    # Retry-After carries whole seconds; rounding down could invite an immediate second 429.
+    return str(max(math.ceil(value), 0))
+
+
+# Inbound activities, shaped like the ones Teams posts to a bot's /api/messages --------------
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _envelope(
+    activity_type: str,
+    *,
+    from_id: str,
+    aad_object_id: str,
+    conversation_id: str,
+    service_url: str,
+    tenant_id: str,
+    from_name: str,
+    bot_id: str,
+    bot_name: str,
+    conversation_type: str,
+) -> dict[str, Any]:
+    return {
+        "type": activity_type,
+        "id": f"f:{uuid.uuid4().hex}",
+        "timestamp": _now(),
+        "localTimestamp": _now(),
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": from_id, "name": from_name, "aadObjectId": aad_object_id},
+        "conversation": {
+            "conversationType": conversation_type,
+            "tenantId": tenant_id,
+            "id": conversation_id,
+        },
+        "recipient": {"id": bot_id, "name": bot_name},
+        "entities": [
+            {
+                "locale": "en-US",
+                "country": "US",
+                "platform": "Web",
+                "timezone": "Europe/London",
+                "type": "clientInfo",
+            }
+        ],
+        "channelData": {"tenant": {"id": tenant_id}},
+        "locale": "en-US",
+    }
+
+
+def message_activity(
+    text: str | None,
+    *,
+    from_id: str,
+    aad_object_id: str,
+    conversation_id: str,
+    service_url: str,
+    value: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    tenant_id: str = DEFAULT_TENANT_ID,
+    from_name: str = "Megan Bowen",
+    bot_id: str = DEFAULT_BOT_ID,
+    bot_name: str = DEFAULT_BOT_NAME,
+    reply_to_id: str | None = None,
+    conversation_type: str = "personal",
+) -> dict[str, Any]:
+    """A `message` Activity as Teams posts it; with `value` it is an Action.Submit from a card.
+
+    Teams sets `replyToId` on a card submit to the id of the message holding the card.
+
+    `entities` are appended after the clientInfo entity (e.g. `mention` entities for @name).
+    """
+    activity = _envelope(
+        "message",
+        from_id=from_id,
+        aad_object_id=aad_object_id,
+        conversation_id=conversation_id,
+        service_url=service_url,
+        tenant_id=tenant_id,
+        from_name=from_name,
+        bot_id=bot_id,
+        bot_name=bot_name,
+        conversation_type=conversation_type,
+    )
+    activity["textFormat"] = "plain"
+    if text is not None:
+        activity["text"] = text
+    if value is not None:
+        activity["value"] = value
+    if reply_to_id is not None:
+        activity["replyToId"] = reply_to_id
+    if entities:
+        activity["entities"] = activity["entities"] + list(entities)
+    return activity
+
+
+def conversation_update_activity(
+    *,
+    from_id: str,
+    aad_object_id: str,
+    conversation_id: str,
+    service_url: str,
+    members_added: list[dict[str, Any]] | None = None,
+    tenant_id: str = DEFAULT_TENANT_ID,
+    from_name: str = "Megan Bowen",
+    bot_id: str = DEFAULT_BOT_ID,
+    bot_name: str = DEFAULT_BOT_NAME,
+    conversation_type: str = "personal",
+) -> dict[str, Any]:
+    """A `conversationUpdate` adding members; by default the bot itself, as on a 1:1 install."""
+    activity = _envelope(
+        "conversationUpdate",
+        from_id=from_id,
+        aad_object_id=aad_object_id,
+        conversation_id=conversation_id,
+        service_url=service_url,
+        tenant_id=tenant_id,
+        from_name=from_name,
+        bot_id=bot_id,
+        bot_name=bot_name,
+        conversation_type=conversation_type,
+    )
+    activity["membersAdded"] = members_added if members_added is not None else [{"id": bot_id}]
+    if conversation_type != "personal":
+        activity["channelData"]["eventType"] = "teamMemberAdded"
+    return activity
+
+
+def installation_update_activity(
+    *,
+    from_id: str,
+    aad_object_id: str,
+    conversation_id: str,
+    service_url: str,
+    action: Literal["add", "remove"] = "add",
+    tenant_id: str = DEFAULT_TENANT_ID,
+    from_name: str = "Megan Bowen",
+    bot_id: str = DEFAULT_BOT_ID,
+    bot_name: str = DEFAULT_BOT_NAME,
+    conversation_type: str = "personal",
+) -> dict[str, Any]:
+    """An `installationUpdate`: the app was added for (or removed by) the user."""
+    activity = _envelope(
+        "installationUpdate",
+        from_id=from_id,
+        aad_object_id=aad_object_id,
+        conversation_id=conversation_id,
+        service_url=service_url,
+        tenant_id=tenant_id,
+        from_name=from_name,
+        bot_id=bot_id,
+        bot_name=bot_name,
+        conversation_type=conversation_type,
+    )
+    activity["action"] = action
+    activity["channelData"]["source"] = {"name": "message"}
+    return activity
