@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from okrbot import __version__
-from okrbot.cli import db
+from okrbot.cli import data, db
 
 app = typer.Typer(
     name="okrbot",
@@ -15,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+data.register(app)
 
 
 @app.command()
