@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from okrbot import __version__
-from okrbot.cli import data, db
+from okrbot.cli import data, db, teams
 
 app = typer.Typer(
     name="okrbot",
@@ -15,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(teams.app, name="teams")
 data.register(app)
 
 
