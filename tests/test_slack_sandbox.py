@@ -107,6 +107,8 @@ async def test_post_then_update_changes_the_stored_message(
     assert message["text"] == "Done"
     assert message["blocks"] == [section("All checked in")]
     assert "edited" in message
+    [post] = sandbox.calls_to("chat.postMessage")
+    assert post.response["message"]["text"] == "Weekly check-in"
     [call] = sandbox.calls_to("chat.update")
     assert call.params["blocks"] == [section("All checked in")]
 

@@ -549,15 +549,18 @@ class SlackSandbox:
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._resolve_channel(params.get("channel"))
-        message = self.channels[channel].get(params.get("ts", ""))
-        if message is None:
+        stored = self.channels[channel].get(params.get("ts", ""))
+        if stored is None:
             raise SlackError("message_not_found")
         self._check_message_content(params, require=False)
+        # A new dict, so recorded earlier responses keep showing the message as it was then.
+        message = dict(stored)
         # Slack keeps what the update leaves out (e.g. blocks when only text is sent).
         for key in ("text", "blocks", "attachments", "metadata"):
             if params.get(key) is not None:
                 message[key] = params[key]
         message["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
+        self.channels[channel][message["ts"]] = message
         return {
             "channel": channel,
             "ts": message["ts"],
