@@ -406,12 +406,12 @@ class SlackSandbox:
             self._authorize(request, params)
             decode_error = self._decode_json_fields(params)
             fault = self._take_fault(method)
-            wait = None if fault else self._rate_wait_if_enforced(method, params)
             if fault is not None:
                 status = fault.status
                 if fault.retry_after is not None:
                     headers["Retry-After"] = str(fault.retry_after)
                 raise SlackError(fault.error)
+            wait = self._rate_limit_wait(method, params) if self.enforce_rate_limits else None
             if wait is not None:
                 status = 429
                 headers["Retry-After"] = str(max(1, math.ceil(wait)))
@@ -430,9 +430,6 @@ class SlackSandbox:
             self.rate_limited_count += 1
         self.calls.append(RecordedCall(method, params, self._clock(), status, body))
         return web.json_response(body, status=status, headers=headers)
-
-    def _rate_wait_if_enforced(self, method: str, params: Mapping[str, Any]) -> float | None:
-        return self._rate_limit_wait(method, params) if self.enforce_rate_limits else None
 
     @staticmethod
     def _decode_json_fields(params: dict[str, Any]) -> str | None:
