@@ -90,6 +90,14 @@ def test_problems_name_the_element_and_property() -> None:
     ]
 
 
+def test_cards_newer_than_teams_renders_fail() -> None:
+    card = _check_in_card()
+    card["version"] = "1.6"
+    assert card_problems(card) == ["/version: '1.6' is newer than 1.5, the highest Teams renders"]
+    card["version"] = "1.4"
+    assert card_problems(card) == []
+
+
 def test_oversize_card_fails() -> None:
     card = _check_in_card()
     card["body"].append({"type": "TextBlock", "text": "x" * MAX_CARD_BYTES, "wrap": True})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -173,10 +174,43 @@ async def test_unknown_member_and_activity_are_404(sandbox: TeamsSandbox) -> Non
         await client.conversations.get_conversation_member(PERSONAL, "29:nobody")
     assert missing_member.value.error.error.code == "MemberNotFoundInConversation"
 
-    sandbox.fail_next("update", 404, count=4)  # urllib3 retries a PUT, but not on 404
-    with pytest.raises(ErrorResponseException):
+    with pytest.raises(ErrorResponseException) as missing_activity:
         await client.conversations.update_activity(PERSONAL, "1:404", text("x"))
+    assert missing_activity.value.error.error.code == "ActivityNotFoundInConversation"
+    # urllib3 retries a PUT on 5xx only, so a 404 is a single request.
     assert [r.status for r in sandbox.requests if r.kind == "update"] == [404]
+
+
+async def test_inbound_message_turn_replies_through_the_sandbox(sandbox: TeamsSandbox) -> None:
+    inbound = message_activity(
+        "okr",
+        from_id=MEGAN["teams_user_id"],
+        aad_object_id=MEGAN["aad_object_id"],
+        conversation_id=PERSONAL,
+        service_url=sandbox.service_url,
+    )
+
+    async def bot(context: TurnContext) -> None:
+        await context.send_activity(f"You said {context.activity.text}")
+
+    # No Authorization header: with no app id botbuilder treats the caller as anonymous.
+    await no_auth_adapter().process_activity("", Activity().deserialize(inbound), bot)
+
+    [reply] = sandbox.activities_in(PERSONAL)
+    assert reply["text"] == "You said okr"
+    assert reply["replyToId"] == inbound["id"]
+    assert reply["recipient"]["id"] == MEGAN["teams_user_id"]
+
+
+async def test_wait_for_sent_sees_background_sends(sandbox: TeamsSandbox) -> None:
+    client = anonymous_client(sandbox)
+    background = asyncio.create_task(
+        client.conversations.send_to_conversation(PERSONAL, text("digest"))
+    )
+    async with asyncio.timeout(2):
+        [sent] = await sandbox.wait_for_sent(1)
+    assert sent["text"] == "digest"
+    await background
 
 
 async def test_429_carries_retry_after_and_a_post_is_not_retried(sandbox: TeamsSandbox) -> None:

@@ -46,6 +46,10 @@ def card_size(card: dict[str, Any]) -> int:
 def card_problems(card: dict[str, Any]) -> list[str]:
     """Everything wrong with `card` as an Adaptive Card 1.5 for Teams; empty when it is fine."""
     problems = [_describe(error) for error in _validator().iter_errors(card)]
+    version = card.get("version")
+    if isinstance(version, str) and _version_tuple(version) > (1, 5):
+        # The 1.5 schema accepts any version string, but Teams shows a newer card as unsupported.
+        problems.append(f"/version: {version!r} is newer than 1.5, the highest Teams renders")
     size = card_size(card)
     if size > MAX_CARD_BYTES:
         problems.append(
@@ -53,6 +57,13 @@ def card_problems(card: dict[str, Any]) -> list[str]:
             f"{MAX_CARD_BYTES} bytes (about 80 KB)"
         )
     return problems
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return (0,)
 
 
 def _describe(error: ValidationError) -> str:
