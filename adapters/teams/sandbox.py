@@ -106,8 +106,8 @@ class TeamsSandbox:
     """An in-process Teams connector: start it, put `service_url` in the Activities you post.
 
     `activities_in(conversation_id)` gives the current version of every activity the bot sent
-    there (a PUT replaces the stored version), `sent` every send or reply in order, and
-    `requests` every request with its Authorization header.
+    there (a PUT replaces the stored version), `sent` every activity posted, in order and as first
+    posted, and `requests` every request, refused ones included, with its Authorization header.
     """
 
     def __init__(
@@ -248,9 +248,10 @@ class TeamsSandbox:
         body: dict[str, Any] | None = None
         if raw:
             try:
-                body = json.loads(raw)
+                parsed = json.loads(raw)
             except ValueError:
-                body = None
+                parsed = None
+            body = parsed if isinstance(parsed, dict) else None
 
         status, payload, headers = self._respond(
             kind, conversation_id, activity_id, member_id, body, len(raw)
