@@ -508,8 +508,11 @@ def _objectives(
         if title is not None and title in first_line:
             message = f"{title!r} appears twice; first on line {first_line[title]}"
             reader.bad(fields["title"], "title", message)
+        objective_is_sound = len(reader.problems) == before
+        # Keep an objective whose key results have problems (only its sound ones), so that its
+        # owner and parent are still checked and reported in the same run.
         key_results = _key_results(reader, fields, owner)
-        if len(reader.problems) > before:
+        if not objective_is_sound:
             continue
         assert title is not None and owner is not None
         first_line[title] = item.start_mark.line + 1
