@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     slack_app_token: str | None = _platform("SLACK_APP_TOKEN")
     slack_api_url: str = "https://slack.com/api/"
     slack_post_rate: int = Field(default=300, ge=1)
+    # Bolt's switch for platforms that freeze a process once it responds (FaaS); on a normal
+    # server okrbot acknowledges first and works after.
+    slack_process_before_response: bool = False
 
     microsoft_app_id: str | None = _platform("MICROSOFT_APP_ID")
     microsoft_app_password: str | None = _platform("MICROSOFT_APP_PASSWORD")

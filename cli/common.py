@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from okrbot.bot.settings import Settings, SettingsError, load_settings
 from okrbot.storage.db import Database, DatabaseURLError
+
+if TYPE_CHECKING:
+    from okrbot.cli.runtime import Runtime
 
 T = TypeVar("T")
 
@@ -44,5 +47,24 @@ def run_with_database(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
             return await work(database, config)
         finally:
             await database.dispose()
+
+    return asyncio.run(main())
+
+
+def run_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Build the whole okrbot (database migrated, adapters wired), run `work`, close it."""
+    from okrbot.cli.runtime import ConfigurationError, build_runtime
+
+    config = settings()
+
+    async def main() -> T:
+        try:
+            runtime = await build_runtime(config)
+        except (ConfigurationError, DatabaseURLError) as error:
+            fail(str(error))
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.close()
 
     return asyncio.run(main())

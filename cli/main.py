@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from okrbot import __version__
-from okrbot.cli import data, db, teams
+from okrbot.cli import checkins, data, db, serve, teams
 
 app = typer.Typer(
     name="okrbot",
@@ -15,6 +15,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(checkins.app, name="checkins")
+app.command()(serve.serve)
 app.add_typer(teams.app, name="teams")
 data.register(app)
 

@@ -80,8 +80,8 @@ async def record_checkins(
     entries: Sequence[CheckInEntry],
     platform: Platform,
     now: datetime,
-) -> dict[int, float]:
-    """Store (or amend) this week's check-ins; return each key result's value before this week.
+) -> None:
+    """Store (or amend) this week's check-ins and move each key result's current value.
 
     Callers pass entries already filtered to the person's own key results; ownership is checked
     again here because a write to someone else's key result must be impossible, not unlikely.
@@ -91,20 +91,12 @@ async def record_checkins(
     owned = set(await session.scalars(select(KeyResultRow.id).where(owned_only)))
     if owned != set(ids):
         raise PermissionError("a check-in names a key result this person does not own")
-    before = await latest_checkins(session, ids, before=period)
-    starts = dict(
-        (await session.execute(select(KeyResultRow.id, KeyResultRow.start).where(owned_only)))
-        .tuples()
-        .all()
-    )
-    previous = {i: before[i].value if i in before else starts[i] for i in ids}
     for entry in entries:
         await session.execute(_checkin_upsert(session, person_id, period, entry, platform, now))
         row = await session.get(KeyResultRow, entry.key_result_id)
         assert row is not None
         row.current = entry.value
     await mark_week(session, person_id, period, checked_in_at=now)
-    return previous
 
 
 def _checkin_upsert(

@@ -1,0 +1,157 @@
+"""The check-in conversation as both platforms run it: load, decide, store, answer.
+
+Slack and Teams differ in how a prompt looks and how answers arrive; what a prompt contains,
+which answers are accepted, and what gets stored is decided once, here, for both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from okrbot.bot.checkins import (
+    KEY_RESULTS_PER_FORM,
+    CheckInEntry,
+    KeyResultStatus,
+    KudosDraft,
+    checkin_form,
+    form_pages,
+    parse_checkin,
+    prompt_messages,
+    skipped_message,
+    snoozed_message,
+    summary_message,
+)
+from okrbot.bot.clock import Clock
+from okrbot.bot.domain import CheckIn, Person, Platform
+from okrbot.bot.messages import Form, Message
+from okrbot.bot.quarters import Quarter, week_key
+from okrbot.bot.settings import Settings
+from okrbot.storage import checkins as store
+from okrbot.storage.db import Database
+
+SNOOZE_FOR = timedelta(hours=2)
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """Where a person is in time: their local now, week and quarter."""
+
+    local: datetime
+    period: str
+    quarter: Quarter
+
+    @property
+    def quarter_start_period(self) -> str:
+        return week_key(self.quarter.start)
+
+    @property
+    def local_date(self) -> date:
+        return self.local.date()
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """The result of a form submission: field errors, the next page, or what was recorded."""
+
+    errors: Mapping[str, str]
+    next_form: Form | None = None
+    next_page: int = 0
+    done: bool = False
+    kudos: KudosDraft | None = None
+    period: str = ""
+
+
+class CheckIns:
+    def __init__(self, database: Database, settings: Settings, clock: Clock) -> None:
+        self.database = database
+        self.settings = settings
+        self.clock = clock
+
+    def zone(self, person: Person) -> ZoneInfo:
+        return ZoneInfo(person.timezone or self.settings.default_timezone)
+
+    def moment(self, person: Person) -> Moment:
+        local = self.clock.now().astimezone(self.zone(person))
+        quarter = Quarter.containing(local.date(), self.settings.fiscal_year_start_month)
+        return Moment(local=local, period=week_key(local.date()), quarter=quarter)
+
+    async def statuses(self, person: Person) -> tuple[Moment, list[KeyResultStatus]]:
+        moment = self.moment(person)
+        async with self.database.reading() as session:
+            statuses = await store.owned_statuses(
+                session, person.id, moment.quarter.id, moment.period, moment.quarter_start_period
+            )
+        return moment, statuses
+
+    async def prompt(self, person: Person) -> tuple[str, list[Message]]:
+        moment, statuses = await self.statuses(person)
+        return moment.period, prompt_messages(person, moment.period, statuses)
+
+    async def form(self, person: Person, page: int = 0) -> Form:
+        moment, statuses = await self.statuses(person)
+        return checkin_form(moment.period, statuses, page)
+
+    async def submit(
+        self, person: Person, answers: Mapping[str, object], platform: Platform, page: int = 0
+    ) -> Submitted:
+        """Validate and store one submitted page; ids of others' key results are ignored."""
+        moment, statuses = await self.statuses(person)
+        pages = form_pages(statuses)
+        page = min(max(page, 0), pages - 1)
+        shown = statuses[page * KEY_RESULTS_PER_FORM : (page + 1) * KEY_RESULTS_PER_FORM]
+        parsed = parse_checkin(
+            [s.key_result for s in statuses], answers, [s.key_result.id for s in shown]
+        )
+        if not parsed.ok:
+            return Submitted(errors=parsed.errors, period=moment.period)
+        async with self.database.transaction() as session:
+            await store.record_checkins(
+                session, person.id, moment.period, parsed.entries, platform, self.clock.now()
+            )
+        if page + 1 < pages:
+            return Submitted(
+                errors={},
+                next_form=checkin_form(moment.period, statuses, page + 1),
+                next_page=page + 1,
+                period=moment.period,
+            )
+        return Submitted(errors={}, done=True, kudos=parsed.kudos, period=moment.period)
+
+    async def summary(self, person: Person, kudos_note: str | None = None) -> Message:
+        """This week's answers as recorded, with progress (shown in place of the prompt)."""
+        moment, statuses = await self.statuses(person)
+        async with self.database.reading() as session:
+            ids = [s.key_result.id for s in statuses]
+            before = await store.latest_checkins(session, ids, before=moment.period)
+        recorded = []
+        for status in statuses:
+            last = status.last_checkin
+            if last is None or last.period != moment.period:
+                continue
+            entry = _entry(last)
+            previous = before[last.key_result_id].value if last.key_result_id in before else None
+            start = status.key_result.start if previous is None else previous
+            recorded.append((status, entry, start))
+        return summary_message(moment.period, recorded, kudos_note)
+
+    async def snooze(self, person: Person) -> tuple[str, datetime, Message]:
+        """Record the snooze; the caller's outbox sends the prompt again at the returned time."""
+        moment = self.moment(person)
+        until = self.clock.now() + SNOOZE_FOR
+        async with self.database.transaction() as session:
+            await store.mark_week(session, person.id, moment.period, snoozed_until=until)
+        local_until = until.astimezone(self.zone(person))
+        return moment.period, until, snoozed_message(moment.period, local_until)
+
+    async def skip(self, person: Person) -> tuple[str, Message]:
+        moment = self.moment(person)
+        async with self.database.transaction() as session:
+            await store.mark_week(session, person.id, moment.period, skipped_at=self.clock.now())
+        return moment.period, skipped_message(moment.period)
+
+
+def _entry(checkin: CheckIn) -> CheckInEntry:
+    return CheckInEntry(checkin.key_result_id, checkin.value, checkin.confidence, checkin.note)

@@ -1,0 +1,87 @@
+"""The courier: turns an outbox delivery into a message on the person's platform.
+
+It decides at send time, not at enqueue time, what to say: a prompt sent after a snooze shows
+the key results as they are now, and a reminder for a week already answered or skipped is
+dropped instead of nagging.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from okrbot.adapters.conversations import CheckIns
+from okrbot.bot.delivery import PermanentDeliveryError
+from okrbot.bot.domain import Person
+from okrbot.bot.messages import Message
+from okrbot.scheduler.outbox import Delivery
+from okrbot.storage import checkins as weeks
+from okrbot.storage.db import Database
+from okrbot.storage.people import get_person
+
+log = logging.getLogger(__name__)
+
+PROMPT, SNOOZED_PROMPT, REMINDER = "prompt", "snoozed_prompt", "reminder"
+
+
+class Messenger(Protocol):
+    async def send(self, person: Person, messages: list[Message]) -> list[dict[str, Any]]: ...
+
+    async def update(self, ref: dict[str, Any], message: Message) -> None: ...
+
+
+class Courier:
+    def __init__(
+        self,
+        database: Database,
+        checkins: CheckIns,
+        slack: Messenger | None = None,
+        teams: Messenger | None = None,
+    ) -> None:
+        self.database = database
+        self.checkins = checkins
+        self.slack = slack
+        self.teams = teams
+
+    def messenger_for(self, person: Person) -> Messenger:
+        """Slack when the person has a Slack identity, Teams when they have a Teams one."""
+        if person.slack_user_id and self.slack:
+            return self.slack
+        if person.teams_aad_id and self.teams:
+            return self.teams
+        if self.slack:
+            return self.slack
+        raise PermanentDeliveryError(f"{person.email} has no platform okrbot can reach")
+
+    async def deliver(self, delivery: Delivery) -> None:
+        if delivery.person_id is None:
+            raise PermanentDeliveryError(f"delivery {delivery.key} names no person")
+        async with self.database.reading() as session:
+            person = await get_person(session, delivery.person_id)
+        if person is None:
+            log.info("dropping %s: the person is gone", delivery.key)
+            return
+        if delivery.kind in (PROMPT, SNOOZED_PROMPT, REMINDER):
+            await self._prompt(person, delivery)
+        else:
+            raise PermanentDeliveryError(f"unknown delivery kind {delivery.kind!r}")
+
+    async def _prompt(self, person: Person, delivery: Delivery) -> None:
+        period, messages = await self.checkins.prompt(person)
+        forced = bool(delivery.payload.get("forced"))
+        async with self.database.reading() as session:
+            week = await weeks.get_week(session, person.id, period)
+        if week is not None and not forced:
+            if week.skipped_at is not None:
+                log.info("not sending %s: %s skipped %s", delivery.key, person.email, period)
+                return
+            if delivery.kind != PROMPT and week.checked_in_at is not None:
+                log.info("not sending %s: %s already checked in", delivery.key, person.email)
+                return
+        refs = await self.messenger_for(person).send(person, messages)
+        now = self.checkins.clock.now()
+        async with self.database.transaction() as session:
+            for ref in refs:
+                await weeks.add_prompt_ref(session, person.id, period, ref, now)
+            if delivery.kind == REMINDER:
+                await weeks.mark_week(session, person.id, period, reminded_at=now)

@@ -1,0 +1,35 @@
+"""The one HTTP server okrbot runs: Slack at /slack/events, Teams at /api/messages, /healthz."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+SLACK_PATH = "/slack/events"
+TEAMS_PATH = "/api/messages"
+
+
+def build_web_app(
+    *,
+    slack: Handler | None = None,
+    teams: Handler | None = None,
+    health: Callable[[], Awaitable[bool]] | None = None,
+) -> web.Application:
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        healthy = await health() if health is not None else True
+        return web.json_response(
+            {"ok": healthy, "slack": slack is not None, "teams": teams is not None},
+            status=200 if healthy else 503,
+        )
+
+    app.router.add_get("/healthz", healthz)
+    if slack is not None:
+        app.router.add_post(SLACK_PATH, slack)
+    if teams is not None:
+        app.router.add_post(TEAMS_PATH, teams)
+    return app

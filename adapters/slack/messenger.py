@@ -1,0 +1,181 @@
+"""Sending to people on Slack: identity, DM channels, posting and updating messages.
+
+Slack user ids are resolved once (by email) and DM channel ids are cached on the person, so a
+weekly fan-out costs one chat.postMessage per person, not a users.lookupByEmail and a
+conversations.open as well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import update
+
+from okrbot.adapters.slack.render import message_kwargs
+from okrbot.bot.delivery import PermanentDeliveryError, TransientDeliveryError, Unreachable
+from okrbot.bot.domain import Person
+from okrbot.bot.messages import Message
+from okrbot.storage.db import Database
+from okrbot.storage.models import PersonRow
+from okrbot.storage.people import get_person, get_person_by_email, get_person_by_slack_id
+
+# Errors after which retrying the same send can never succeed.
+PERMANENT_ERRORS = {
+    "account_inactive",
+    "cannot_dm_bot",
+    "channel_not_found",
+    "invalid_blocks",
+    "is_archived",
+    "msg_too_long",
+    "no_text",
+    "user_disabled",
+    "user_not_found",
+    "users_not_found",
+    "not_authed",
+    "invalid_auth",
+}
+UNREACHABLE_ERRORS = {"account_inactive", "user_disabled", "user_not_found", "users_not_found"}
+
+
+def web_client(
+    token: str | None, base_url: str, retries: int = 2, backoff: float = 0.5
+) -> AsyncWebClient:
+    """A Web API client that rides out short rate limits and server hiccups by itself.
+
+    Longer outages are the outbox's business: it retries the whole delivery later.
+    """
+    if not base_url.endswith("/"):
+        base_url += "/"
+    intervals = BackoffRetryIntervalCalculator(backoff_factor=backoff)
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=15,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(retries, intervals),
+            AsyncRateLimitErrorRetryHandler(retries),
+            AsyncServerErrorRetryHandler(retries, intervals),
+        ],
+    )
+
+
+def as_delivery_error(error: Exception) -> Exception:
+    """Classify a failed Slack call for the outbox: retry later, or give up."""
+    if isinstance(error, SlackApiError):
+        response = error.response
+        code = str(response.get("error", "")) if response is not None else ""
+        status = getattr(response, "status_code", 0)
+        if status == 429 or code == "ratelimited":
+            retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after")
+            return TransientDeliveryError(
+                f"Slack rate limit ({code or status})", float(retry_after or 1)
+            )
+        if status >= 500:
+            return TransientDeliveryError(f"Slack answered HTTP {status}")
+        if code in UNREACHABLE_ERRORS:
+            return Unreachable(f"Slack: {code}")
+        if code in PERMANENT_ERRORS:
+            return PermanentDeliveryError(f"Slack: {code}")
+        return TransientDeliveryError(f"Slack: {code or status}")
+    if isinstance(error, aiohttp.ClientError | asyncio.TimeoutError | OSError):
+        return TransientDeliveryError(f"network: {type(error).__name__}: {error}")
+    return error
+
+
+class SlackMessenger:
+    def __init__(self, client: AsyncWebClient, database: Database) -> None:
+        self.client = client
+        self.database = database
+
+    async def person_for_user(self, user_id: str) -> Person | None:
+        """The imported person behind a Slack user id, learning the id by email the first time."""
+        async with self.database.reading() as session:
+            person = await get_person_by_slack_id(session, user_id)
+        if person is not None:
+            return person
+        try:
+            info = await self.client.users_info(user=user_id)
+        except SlackApiError:
+            return None
+        profile = info["user"].get("profile") or {}
+        email = profile.get("email")
+        if not email:
+            return None
+        async with self.database.transaction() as session:
+            person = await get_person_by_email(session, email)
+            if person is None or person.slack_user_id not in (None, user_id):
+                return None
+            values: dict[str, Any] = {"slack_user_id": user_id}
+            if person.timezone is None and info["user"].get("tz"):
+                values["timezone"] = info["user"]["tz"]
+            await session.execute(
+                update(PersonRow).where(PersonRow.id == person.id).values(**values)
+            )
+            return await get_person(session, person.id)
+
+    async def user_id(self, person: Person) -> str:
+        if person.slack_user_id:
+            return person.slack_user_id
+        try:
+            found = await self.client.users_lookupByEmail(email=person.email)
+        except SlackApiError as error:
+            raise as_delivery_error(error) from error
+        user = found["user"]
+        values: dict[str, Any] = {"slack_user_id": user["id"]}
+        if person.timezone is None and user.get("tz"):
+            values["timezone"] = user["tz"]
+        async with self.database.transaction() as session:
+            await session.execute(
+                update(PersonRow).where(PersonRow.id == person.id).values(**values)
+            )
+        return str(user["id"])
+
+    async def dm_channel(self, person: Person) -> str:
+        async with self.database.reading() as session:
+            row = await session.get(PersonRow, person.id)
+            cached = row.slack_dm_channel if row else None
+        if cached:
+            return cached
+        user = await self.user_id(person)
+        try:
+            opened = await self.client.conversations_open(users=user)
+        except SlackApiError as error:
+            raise as_delivery_error(error) from error
+        channel = str(opened["channel"]["id"])
+        async with self.database.transaction() as session:
+            await session.execute(
+                update(PersonRow).where(PersonRow.id == person.id).values(slack_dm_channel=channel)
+            )
+        return channel
+
+    async def send(self, person: Person, messages: list[Message]) -> list[dict[str, Any]]:
+        """Post messages to the person's DM; return references for updating them later."""
+        try:
+            channel = await self.dm_channel(person)
+            refs = []
+            for message in messages:
+                posted = await self.client.chat_postMessage(
+                    channel=channel, **message_kwargs(message)
+                )
+                refs.append({"platform": "slack", "channel": posted["channel"], "ts": posted["ts"]})
+            return refs
+        except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as error:
+            raise as_delivery_error(error) from error
+
+    async def update(self, ref: dict[str, Any], message: Message) -> None:
+        try:
+            await self.client.chat_update(
+                channel=ref["channel"], ts=ref["ts"], **message_kwargs(message)
+            )
+        except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as error:
+            raise as_delivery_error(error) from error

@@ -1,0 +1,23 @@
+"""How a platform send can fail, in terms the outbox acts on (retry later, or give up)."""
+
+from __future__ import annotations
+
+
+class DeliveryError(Exception):
+    """A send did not go through."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """Worth retrying: rate limits, server errors, timeouts, dropped connections."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying cannot help: the person blocked the bot, the channel is gone, the data is bad."""
+
+
+class Unreachable(PermanentDeliveryError):
+    """The person cannot be reached on their platform (bot uninstalled or blocked)."""

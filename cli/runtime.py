@@ -1,0 +1,86 @@
+"""Wiring: settings in, a running okrbot out (database, clock, conversations, outbox, adapters).
+
+The CLI, `okrbot serve`, the demo and the end-to-end tests all build okrbot here, so that what
+the tests exercise is what production runs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+
+from okrbot.adapters.conversations import CheckIns
+from okrbot.adapters.courier import Courier
+from okrbot.adapters.slack.app import SlackAdapter
+from okrbot.adapters.slack.messenger import web_client
+from okrbot.bot.clock import Clock, SystemClock
+from okrbot.bot.settings import Settings
+from okrbot.scheduler.outbox import Outbox
+from okrbot.storage.db import Database
+
+
+class ConfigurationError(ValueError):
+    """Settings that parse but cannot run together (e.g. a Slack token with no signing secret)."""
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    clock: Clock
+    checkins: CheckIns
+    outbox: Outbox
+    courier: Courier
+    slack: SlackAdapter | None = None
+    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+    async def healthy(self) -> bool:
+        try:
+            async with self.database.reading() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.database.dispose()
+
+
+async def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    database: Database | None = None,
+    migrate: bool = True,
+    slack_retry_backoff: float = 0.5,
+) -> Runtime:
+    clock = clock or SystemClock()
+    database = database or Database(settings.database_url)
+    if migrate:
+        await database.upgrade()
+    checkins = CheckIns(database, settings, clock)
+    slack = None
+    if settings.slack_bot_token:
+        if not settings.slack_signing_secret:
+            raise ConfigurationError(
+                "SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN, so that okrbot can verify "
+                "that requests come from Slack"
+            )
+        client = web_client(
+            settings.slack_bot_token, settings.slack_api_url, backoff=slack_retry_backoff
+        )
+        slack = SlackAdapter(
+            database=database,
+            checkins=checkins,
+            client=client,
+            signing_secret=settings.slack_signing_secret,
+            process_before_response=settings.slack_process_before_response,
+        )
+    courier = Courier(database, checkins, slack=slack.messenger if slack else None)
+    outbox = Outbox(database, clock)
+    runtime = Runtime(settings, database, clock, checkins, outbox, courier, slack)
+    outbox.worker = runtime.worker
+    return runtime

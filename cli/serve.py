@@ -1,0 +1,106 @@
+"""`okrbot serve`: the HTTP server (Slack, Teams, health) and the scheduler, in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Annotated
+
+import typer
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from okrbot.adapters.server import build_web_app
+from okrbot.adapters.slack.http import SlackEndpoint
+from okrbot.cli.common import console, fail, settings
+from okrbot.cli.runtime import ConfigurationError, Runtime, build_runtime
+from okrbot.storage.db import DatabaseURLError
+
+log = logging.getLogger("okrbot")
+
+TICK_SECONDS = 30
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+async def tick(runtime: Runtime) -> None:
+    """One scheduler pass: send whatever the outbox has due."""
+    try:
+        while await runtime.outbox.deliver_due(runtime.courier):
+            pass
+    except Exception:
+        log.exception("scheduler tick failed; the next tick tries again")
+
+
+def web_app(runtime: Runtime) -> web.Application:
+    slack = None
+    if runtime.slack is not None and runtime.settings.slack_signing_secret:
+        slack = SlackEndpoint(runtime.slack.app, runtime.settings.slack_signing_secret).handle
+    return build_web_app(slack=slack, health=runtime.healthy)
+
+
+async def serve_forever(runtime: Runtime, host: str, port: int, socket_mode: bool) -> None:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=TICK_SECONDS,
+        args=[runtime],
+        max_instances=1,
+        coalesce=True,
+        id="okrbot-tick",
+    )
+    runner = web.AppRunner(web_app(runtime), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    socket_handler = None
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        assert runtime.slack is not None
+        socket_handler = AsyncSocketModeHandler(runtime.slack.app, runtime.settings.slack_app_token)
+        await socket_handler.connect_async()
+    scheduler.start()
+    await tick(runtime)
+    console.print(f"okrbot is serving on http://{host}:{port} (health: /healthz)")
+    try:
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        await runner.cleanup()
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (OKRBOT_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (OKRBOT_PORT).")] = None,
+    socket_mode: Annotated[
+        bool, typer.Option("--socket-mode", help="Receive Slack events over Socket Mode.")
+    ] = False,
+) -> None:
+    """Run okrbot: Slack at POST /slack/events, GET /healthz, and the scheduler."""
+    config = settings()
+    logging.basicConfig(
+        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if socket_mode and not config.slack_app_token:
+        fail("--socket-mode needs SLACK_APP_TOKEN (an app-level token with connections:write)")
+    if socket_mode and not config.slack_bot_token:
+        fail("--socket-mode needs SLACK_BOT_TOKEN")
+
+    async def main() -> None:
+        try:
+            runtime = await build_runtime(config)
+        except (ConfigurationError, DatabaseURLError) as error:
+            fail(str(error))
+        try:
+            await serve_forever(runtime, host or config.host, port or config.port, socket_mode)
+        finally:
+            await runtime.close()
+
+    asyncio.run(main())

@@ -1,0 +1,194 @@
+"""The delivery outbox: every outgoing message is a row first, then a claimed, leased send.
+
+A row's unique key (kind, person, period) makes enqueueing idempotent. Senders claim due rows
+with a lease in one atomic UPDATE … RETURNING (with FOR UPDATE SKIP LOCKED on PostgreSQL), so two
+processes never send the same row; a crashed sender's lease runs out and the row is retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from okrbot.bot.clock import Clock
+from okrbot.bot.delivery import PermanentDeliveryError, TransientDeliveryError
+from okrbot.storage.db import Database
+from okrbot.storage.models import DeliveryRow
+
+log = logging.getLogger(__name__)
+
+PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+MAX_ATTEMPTS = 6
+LEASE = timedelta(minutes=2)
+FIRST_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    key: str
+    kind: str
+    person_id: int | None
+    period: str | None
+    payload: dict[str, Any]
+    due_at: datetime
+    attempts: int
+
+
+class Courier(Protocol):
+    """Turns a delivery into a message on the right platform."""
+
+    async def deliver(self, delivery: Delivery) -> None: ...
+
+
+def _delivery(row: DeliveryRow) -> Delivery:
+    return Delivery(
+        row.id,
+        row.key,
+        row.kind,
+        row.person_id,
+        row.period,
+        dict(row.payload or {}),
+        row.due_at,
+        row.attempts,
+    )
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    key: str,
+    kind: str,
+    due_at: datetime,
+    person_id: int | None = None,
+    period: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Add a delivery unless one with this key exists; True when it was added."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(DeliveryRow)
+        .values(
+            key=key,
+            kind=kind,
+            due_at=due_at,
+            person_id=person_id,
+            period=period,
+            payload=payload or {},
+            status=PENDING,
+            attempts=0,
+            created_at=due_at,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(DeliveryRow.id)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(FIRST_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+class Outbox:
+    def __init__(self, database: Database, clock: Clock, worker: str = "okrbot") -> None:
+        self.database = database
+        self.clock = clock
+        self.worker = worker
+
+    async def claim(self, limit: int = 100) -> list[Delivery]:
+        now = self.clock.now()
+        due = or_(
+            and_(DeliveryRow.status == PENDING, DeliveryRow.due_at <= now),
+            and_(DeliveryRow.status == SENDING, DeliveryRow.lease_until < now),
+        )
+        async with self.database.transaction() as session:
+            chosen = select(DeliveryRow.id).where(due).order_by(DeliveryRow.due_at).limit(limit)
+            if not self.database.is_sqlite:
+                chosen = chosen.with_for_update(skip_locked=True)
+            statement = (
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(chosen.scalar_subquery()))
+                .values(
+                    status=SENDING,
+                    lease_until=now + LEASE,
+                    leased_by=self.worker,
+                    attempts=DeliveryRow.attempts + 1,
+                )
+                .returning(DeliveryRow)
+                .execution_options(synchronize_session=False)
+            )
+            rows = (await session.scalars(statement)).all()
+            return sorted((_delivery(row) for row in rows), key=lambda d: (d.due_at, d.id))
+
+    async def sent(self, delivery: Delivery) -> None:
+        async with self.database.transaction() as session:
+            await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery.id)
+                .values(status=SENT, sent_at=self.clock.now(), lease_until=None, last_error=None)
+            )
+
+    async def failed(
+        self, delivery: Delivery, error: str, retry_after: float | None, permanent: bool
+    ) -> None:
+        now = self.clock.now()
+        give_up = permanent or delivery.attempts >= MAX_ATTEMPTS
+        wait = backoff(delivery.attempts)
+        if retry_after is not None:
+            wait = max(wait, timedelta(seconds=retry_after))
+        values: dict[str, Any] = {"last_error": error[:2000], "lease_until": None}
+        values.update({"status": FAILED} if give_up else {"status": PENDING, "due_at": now + wait})
+        async with self.database.transaction() as session:
+            await session.execute(
+                update(DeliveryRow).where(DeliveryRow.id == delivery.id).values(**values)
+            )
+        if give_up:
+            log.error("delivery %s (%s) failed for good: %s", delivery.id, delivery.key, error)
+        else:
+            log.warning("delivery %s (%s) will retry: %s", delivery.id, delivery.key, error)
+
+    async def deliver_due(self, courier: Courier, limit: int = 100) -> int:
+        """Send what is due now; return how many went out."""
+        sent = 0
+        for delivery in await self.claim(limit):
+            try:
+                await courier.deliver(delivery)
+            except TransientDeliveryError as error:
+                await self.failed(delivery, str(error), error.retry_after, permanent=False)
+            except PermanentDeliveryError as error:
+                await self.failed(delivery, str(error), None, permanent=True)
+            except Exception as error:
+                log.exception("delivery %s (%s) crashed", delivery.id, delivery.key)
+                await self.failed(delivery, f"{type(error).__name__}: {error}", None, False)
+            else:
+                await self.sent(delivery)
+                sent += 1
+        return sent
+
+    async def retry(self, delivery_id: int) -> bool:
+        async with self.database.transaction() as session:
+            result = await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id, DeliveryRow.status.in_((FAILED, PENDING)))
+                .values(status=PENDING, due_at=self.clock.now(), attempts=0)
+            )
+            return bool(result.rowcount)
+
+
+async def list_deliveries(
+    database: Database, statuses: Sequence[str] | None = None, limit: int = 200
+) -> list[DeliveryRow]:
+    async with database.reading() as session:
+        query = select(DeliveryRow).order_by(DeliveryRow.due_at.desc()).limit(limit)
+        if statuses:
+            query = query.where(DeliveryRow.status.in_(statuses))
+        return list((await session.scalars(query)).all())

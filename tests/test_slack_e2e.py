@@ -1,0 +1,497 @@
+"""The weekly check-in on Slack, end to end: real Bolt app, real HTTP, signed requests, sandbox."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiohttp import web
+from sqlalchemy import func, select
+
+from okrbot.adapters.slack.blockkit_limits import blockkit_problems, view_problems
+from okrbot.adapters.slack.sandbox import SlackSandbox
+from okrbot.adapters.slack.simulator import SlackSimulator
+from okrbot.bot.clock import FakeClock
+from okrbot.bot.settings import Settings
+from okrbot.cli.runtime import Runtime, build_runtime
+from okrbot.cli.serve import web_app
+from okrbot.scheduler.prompts import enqueue_prompts_now
+from okrbot.storage.db import Database
+from okrbot.storage.models import (
+    CheckInRow,
+    KeyResultRow,
+    KudosRow,
+    ObjectiveRow,
+    PersonRow,
+)
+from okrbot.storage.people import list_people
+
+SECRET = "test-signing-secret"
+MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)  # ISO week 2026-W47, in 2026-Q4
+
+
+@dataclass
+class SlackWorld:
+    runtime: Runtime
+    sandbox: SlackSandbox
+    slack: SlackSimulator
+    clock: FakeClock
+    database: Database
+
+    async def send_prompts(self) -> None:
+        async with self.database.reading() as session:
+            people = await list_people(session)
+        await enqueue_prompts_now(self.database, people, self.clock.now(), "UTC")
+        while await self.runtime.outbox.deliver_due(self.runtime.courier):
+            pass
+
+    def dm(self, user_id: str) -> list[dict]:
+        return self.sandbox.messages_in(user_id)
+
+    def last_modal(self) -> dict:
+        return self.sandbox.calls_to("views.open")[-1].params["view"]
+
+
+async def seed(database: Database) -> None:
+    async with database.transaction() as session:
+        boss = PersonRow(email="mia@example.com", name="Mia Boss", timezone="Europe/Berlin")
+        session.add(boss)
+        await session.flush()
+        ana = PersonRow(
+            email="ana@example.com",
+            name="Ana Lima",
+            manager_id=boss.id,
+            timezone="America/New_York",
+            slack_user_id="U0ANA",
+        )
+        li = PersonRow(email="li@example.com", name="Li Wei", manager_id=boss.id)
+        session.add_all([ana, li])
+        await session.flush()
+        company = ObjectiveRow(
+            quarter="2026-Q4",
+            title="Customers love the product",
+            level="company",
+            kind="aspirational",
+            owner_id=boss.id,
+            position=0,
+        )
+        mine = ObjectiveRow(
+            quarter="2026-Q4",
+            title="Make onboarding effortless",
+            level="personal",
+            kind="committed",
+            owner_id=ana.id,
+            parent_id=None,
+            position=1,
+        )
+        theirs = ObjectiveRow(
+            quarter="2026-Q4",
+            title="Cut churn",
+            level="team",
+            kind="aspirational",
+            owner_id=li.id,
+            position=2,
+        )
+        session.add_all([company, mine, theirs])
+        await session.flush()
+        session.add_all(
+            [
+                KeyResultRow(
+                    objective_id=company.id,
+                    title="NPS from 30 to 50",
+                    owner_id=boss.id,
+                    type="number",
+                    start=30,
+                    target=50,
+                    current=30,
+                    position=0,
+                ),
+                KeyResultRow(
+                    objective_id=mine.id,
+                    title="Activation from 40% to 60%",
+                    owner_id=ana.id,
+                    type="percent",
+                    start=40,
+                    target=60,
+                    current=40,
+                    position=0,
+                ),
+                KeyResultRow(
+                    objective_id=mine.id,
+                    title="Publish the setup guide",
+                    owner_id=ana.id,
+                    type="milestone",
+                    start=0,
+                    target=1,
+                    current=0,
+                    position=1,
+                ),
+                KeyResultRow(
+                    objective_id=theirs.id,
+                    title="Churn from 3.5% to 2%",
+                    owner_id=li.id,
+                    type="percent",
+                    start=3.5,
+                    target=2,
+                    current=3.5,
+                    position=0,
+                ),
+            ]
+        )
+
+
+@pytest.fixture
+async def world(sqlite_database: Database) -> AsyncIterator[SlackWorld]:
+    await seed(sqlite_database)
+    sandbox = SlackSandbox()
+    await sandbox.start()
+    sandbox.add_user("U0ANA", "ana", "ana@example.com", tz="America/New_York")
+    sandbox.add_user("U0LI", "li", "li@example.com", tz="Asia/Shanghai")
+    sandbox.add_user("U0MIA", "mia", "mia@example.com", tz="Europe/Berlin")
+    settings = Settings(
+        database_url=sqlite_database.url,
+        slack_bot_token=sandbox.token,
+        slack_signing_secret=SECRET,
+        slack_api_url=sandbox.url,
+        slack_process_before_response=True,
+    )
+    clock = FakeClock(MONDAY)
+    runtime = await build_runtime(
+        settings, clock=clock, database=sqlite_database, migrate=False, slack_retry_backoff=0
+    )
+    runner = web.AppRunner(web_app(runtime))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    slack = SlackSimulator(f"http://127.0.0.1:{port}/slack/events", SECRET, sandbox)
+    yield SlackWorld(runtime, sandbox, slack, clock, sqlite_database)
+    await slack.close()
+    await runner.cleanup()
+    await sandbox.stop()
+
+
+def texts(message: dict) -> str:
+    parts = []
+    for block in message.get("blocks") or []:
+        if "text" in block and isinstance(block["text"], dict):
+            parts.append(block["text"]["text"])
+        for element in block.get("elements") or []:
+            if isinstance(element.get("text"), dict):
+                parts.append(element["text"]["text"])
+            elif isinstance(element.get("text"), str):
+                parts.append(element["text"])
+    return "\n".join(parts)
+
+
+async def checkins(database: Database) -> list[CheckInRow]:
+    async with database.reading() as session:
+        return list((await session.scalars(select(CheckInRow).order_by(CheckInRow.id))).all())
+
+
+async def test_prompt_lists_own_key_results_with_buttons(world: SlackWorld) -> None:
+    await world.send_prompts()
+    [prompt] = world.dm("U0ANA")
+    shown = texts(prompt)
+    assert "Activation from 40% to 60%" in shown and "Publish the setup guide" in shown
+    assert "Churn" not in shown  # Li's key result
+    buttons = [e for b in prompt["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [b["text"]["text"] for b in buttons] == ["Check in", "Snooze 2h", "Skip this week"]
+    assert buttons[0]["style"] == "primary"
+    assert blockkit_problems(prompt["blocks"], "message") == []
+    # Li had no Slack id: found by email, and her DM channel was opened once and cached.
+    assert len(world.dm("U0LI")) == 1
+    await world.send_prompts()
+    assert len(world.sandbox.calls_to("conversations.open")) == 3
+    assert len(world.sandbox.calls_to("users.lookupByEmail")) == 2
+
+
+async def test_check_in_end_to_end(world: SlackWorld) -> None:
+    await world.send_prompts()
+    [prompt] = world.dm("U0ANA")
+    channel = world.sandbox.dm_channel("U0ANA")
+    reply = await world.slack.click("U0ANA", prompt, "checkin_open", channel)
+    assert reply.status == 200
+    modal = world.last_modal()
+    assert view_problems(modal) == []
+    block_ids = [b.get("block_id") for b in modal["blocks"] if b["type"] == "input"]
+    activation, guide = [kr.id for kr in await _krs(world.database, "ana@example.com")]
+    assert f"kr-{activation}-value" in block_ids and f"kr-{guide}-value" in block_ids
+
+    reply = await world.slack.submit(
+        "U0ANA",
+        modal,
+        {
+            f"kr-{activation}-value": "47.5",
+            f"kr-{activation}-confidence": "on_track",
+            f"kr-{activation}-note": "New welcome flow shipped",
+            f"kr-{guide}-value": "not_done",
+            f"kr-{guide}-confidence": "at_risk",
+            f"kr-{guide}-note": "Blocked on <!channel> review",
+        },
+    )
+    assert reply.status == 200 and reply.body == ""  # the modal closes
+    stored = await checkins(world.database)
+    assert [(c.value, c.confidence) for c in stored] == [(47.5, "on_track"), (0.0, "at_risk")]
+    assert stored[0].period == "2026-W47" and stored[0].platform == "slack"
+    [updated] = world.dm("U0ANA")
+    summary = texts(updated)
+    assert "Checked in" in summary and "47.5%" in summary and "+7.5%" in summary
+    assert "<!channel>" not in summary and "&lt;!channel&gt;" in summary
+    assert blockkit_problems(updated["blocks"], "message") == []
+
+
+async def test_invalid_values_are_refused_and_nothing_is_stored(world: SlackWorld) -> None:
+    await world.slack.command("U0ANA", "/okr", "checkin")
+    modal = world.last_modal()
+    activation, guide = [kr.id for kr in await _krs(world.database, "ana@example.com")]
+    reply = await world.slack.submit(
+        "U0ANA",
+        modal,
+        {f"kr-{activation}-value": "lots", f"kr-{guide}-confidence": None},
+    )
+    body = reply.json()
+    assert body["response_action"] == "errors"
+    assert "not a number" in body["errors"][f"kr-{activation}-value"]
+    assert f"kr-{activation}-confidence" in body["errors"]
+    assert await checkins(world.database) == []
+
+
+async def test_submitting_again_in_the_same_week_amends(world: SlackWorld) -> None:
+    activation, guide = [kr.id for kr in await _krs(world.database, "ana@example.com")]
+    for value, confidence in (("45", "at_risk"), ("50", "on_track")):
+        await world.slack.command("U0ANA", "/okr", "checkin")
+        await world.slack.submit(
+            "U0ANA",
+            world.last_modal(),
+            {
+                f"kr-{activation}-value": value,
+                f"kr-{activation}-confidence": confidence,
+                f"kr-{guide}-value": "done",
+                f"kr-{guide}-confidence": "on_track",
+            },
+        )
+    stored = await checkins(world.database)
+    assert len(stored) == 2
+    assert (stored[0].value, stored[0].confidence) == (50.0, "on_track")
+    async with world.database.reading() as session:
+        assert (await session.get(KeyResultRow, activation)).current == 50.0
+        assert (await session.get(KeyResultRow, guide)).current == 1.0
+
+
+async def test_forged_payload_cannot_write_anothers_key_result(world: SlackWorld) -> None:
+    [churn] = await _krs(world.database, "li@example.com")
+    activation, guide = [kr.id for kr in await _krs(world.database, "ana@example.com")]
+    await world.slack.command("U0ANA", "/okr", "checkin")
+    modal = world.last_modal()
+    forged = dict(modal)
+    forged["private_metadata"] = json.dumps({"page": 0, "person": "li@example.com"})
+    forged["blocks"] = [
+        *modal["blocks"],
+        {
+            "type": "input",
+            "block_id": f"kr-{churn.id}-value",
+            "element": {"type": "number_input", "is_decimal_allowed": True, "action_id": "input"},
+            "label": {"type": "plain_text", "text": "x"},
+        },
+        {
+            "type": "input",
+            "block_id": f"kr-{churn.id}-confidence",
+            "element": {"type": "plain_text_input", "action_id": "input"},
+            "label": {"type": "plain_text", "text": "x"},
+        },
+    ]
+    await world.slack.submit(
+        "U0ANA",
+        forged,
+        {
+            f"kr-{churn.id}-value": "0.5",
+            f"kr-{churn.id}-confidence": "on_track",
+            f"kr-{activation}-confidence": "on_track",
+            f"kr-{guide}-confidence": "on_track",
+        },
+    )
+    async with world.database.reading() as session:
+        assert (await session.get(KeyResultRow, churn.id)).current == 3.5
+        written = await session.scalar(
+            select(func.count()).select_from(CheckInRow).where(CheckInRow.key_result_id == churn.id)
+        )
+    assert written == 0
+    assert {c.key_result_id for c in await checkins(world.database)} == {activation, guide}
+
+
+async def test_snooze_sends_the_prompt_again_two_hours_later(world: SlackWorld) -> None:
+    await world.send_prompts()
+    [prompt] = world.dm("U0ANA")
+    channel = world.sandbox.dm_channel("U0ANA")
+    await world.slack.click("U0ANA", prompt, "checkin_snooze", channel)
+    [snoozed] = world.dm("U0ANA")
+    assert "Snoozed" in texts(snoozed) and "07:00" in texts(snoozed)  # 12:00 UTC in New York
+    world.clock.advance(timedelta(minutes=119))
+    assert await world.runtime.outbox.deliver_due(world.runtime.courier) == 0
+    world.clock.advance(timedelta(minutes=1))
+    assert await world.runtime.outbox.deliver_due(world.runtime.courier) == 1
+    assert len(world.dm("U0ANA")) == 2
+    assert "Weekly check-in" in texts(world.dm("U0ANA")[-1])
+
+
+async def test_skip_suppresses_this_weeks_prompts(world: SlackWorld) -> None:
+    await world.send_prompts()
+    [prompt] = world.dm("U0ANA")
+    channel = world.sandbox.dm_channel("U0ANA")
+    await world.slack.click("U0ANA", prompt, "checkin_snooze", channel)
+    await world.slack.click("U0ANA", prompt, "checkin_skip", channel)
+    [skipped] = world.dm("U0ANA")
+    assert "Skipped week 47" in texts(skipped)
+    world.clock.advance(timedelta(hours=3))
+    await world.runtime.outbox.deliver_due(world.runtime.courier)
+    assert len(world.dm("U0ANA")) == 1  # the snoozed prompt was not sent
+
+
+async def test_okr_command_variants(world: SlackWorld) -> None:
+    reply = await world.slack.command("U0ANA", "/okr")
+    overview = reply.json()
+    shown = texts(overview)
+    assert "Your OKRs · 2026-Q4" in shown and "Activation from 40% to 60%" in shown
+    assert "Churn" not in shown
+
+    reply = await world.slack.command("U0ANA", "/okr", "help")
+    assert "/okr checkin" in texts(reply.json())
+
+    reply = await world.slack.command("U0ANA", "/okr", "dance")
+    assert "I don't know `/okr dance`" in texts(reply.json())
+
+    before = len(world.sandbox.calls_to("views.open"))
+    await world.slack.command("U0ANA", "/okr", "checkin")
+    assert len(world.sandbox.calls_to("views.open")) == before + 1
+
+    world.sandbox.add_user("U0NEW", "newbie", "newbie@example.com")
+    reply = await world.slack.command("U0NEW", "/okr")
+    assert "I don't know you yet" in reply.body
+
+
+async def test_app_home_is_published(world: SlackWorld) -> None:
+    async with world.database.transaction() as session:
+        session.add(
+            KudosRow(
+                giver_id=None,
+                giver_platform_id="U0LI",
+                recipient_id=2,
+                recipient_platform_id="U0ANA",
+                message="Great demo!",
+                values=[],
+                platform="slack",
+                source="command",
+                created_at=MONDAY,
+            )
+        )
+    reply = await world.slack.open_home("U0ANA")
+    assert reply.status == 200
+    home = world.sandbox.home_views["U0ANA"]
+    shown = texts(home)
+    assert "Your key results" in shown and "Activation from 40% to 60%" in shown
+    assert "Great demo!" in shown
+    assert "Customers love the product" in shown  # company objectives are for everyone
+    assert "Churn" not in shown
+    assert view_problems(home) == []
+
+
+async def test_forged_and_stale_signatures_are_rejected(world: SlackWorld) -> None:
+    body = b"token=x&team_id=T0SANDBOX&user_id=U0ANA&command=%2Fokr&text=&trigger_id=1.2.3"
+    forged = await world.slack.post(
+        body, "application/x-www-form-urlencoded", signature="v0=" + "0" * 64
+    )
+    assert forged.status == 401
+    stale = str(int(time.time()) - 6 * 60)
+    old = await world.slack.post(body, "application/x-www-form-urlencoded", timestamp=stale)
+    assert old.status == 401
+    junk = await world.slack.post(b"\xff\xfe not a form", "text/plain", signature="v0=1")
+    assert junk.status == 401
+    assert world.sandbox.calls == []
+
+
+async def test_a_retried_event_is_handled_once(world: SlackWorld) -> None:
+    first = await world.slack.open_home("U0ANA", event_id="EvSAME")
+    retry = await world.slack.open_home("U0ANA", event_id="EvSAME", retry=1)
+    assert first.status == retry.status == 200
+    assert len(world.sandbox.calls_to("views.publish")) == 1
+
+
+async def test_recovers_from_rate_limits_and_server_errors(world: SlackWorld) -> None:
+    world.sandbox.fail_next("chat.postMessage", error="ratelimited", retry_after=0, count=1)
+    world.sandbox.fail_next("conversations.open", status=503, count=1)
+    await world.send_prompts()
+    assert len(world.dm("U0ANA")) == 1 and len(world.dm("U0LI")) == 1
+    # A failure beyond the client's own retries goes back to the outbox, and nothing is lost.
+    world.sandbox.fail_next("chat.postMessage", status=500, count=3)
+    async with world.database.reading() as session:
+        people = await list_people(session)
+    await enqueue_prompts_now(world.database, people[:1], world.clock.now(), "UTC")
+    assert await world.runtime.outbox.deliver_due(world.runtime.courier) == 0
+    world.clock.advance(timedelta(minutes=5))
+    assert await world.runtime.outbox.deliver_due(world.runtime.courier) == 1
+
+
+async def test_many_key_results_still_make_valid_messages_and_modals(world: SlackWorld) -> None:
+    async with world.database.transaction() as session:
+        objective = ObjectiveRow(
+            quarter="2026-Q4",
+            title="A very busy quarter",
+            level="personal",
+            kind="aspirational",
+            owner_id=2,
+            position=5,
+        )
+        session.add(objective)
+        await session.flush()
+        session.add_all(
+            KeyResultRow(
+                objective_id=objective.id,
+                title=f"Metric {n} from 0 to {n + 1}",
+                owner_id=2,
+                type="number",
+                start=0,
+                target=n + 1,
+                current=0,
+                position=n,
+            )
+            for n in range(58)
+        )
+    await world.send_prompts()
+    parts = world.dm("U0ANA")
+    assert len(parts) == 2
+    for part in parts:
+        assert blockkit_problems(part["blocks"], "message") == []
+    assert "60 key results" in texts(parts[0])
+    await world.slack.command("U0ANA", "/okr", "checkin")
+    first = world.last_modal()
+    assert view_problems(first) == [] and "1 of 3" in first["title"]["text"]
+    reply = await world.slack.submit("U0ANA", first, {})
+    # The initial values are prefilled; a missing confidence is what stops the page.
+    assert reply.json()["response_action"] == "errors"
+    krs = await _krs(world.database, "ana@example.com")
+    answers = {f"kr-{kr.id}-confidence": "on_track" for kr in krs}
+    reply = await world.slack.submit("U0ANA", first, answers)
+    body = reply.json()
+    assert body["response_action"] == "update"
+    assert "2 of 3" in body["view"]["title"]["text"]
+    assert view_problems(body["view"]) == []
+
+
+async def _krs(database: Database, email: str) -> list[KeyResultRow]:
+    async with database.reading() as session:
+        return list(
+            (
+                await session.scalars(
+                    select(KeyResultRow)
+                    .join(PersonRow, KeyResultRow.owner_id == PersonRow.id)
+                    .join(ObjectiveRow, KeyResultRow.objective_id == ObjectiveRow.id)
+                    .where(PersonRow.email == email)
+                    .order_by(ObjectiveRow.position, KeyResultRow.position)
+                )
+            ).all()
+        )
