@@ -80,6 +80,10 @@ class PersonRow(Base):
     slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     slack_dm_channel: Mapped[str | None] = mapped_column(String(32))
     teams_aad_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The Bot Framework conversation reference (service URL, conversation id, Teams user id)
+    # stored at install or first message; proactive messages continue this conversation.
+    teams_conversation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    teams_unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -240,3 +244,16 @@ class InboundEventRow(Base):
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ScheduleRow(Base):
+    """When each person's next regular message of a kind is due; one indexed scan finds them."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (Index("ix_schedules_next_at", "next_at"),)
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime)
