@@ -10,18 +10,25 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
+from sqlalchemy import func, select
+
 from okrbot.adapters.conversations import CheckIns
-from okrbot.bot.delivery import PermanentDeliveryError
+from okrbot.bot.checkins import prompt_messages
+from okrbot.bot.delivery import PermanentDeliveryError, Suppressed
 from okrbot.bot.domain import Person
 from okrbot.bot.messages import Message
-from okrbot.scheduler.outbox import Delivery
+from okrbot.scheduler.outbox import SENT, Delivery
 from okrbot.storage import checkins as weeks
 from okrbot.storage.db import Database
+from okrbot.storage.models import DeliveryRow
 from okrbot.storage.people import get_person
 
 log = logging.getLogger(__name__)
 
-PROMPT, SNOOZED_PROMPT, REMINDER = "prompt", "snoozed_prompt", "reminder"
+PROMPT, SNOOZED_PROMPT, REMINDER, NUDGE = "prompt", "snoozed_prompt", "reminder", "nudge"
+# What counts against the weekly notification budget: messages nobody asked for. A prompt the
+# person snoozed, or anything answering what they did, never counts.
+UNSOLICITED = (PROMPT, REMINDER, NUDGE)
 
 
 class Messenger(Protocol):
@@ -61,23 +68,19 @@ class Courier:
         if person is None:
             log.info("dropping %s: the person is gone", delivery.key)
             return
-        if delivery.kind in (PROMPT, SNOOZED_PROMPT, REMINDER):
+        if delivery.kind in (PROMPT, SNOOZED_PROMPT, REMINDER, NUDGE):
             await self._prompt(person, delivery)
         else:
             raise PermanentDeliveryError(f"unknown delivery kind {delivery.kind!r}")
 
     async def _prompt(self, person: Person, delivery: Delivery) -> None:
-        period, messages = await self.checkins.prompt(person)
-        forced = bool(delivery.payload.get("forced"))
-        async with self.database.reading() as session:
-            week = await weeks.get_week(session, person.id, period)
-        if week is not None and not forced:
-            if week.skipped_at is not None:
-                log.info("not sending %s: %s skipped %s", delivery.key, person.email, period)
-                return
-            if delivery.kind != PROMPT and week.checked_in_at is not None:
-                log.info("not sending %s: %s already checked in", delivery.key, person.email)
-                return
+        moment, statuses = await self.checkins.statuses(person)
+        period = moment.period
+        if not delivery.payload.get("forced"):
+            if not statuses:
+                raise Suppressed(f"{person.email} owns no key results in {moment.quarter}")
+            await self._check_wanted(person, delivery, period)
+        messages = prompt_messages(person, period, statuses, reminder=delivery.kind == REMINDER)
         refs = await self.messenger_for(person).send(person, messages)
         now = self.checkins.clock.now()
         async with self.database.transaction() as session:
@@ -85,3 +88,32 @@ class Courier:
                 await weeks.add_prompt_ref(session, person.id, period, ref, now)
             if delivery.kind == REMINDER:
                 await weeks.mark_week(session, person.id, period, reminded_at=now)
+
+    async def _check_wanted(self, person: Person, delivery: Delivery, period: str) -> None:
+        """Raise Suppressed when this prompt would be noise rather than help."""
+        local_day = self.checkins.moment(person).local_date
+        if person.paused_until is not None and local_day <= person.paused_until:
+            raise Suppressed(f"{person.email} is away until {person.paused_until}")
+        async with self.database.reading() as session:
+            week = await weeks.get_week(session, person.id, period)
+            if week is not None and week.skipped_at is not None:
+                raise Suppressed(f"{person.email} skipped {period}")
+            if delivery.kind != PROMPT and week is not None and week.checked_in_at is not None:
+                raise Suppressed(f"{person.email} already checked in for {period}")
+            if delivery.kind in UNSOLICITED:
+                budget = self.checkins.settings.notification_budget
+                sent = await session.scalar(
+                    select(func.count())
+                    .select_from(DeliveryRow)
+                    .where(
+                        DeliveryRow.person_id == person.id,
+                        DeliveryRow.period == period,
+                        DeliveryRow.kind.in_(UNSOLICITED),
+                        DeliveryRow.status == SENT,
+                    )
+                )
+                if (sent or 0) >= budget:
+                    raise Suppressed(
+                        f"{person.email} already had {sent} unsolicited messages in {period} "
+                        f"(budget {budget}); the next regular prompt will catch up"
+                    )

@@ -117,9 +117,9 @@ def _chunks(items: Sequence[KeyResultStatus], size: int) -> list[Sequence[KeyRes
 
 
 def prompt_messages(
-    person: Person, period: str, statuses: Sequence[KeyResultStatus]
+    person: Person, period: str, statuses: Sequence[KeyResultStatus], reminder: bool = False
 ) -> list[Message]:
-    """The weekly DM; a person with very many key results gets it in several parts."""
+    """The weekly DM (or its one reminder); very many key results come in several parts."""
     first_name = person.name.split()[0] if person.name.strip() else person.name
     if not statuses:
         return [
@@ -137,12 +137,21 @@ def prompt_messages(
     messages = []
     for index, part in enumerate(parts):
         blocks: list[Block] = []
-        if index == 0:
+        count = f"{len(statuses)} key result{'s' if len(statuses) != 1 else ''}"
+        if index == 0 and reminder:
+            blocks.append(Header(f"Reminder · check-in for {week_label(period)}"))
+            blocks.append(
+                Text(
+                    f"Hi {first_name}, your check-in for {week_label(period)} is still open. "
+                    f"A minute is enough. Here is where your {count} stand:"
+                )
+            )
+        elif index == 0:
             blocks.append(Header(f"Weekly check-in · {week_label(period)}"))
             blocks.append(
                 Text(
                     f"Hi {first_name}! Time for your weekly check-in. Here is where your "
-                    f"{len(statuses)} key result{'s' if len(statuses) != 1 else ''} stand:"
+                    f"{count} stand:"
                 )
             )
         blocks.extend(Text(describe(status)) for status in part)
@@ -160,9 +169,12 @@ def prompt_messages(
                 Context("Your answers go to you and your manager only. It takes a minute.")
             )
         suffix = f" (part {index + 1} of {len(parts)})" if len(parts) > 1 else ""
-        messages.append(
-            Message(summary=f"Time for your weekly check-in{suffix}", blocks=tuple(blocks))
+        summary = (
+            f"Reminder: your check-in for {week_label(period)} is open{suffix}"
+            if reminder
+            else f"Time for your weekly check-in{suffix}"
         )
+        messages.append(Message(summary=summary, blocks=tuple(blocks)))
     return messages
 
 

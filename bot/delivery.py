@@ -21,3 +21,7 @@ class PermanentDeliveryError(DeliveryError):
 
 class Unreachable(PermanentDeliveryError):
     """The person cannot be reached on their platform (bot uninstalled or blocked)."""
+
+
+class Suppressed(DeliveryError):
+    """Deliberately not sent: paused, over the weekly notification budget, or no longer needed."""

@@ -18,7 +18,9 @@ from okrbot.adapters.slack.app import SlackAdapter
 from okrbot.adapters.slack.messenger import web_client
 from okrbot.bot.clock import Clock, SystemClock
 from okrbot.bot.settings import Settings
+from okrbot.scheduler.cadence import Cadence
 from okrbot.scheduler.outbox import Outbox
+from okrbot.scheduler.ticker import Ticker
 from okrbot.storage.db import Database
 
 
@@ -34,6 +36,8 @@ class Runtime:
     checkins: CheckIns
     outbox: Outbox
     courier: Courier
+    cadence: Cadence
+    ticker: Ticker
     slack: SlackAdapter | None = None
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
@@ -62,6 +66,7 @@ async def build_runtime(
     if migrate:
         await database.upgrade()
     checkins = CheckIns(database, settings, clock)
+    cadence = Cadence(database, settings, clock)
     slack = None
     if settings.slack_bot_token:
         if not settings.slack_signing_secret:
@@ -78,9 +83,13 @@ async def build_runtime(
             client=client,
             signing_secret=settings.slack_signing_secret,
             process_before_response=settings.slack_process_before_response,
+            next_prompt=lambda person: cadence.next_prompt(person.id),
         )
     courier = Courier(database, checkins, slack=slack.messenger if slack else None)
     outbox = Outbox(database, clock)
-    runtime = Runtime(settings, database, clock, checkins, outbox, courier, slack)
+    ticker = Ticker(cadence, outbox, courier)
+    runtime = Runtime(
+        settings, database, clock, checkins, outbox, courier, cadence, ticker, slack=slack
+    )
     outbox.worker = runtime.worker
     return runtime

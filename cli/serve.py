@@ -15,21 +15,12 @@ from okrbot.adapters.server import build_web_app
 from okrbot.adapters.slack.http import SlackEndpoint
 from okrbot.cli.common import console, fail, settings
 from okrbot.cli.runtime import ConfigurationError, Runtime, build_runtime
+from okrbot.scheduler.ticker import TICK_SECONDS
 from okrbot.storage.db import DatabaseURLError
 
 log = logging.getLogger("okrbot")
 
-TICK_SECONDS = 30
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-async def tick(runtime: Runtime) -> None:
-    """One scheduler pass: send whatever the outbox has due."""
-    try:
-        while await runtime.outbox.deliver_due(runtime.courier):
-            pass
-    except Exception:
-        log.exception("scheduler tick failed; the next tick tries again")
 
 
 def web_app(runtime: Runtime) -> web.Application:
@@ -42,10 +33,9 @@ def web_app(runtime: Runtime) -> web.Application:
 async def serve_forever(runtime: Runtime, host: str, port: int, socket_mode: bool) -> None:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
-        tick,
+        runtime.ticker.safe_tick,
         "interval",
         seconds=TICK_SECONDS,
-        args=[runtime],
         max_instances=1,
         coalesce=True,
         id="okrbot-tick",
@@ -65,7 +55,7 @@ async def serve_forever(runtime: Runtime, host: str, port: int, socket_mode: boo
         socket_handler = AsyncSocketModeHandler(runtime.slack.app, runtime.settings.slack_app_token)
         await socket_handler.connect_async()
     scheduler.start()
-    await tick(runtime)
+    await runtime.ticker.safe_tick()
     console.print(f"okrbot is serving on http://{host}:{port} (health: /healthz)")
     try:
         await stop.wait()

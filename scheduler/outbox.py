@@ -18,13 +18,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.clock import Clock
-from okrbot.bot.delivery import PermanentDeliveryError, TransientDeliveryError
+from okrbot.bot.delivery import PermanentDeliveryError, Suppressed, TransientDeliveryError
 from okrbot.storage.db import Database
 from okrbot.storage.models import DeliveryRow
 
 log = logging.getLogger(__name__)
 
-PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+SUPPRESSED = "suppressed"
 MAX_ATTEMPTS = 6
 LEASE = timedelta(minutes=2)
 FIRST_BACKOFF = timedelta(seconds=30)
@@ -129,12 +130,12 @@ class Outbox:
             rows = (await session.scalars(statement)).all()
             return sorted((_delivery(row) for row in rows), key=lambda d: (d.due_at, d.id))
 
-    async def sent(self, delivery: Delivery) -> None:
+    async def finish(self, delivery: Delivery, status: str = SENT, note: str | None = None) -> None:
         async with self.database.transaction() as session:
             await session.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.id == delivery.id)
-                .values(status=SENT, sent_at=self.clock.now(), lease_until=None, last_error=None)
+                .values(status=status, sent_at=self.clock.now(), lease_until=None, last_error=note)
             )
 
     async def failed(
@@ -162,6 +163,8 @@ class Outbox:
         for delivery in await self.claim(limit):
             try:
                 await courier.deliver(delivery)
+            except Suppressed as error:
+                await self.finish(delivery, SUPPRESSED, str(error))
             except TransientDeliveryError as error:
                 await self.failed(delivery, str(error), error.retry_after, permanent=False)
             except PermanentDeliveryError as error:
@@ -170,7 +173,7 @@ class Outbox:
                 log.exception("delivery %s (%s) crashed", delivery.id, delivery.key)
                 await self.failed(delivery, f"{type(error).__name__}: {error}", None, False)
             else:
-                await self.sent(delivery)
+                await self.finish(delivery)
                 sent += 1
         return sent
 

@@ -1,0 +1,66 @@
+"""One scheduler pass, run by APScheduler at least once a minute in every `okrbot serve`.
+
+Every replica runs the same tick; only the database coordinates them (row locks when planning,
+leases when sending), so N replicas send each message once, not N times.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from okrbot.scheduler.cadence import Cadence
+from okrbot.scheduler.outbox import PENDING, Courier, Outbox
+from okrbot.storage.models import DeliveryRow, ScheduleRow
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class TickReport:
+    scheduled: int
+    queued: int
+    sent: int
+
+
+class Ticker:
+    def __init__(self, cadence: Cadence, outbox: Outbox, courier: Courier) -> None:
+        self.cadence = cadence
+        self.outbox = outbox
+        self.courier = courier
+
+    async def tick(self) -> TickReport:
+        scheduled = await self.cadence.schedule_new_people()
+        queued = 0
+        while planned := await self.cadence.plan_due():
+            queued += planned
+        sent = 0
+        while batch := await self.outbox.deliver_due(self.courier):
+            sent += batch
+        return TickReport(scheduled, queued, sent)
+
+    async def next_event(self) -> datetime | None:
+        """When the next thing is due: a scheduled prompt or a pending delivery.
+
+        Simulations (the demo, tests) jump the clock straight there instead of ticking
+        through every idle minute.
+        """
+        async with self.cadence.database.reading() as session:
+            schedule = await session.scalar(select(func.min(ScheduleRow.next_at)))
+            delivery = await session.scalar(
+                select(func.min(DeliveryRow.due_at)).where(DeliveryRow.status == PENDING)
+            )
+        times = [t for t in (schedule, delivery) if t is not None]
+        return min(times) if times else None
+
+    async def safe_tick(self) -> None:
+        """A tick for the background scheduler: a failure is logged and the next tick retries."""
+        try:
+            await self.tick()
+        except Exception:
+            log.exception("scheduler tick failed; the next tick tries again")

@@ -1,0 +1,345 @@
+"""Weekly cadence in local time: DST, reminders, snooze/skip/pause, catch-up, budget, no doubles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+
+from okrbot.adapters.conversations import CheckIns
+from okrbot.adapters.courier import Courier
+from okrbot.bot.cadence import local_moment, next_weekly, same_local_time_later
+from okrbot.bot.clock import FakeClock
+from okrbot.bot.domain import Person, Weekday
+from okrbot.bot.messages import Message
+from okrbot.bot.settings import Settings
+from okrbot.scheduler.cadence import Cadence
+from okrbot.scheduler.outbox import Outbox
+from okrbot.scheduler.ticker import Ticker
+from okrbot.storage.checkins import mark_week
+from okrbot.storage.db import Database
+from okrbot.storage.models import (
+    DeliveryRow,
+    KeyResultRow,
+    ObjectiveRow,
+    PersonRow,
+)
+
+NY, BERLIN, TOKYO, KOLKATA = (
+    ZoneInfo("America/New_York"),
+    ZoneInfo("Europe/Berlin"),
+    ZoneInfo("Asia/Tokyo"),
+    ZoneInfo("Asia/Kolkata"),
+)
+
+
+# -- pure cadence -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("after", "zone", "day", "at", "expected_local"),
+    [
+        # Monday 10:00 in several zones, from a Sunday.
+        (
+            datetime(2026, 11, 15, 12, tzinfo=UTC),
+            NY,
+            Weekday.MON,
+            time(10),
+            datetime(2026, 11, 16, 10),
+        ),
+        (
+            datetime(2026, 11, 15, 12, tzinfo=UTC),
+            TOKYO,
+            Weekday.MON,
+            time(10),
+            datetime(2026, 11, 16, 10),
+        ),
+        (
+            datetime(2026, 11, 15, 12, tzinfo=UTC),
+            KOLKATA,
+            Weekday.MON,
+            time(10),
+            datetime(2026, 11, 16, 10),
+        ),
+        # Exactly at the moment: the next one is a week later.
+        (
+            datetime(2026, 11, 16, 15, tzinfo=UTC),
+            NY,
+            Weekday.MON,
+            time(10),
+            datetime(2026, 11, 23, 10),
+        ),
+        # Spring forward in New York (2026-03-08): 02:30 never happens; it goes out at 03:30.
+        (
+            datetime(2026, 3, 7, 12, tzinfo=UTC),
+            NY,
+            Weekday.SUN,
+            time(2, 30),
+            datetime(2026, 3, 8, 3, 30),
+        ),
+        # Fall back in New York (2026-11-01): 01:30 happens twice; the first one is used.
+        (
+            datetime(2026, 10, 31, 12, tzinfo=UTC),
+            NY,
+            Weekday.SUN,
+            time(1, 30),
+            datetime(2026, 11, 1, 1, 30),
+        ),
+        # Berlin's own change (2026-10-25), a Sunday 02:30 that happens twice.
+        (
+            datetime(2026, 10, 24, 12, tzinfo=UTC),
+            BERLIN,
+            Weekday.SUN,
+            time(2, 30),
+            datetime(2026, 10, 25, 2, 30),
+        ),
+    ],
+)
+def test_next_weekly(
+    after: datetime, zone: ZoneInfo, day: Weekday, at: time, expected_local: datetime
+) -> None:
+    moment = next_weekly(after, zone, day, at)
+    assert moment.astimezone(zone).replace(tzinfo=None) == expected_local
+
+
+def test_fall_back_moment_fires_once() -> None:
+    first = next_weekly(datetime(2026, 10, 31, 12, tzinfo=UTC), NY, Weekday.SUN, time(1, 30))
+    assert first == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT, the first of the two
+    again = next_weekly(first, NY, Weekday.SUN, time(1, 30))
+    assert again.astimezone(NY).date() == date(2026, 11, 8)  # not the second 01:30 (06:30 UTC)
+
+
+def test_spring_forward_gap_goes_out_once_at_a_sensible_time() -> None:
+    moment = local_moment(date(2026, 3, 8), time(2, 30), NY)
+    assert moment == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)  # 03:30 EDT
+    assert next_weekly(moment, NY, Weekday.SUN, time(2, 30)).astimezone(NY).date() == date(
+        2026, 3, 15
+    )
+
+
+def test_reminder_is_two_days_later_at_the_same_local_time_across_dst() -> None:
+    prompt = local_moment(date(2026, 10, 30), time(10), NY)  # Friday, before fall-back
+    reminder = same_local_time_later(prompt, NY, timedelta(days=2))
+    assert reminder.astimezone(NY).replace(tzinfo=None) == datetime(2026, 11, 1, 10)
+    assert reminder - prompt == timedelta(days=2, hours=1)
+
+
+# -- the scheduler against a database ----------------------------------------------------------
+
+
+@dataclass
+class RecordingMessenger:
+    """Stands in for a platform: records who got what, when."""
+
+    clock: FakeClock
+    sent: list[tuple[str, datetime, str]] = field(default_factory=list)
+
+    async def send(self, person: Person, messages: list[Message]) -> list[dict[str, Any]]:
+        self.sent.append((person.email, self.clock.now(), messages[0].summary))
+        return [{"platform": "slack", "channel": "D1", "ts": str(len(self.sent))}]
+
+    async def update(self, ref: dict[str, Any], message: Message) -> None:
+        pass
+
+    def to(self, email: str) -> list[datetime]:
+        return [when for who, when, _ in self.sent if who == email]
+
+
+@dataclass
+class World:
+    database: Database
+    clock: FakeClock
+    ticker: Ticker
+    cadence: Cadence
+    messenger: RecordingMessenger
+    checkins: CheckIns
+
+    async def run_until(self, end: datetime) -> None:
+        """Tick at every moment something is due, as a minute-by-minute scheduler would."""
+        await self.ticker.tick()
+        while (due := await self.ticker.next_event()) is not None and due <= end:
+            self.clock.set(max(due, self.clock.now()))
+            await self.ticker.tick()
+        self.clock.set(end)
+        await self.ticker.tick()
+
+    async def person(self, email: str) -> PersonRow:
+        async with self.database.reading() as session:
+            return (await session.scalars(select(PersonRow).where(PersonRow.email == email))).one()
+
+
+START = datetime(2026, 10, 18, 0, 0, tzinfo=UTC)  # Sunday, a week before Berlin's fall-back
+
+
+def make_world(database: Database, **settings: Any) -> World:
+    clock = FakeClock(START)
+    config = Settings(database_url=database.url, **settings)
+    checkins = CheckIns(database, config, clock)
+    messenger = RecordingMessenger(clock)
+    courier = Courier(database, checkins, slack=messenger)
+    cadence = Cadence(database, config, clock)
+    ticker = Ticker(cadence, Outbox(database, clock), courier)
+    return World(database, clock, ticker, cadence, messenger, checkins)
+
+
+async def add_people(database: Database, *people: dict[str, Any]) -> None:
+    """Add people, each owning one key result this quarter (people with none are not asked)."""
+    async with database.transaction() as session:
+        for fields in people:
+            person = PersonRow(slack_user_id=f"U{fields['email'][:3].upper()}", **fields)
+            session.add(person)
+            await session.flush()
+            objective = ObjectiveRow(
+                quarter="2026-Q4",
+                title=f"Objective of {person.email}",
+                level="personal",
+                kind="aspirational",
+                owner_id=person.id,
+            )
+            session.add(objective)
+            await session.flush()
+            session.add(
+                KeyResultRow(
+                    objective_id=objective.id,
+                    title="Signups from 10 to 20",
+                    owner_id=person.id,
+                    type="number",
+                    start=10,
+                    target=20,
+                    current=10,
+                )
+            )
+
+
+@pytest.fixture
+async def world(database: Database) -> World:
+    await add_people(
+        database,
+        {"email": "ny@example.com", "name": "New York", "timezone": "America/New_York"},
+        {"email": "berlin@example.com", "name": "Berlin", "timezone": "Europe/Berlin"},
+        {
+            "email": "tokyo@example.com",
+            "name": "Tokyo",
+            "timezone": "Asia/Tokyo",
+            "checkin_day": Weekday.TUE,
+            "checkin_time": time(9, 15),
+        },
+    )
+    return make_world(database)
+
+
+async def test_prompts_arrive_at_each_persons_local_time_across_dst(world: World) -> None:
+    await world.ticker.tick()
+    await world.run_until(START + timedelta(weeks=3))
+    prompts = {
+        email: [
+            when
+            for who, when, summary in world.messenger.sent
+            if who == email and summary.startswith("Time for your weekly check-in")
+        ]
+        for email in ("ny@example.com", "berlin@example.com", "tokyo@example.com")
+    }
+    ny = [when.astimezone(NY) for when in prompts["ny@example.com"]]
+    berlin = [when.astimezone(BERLIN) for when in prompts["berlin@example.com"]]
+    tokyo = [when.astimezone(TOKYO) for when in prompts["tokyo@example.com"]]
+    # Three weeks, one prompt per week, each on time (ticks every 15 minutes), through
+    # Berlin's (Oct 25) and New York's (Nov 1) fall-back.
+    assert [(d.date(), d.hour, d.minute) for d in ny] == [
+        (date(2026, 10, 19), 10, 0),
+        (date(2026, 10, 26), 10, 0),
+        (date(2026, 11, 2), 10, 0),
+    ]
+    assert [(d.date(), d.hour, d.minute) for d in berlin] == [
+        (date(2026, 10, 19), 10, 0),
+        (date(2026, 10, 26), 10, 0),
+        (date(2026, 11, 2), 10, 0),
+    ]
+    assert [(d.weekday(), d.hour, d.minute) for d in tokyo] == [(1, 9, 15)] * 3
+
+
+async def test_one_reminder_two_days_later_unless_answered_or_skipped(world: World) -> None:
+    await world.ticker.tick()
+    await world.run_until(datetime(2026, 10, 19, 15, tzinfo=UTC))  # NY and Berlin prompted
+    berlin = await world.person("berlin@example.com")
+    async with world.database.transaction() as session:
+        await mark_week(session, berlin.id, "2026-W43", checked_in_at=world.clock.now())
+    await world.run_until(datetime(2026, 10, 25, 0, tzinfo=UTC))
+    ny = [when.astimezone(NY) for when in world.messenger.to("ny@example.com")]
+    assert [(d.date(), d.hour) for d in ny] == [(date(2026, 10, 19), 10), (date(2026, 10, 21), 10)]
+    assert len(world.messenger.to("berlin@example.com")) == 1  # checked in: no reminder
+    async with world.database.reading() as session:
+        statuses = dict((await session.execute(select(DeliveryRow.key, DeliveryRow.status))).all())
+    assert statuses[f"reminder:{berlin.id}:2026-W43"] == "suppressed"
+
+
+async def test_skip_and_pause_suppress_prompts(world: World) -> None:
+    ny = await world.person("ny@example.com")
+    tokyo = await world.person("tokyo@example.com")
+    async with world.database.transaction() as session:
+        await mark_week(session, ny.id, "2026-W43", skipped_at=START)
+        await session.execute(
+            update(PersonRow)
+            .where(PersonRow.id == tokyo.id)
+            .values(paused_until=date(2026, 10, 28))
+        )
+    await world.run_until(datetime(2026, 11, 4, tzinfo=UTC))
+    assert [d.astimezone(NY).date() for d in world.messenger.to("ny@example.com")][:2] == [
+        date(2026, 10, 26),
+        date(2026, 10, 28),  # week 43 skipped: week 44's prompt and reminder
+    ]
+    # Away until Wednesday Oct 28: the Tuesday prompts of Oct 20 and 27 are not sent.
+    tokyo = [d.astimezone(TOKYO).date() for d in world.messenger.to("tokyo@example.com")]
+    assert tokyo == [date(2026, 11, 3)]
+
+
+async def test_catch_up_after_downtime_within_the_week_only(world: World) -> None:
+    await world.ticker.tick()  # schedules everyone from Sunday
+    world.clock.set(datetime(2026, 10, 21, 12, tzinfo=UTC))  # down from Sunday to Wednesday
+    await world.ticker.tick()
+    assert len(world.messenger.to("ny@example.com")) == 1  # this week's prompt, late but sent
+    world.clock.set(datetime(2026, 11, 3, 12, tzinfo=UTC))  # down again, across a whole week
+    await world.ticker.tick()
+    ny = [d.astimezone(NY).date() for d in world.messenger.to("ny@example.com")]
+    assert date(2026, 10, 26) not in ny  # week 44 is over: not sent late
+    assert date(2026, 11, 3) in ny  # week 45's prompt (due Monday) is caught up on Tuesday
+    await world.ticker.tick()
+    assert len(world.messenger.to("ny@example.com")) == len(ny)  # and never twice
+
+
+async def test_people_imported_after_the_due_time_start_next_week(world: World) -> None:
+    await world.ticker.tick()
+    world.clock.set(datetime(2026, 10, 19, 20, tzinfo=UTC))
+    await add_people(
+        world.database, {"email": "late@example.com", "name": "Late", "timezone": "UTC"}
+    )
+    await world.ticker.tick()
+    await world.run_until(datetime(2026, 10, 26, 12, tzinfo=UTC))
+    assert [d.date() for d in world.messenger.to("late@example.com")] == [date(2026, 10, 26)]
+
+
+async def test_the_notification_budget_holds(database: Database) -> None:
+    await add_people(
+        database, {"email": "ny@example.com", "name": "NY", "timezone": "America/New_York"}
+    )
+    world = make_world(database, notification_budget=1)
+    await world.ticker.tick()
+    await world.run_until(datetime(2026, 10, 24, tzinfo=UTC))
+    assert len(world.messenger.to("ny@example.com")) == 1  # the prompt; the reminder waits
+    async with database.reading() as session:
+        reminder = (
+            await session.scalars(select(DeliveryRow).where(DeliveryRow.kind == "reminder"))
+        ).one()
+    assert reminder.status == "suppressed" and "budget 1" in (reminder.last_error or "")
+
+
+async def test_ticking_twice_sends_nothing_twice(world: World) -> None:
+    await world.ticker.tick()
+    world.clock.set(datetime(2026, 10, 19, 16, tzinfo=UTC))
+    for _ in range(3):
+        await world.ticker.tick()
+    assert len(world.messenger.to("ny@example.com")) == 1
+    assert len(world.messenger.to("berlin@example.com")) == 1
