@@ -7,48 +7,20 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from okrbot.bot.domain import KeyResult, KeyResultType, Level, Objective, ObjectiveKind
+from okrbot.bot.domain import KeyResult, Objective
 from okrbot.bot.imports import ImportCounts, OkrFile
+from okrbot.storage.convert import to_key_result, to_objective
 from okrbot.storage.models import KeyResultRow, ObjectiveRow, PersonRow
-
-
-def key_result_from_row(row: KeyResultRow) -> KeyResult:
-    return KeyResult(
-        id=row.id,
-        objective_id=row.objective_id,
-        title=row.title,
-        owner_id=row.owner_id,
-        type=KeyResultType(row.type),
-        start=row.start,
-        target=row.target,
-        current=row.current,
-        unit=row.unit,
-        position=row.position,
-    )
-
-
-def objective_from_row(row: ObjectiveRow) -> Objective:
-    return Objective(
-        id=row.id,
-        quarter=row.quarter,
-        title=row.title,
-        owner_id=row.owner_id,
-        level=Level(row.level),
-        kind=ObjectiveKind(row.kind),
-        description=row.description,
-        parent_id=row.parent_id,
-        key_results=tuple(key_result_from_row(kr) for kr in row.key_results),
-    )
 
 
 async def get_objective(session: AsyncSession, objective_id: int) -> Objective | None:
     row = await session.get(ObjectiveRow, objective_id)
-    return objective_from_row(row) if row is not None else None
+    return to_objective(row) if row is not None else None
 
 
 async def get_key_result(session: AsyncSession, key_result_id: int) -> KeyResult | None:
     row = await session.get(KeyResultRow, key_result_id)
-    return key_result_from_row(row) if row is not None else None
+    return to_key_result(row) if row is not None else None
 
 
 async def objectives_for_quarter(
@@ -68,7 +40,7 @@ async def objectives_for_quarter(
             or_(ObjectiveRow.owner_id == owner_id, ObjectiveRow.id.in_(owns_a_key_result))
         )
     rows = await session.scalars(query.order_by(ObjectiveRow.position, ObjectiveRow.id))
-    return [objective_from_row(row) for row in rows]
+    return [to_objective(row) for row in rows]
 
 
 async def key_results_owned_by(
@@ -81,7 +53,7 @@ async def key_results_owned_by(
         .where(ObjectiveRow.quarter == quarter, KeyResultRow.owner_id == person_id)
         .order_by(ObjectiveRow.position, ObjectiveRow.id, KeyResultRow.position, KeyResultRow.id)
     )
-    return [key_result_from_row(row) for row in rows]
+    return [to_key_result(row) for row in rows]
 
 
 async def objective_parents(session: AsyncSession, quarter: str) -> dict[str, str | None]:

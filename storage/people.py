@@ -7,29 +7,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from okrbot.bot.domain import Person, Weekday
+from okrbot.bot.domain import Person
 from okrbot.bot.imports import ImportCounts, PeopleFile
+from okrbot.storage.convert import to_person
 from okrbot.storage.models import PersonRow
 
-
-def person_from_row(row: PersonRow) -> Person:
-    return Person(
-        id=row.id,
-        email=row.email,
-        name=row.name,
-        manager_id=row.manager_id,
-        timezone=row.timezone,
-        checkin_day=Weekday(row.checkin_day) if row.checkin_day is not None else None,
-        checkin_time=row.checkin_time,
-        slack_user_id=row.slack_user_id,
-        teams_aad_id=row.teams_aad_id,
-        paused_until=row.paused_until,
-    )
+person_from_row = to_person
 
 
 async def get_person(session: AsyncSession, person_id: int) -> Person | None:
     row = await session.get(PersonRow, person_id)
-    return person_from_row(row) if row is not None else None
+    return to_person(row) if row is not None else None
 
 
 async def get_person_by_email(session: AsyncSession, email: str) -> Person | None:
@@ -37,30 +25,30 @@ async def get_person_by_email(session: AsyncSession, email: str) -> Person | Non
     row = await session.scalar(
         select(PersonRow).where(func.lower(PersonRow.email) == email.strip().lower())
     )
-    return person_from_row(row) if row is not None else None
+    return to_person(row) if row is not None else None
 
 
 async def get_person_by_slack_id(session: AsyncSession, slack_user_id: str) -> Person | None:
     row = await session.scalar(select(PersonRow).where(PersonRow.slack_user_id == slack_user_id))
-    return person_from_row(row) if row is not None else None
+    return to_person(row) if row is not None else None
 
 
 async def get_person_by_teams_id(session: AsyncSession, teams_aad_id: str) -> Person | None:
     row = await session.scalar(select(PersonRow).where(PersonRow.teams_aad_id == teams_aad_id))
-    return person_from_row(row) if row is not None else None
+    return to_person(row) if row is not None else None
 
 
 async def list_people(session: AsyncSession) -> list[Person]:
     """Everyone, ordered by email so listings and exports are stable."""
     rows = await session.scalars(select(PersonRow).order_by(PersonRow.email))
-    return [person_from_row(row) for row in rows]
+    return [to_person(row) for row in rows]
 
 
 async def direct_reports(session: AsyncSession, manager_id: int) -> list[Person]:
     rows = await session.scalars(
         select(PersonRow).where(PersonRow.manager_id == manager_id).order_by(PersonRow.email)
     )
-    return [person_from_row(row) for row in rows]
+    return [to_person(row) for row in rows]
 
 
 def _assign(row: Any, **values: Any) -> bool:
