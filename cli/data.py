@@ -12,7 +12,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy import select
 
+from okrbot.bot.clock import SystemClock
 from okrbot.bot.domain import KeyResult, Objective, Person
 from okrbot.bot.imports import (
     ImportFailed,
@@ -28,8 +30,10 @@ from okrbot.bot.quarters import Quarter
 from okrbot.bot.scoring import format_value, key_result_progress, objective_score, progress_bar
 from okrbot.bot.settings import Settings
 from okrbot.cli.common import console, fail, run_with_database
+from okrbot.scheduler.cadence import Cadence
 from okrbot.storage.db import Database
 from okrbot.storage.export import export_okrs_csv, export_okrs_json, export_people
+from okrbot.storage.models import PersonRow
 from okrbot.storage.okrs import objective_parents, objectives_for_quarter, upsert_okrs
 from okrbot.storage.people import get_person_by_email, list_people, upsert_people
 
@@ -72,11 +76,16 @@ def import_people(file: FileArgument) -> None:
     except ImportFailed as error:
         _fail_import(error)
 
-    async def work(database: Database, _settings: Settings) -> str:
+    async def work(database: Database, settings: Settings) -> str:
         async with database.transaction() as session:
             existing = await list_people(session)
             raise_problems([*parsed.problems, *check_people(parsed, existing)])
             counts = await upsert_people(session, parsed)
+            emails = [record.email for record in parsed.records]
+            ids = list(
+                await session.scalars(select(PersonRow.id).where(PersonRow.email.in_(emails)))
+            )
+            await Cadence(database, settings, SystemClock()).reschedule(session, ids)
         return f"{name}: people {counts}"
 
     try:

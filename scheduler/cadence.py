@@ -89,17 +89,28 @@ class Cadence:
                 added += 1
             return added
 
-    async def reschedule(self, session: AsyncSession, person_ids: list[int]) -> None:
-        """Recompute next prompt times after a person's day, time or time zone changed."""
+    async def reschedule(self, session: AsyncSession, person_ids: list[int]) -> int:
+        """Move next prompt times for people whose day, time or time zone changed.
+
+        A schedule whose moment still fits the person's rule is left alone, so re-importing
+        an unchanged file a minute before a prompt is due never skips that prompt.
+        """
         now = self.clock.now()
-        people = await session.scalars(select(PersonRow).where(PersonRow.id.in_(person_ids)))
-        for person in people:
-            row = await session.get(ScheduleRow, (person.id, PROMPT))
-            next_at = self.next_prompt_after(person, now)
-            if row is None:
-                session.add(ScheduleRow(person_id=person.id, kind=PROMPT, next_at=next_at))
-            else:
-                row.next_at = next_at
+        moved = 0
+        rows = await session.execute(
+            select(PersonRow, ScheduleRow)
+            .join(
+                ScheduleRow, (ScheduleRow.person_id == PersonRow.id) & (ScheduleRow.kind == PROMPT)
+            )
+            .where(PersonRow.id.in_(person_ids))
+        )
+        for person, schedule in rows.all():
+            if self.next_prompt_after(person, schedule.next_at - timedelta(microseconds=1)) != (
+                schedule.next_at
+            ):
+                schedule.next_at = self.next_prompt_after(person, now)
+                moved += 1
+        return moved
 
     async def next_prompt(self, person_id: int) -> datetime | None:
         async with self.database.reading() as session:

@@ -343,3 +343,21 @@ async def test_ticking_twice_sends_nothing_twice(world: World) -> None:
         await world.ticker.tick()
     assert len(world.messenger.to("ny@example.com")) == 1
     assert len(world.messenger.to("berlin@example.com")) == 1
+
+
+async def test_changing_the_checkin_day_moves_the_next_prompt_only_for_that_person(
+    world: World,
+) -> None:
+    await world.ticker.tick()
+    ny, berlin = await world.person("ny@example.com"), await world.person("berlin@example.com")
+    before = await world.cadence.next_prompt(berlin.id)
+    async with world.database.transaction() as session:
+        await session.execute(
+            update(PersonRow).where(PersonRow.id == ny.id).values(checkin_day=Weekday.THU)
+        )
+        moved = await world.cadence.reschedule(session, [ny.id, berlin.id])
+    assert moved == 1
+    assert await world.cadence.next_prompt(berlin.id) == before
+    ny_next = await world.cadence.next_prompt(ny.id)
+    assert ny_next is not None
+    assert ny_next.astimezone(NY).replace(tzinfo=None) == datetime(2026, 10, 22, 10)
