@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from okrbot import __version__
-from okrbot.cli import checkins, data, db, serve, teams
+from okrbot.cli import checkins, data, db, outbox, serve, teams
 
 app = typer.Typer(
     name="okrbot",
@@ -16,6 +16,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(checkins.app, name="checkins")
+app.add_typer(outbox.app, name="outbox")
 app.command()(serve.serve)
 app.add_typer(teams.app, name="teams")
 data.register(app)

@@ -1,0 +1,158 @@
+"""The outbox: idempotent enqueue, leased claims, retries with backoff, parking, manual retry."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from okrbot.bot.clock import FakeClock
+from okrbot.bot.delivery import PermanentDeliveryError, TransientDeliveryError
+from okrbot.cli.common import console
+from okrbot.cli.main import app
+from okrbot.scheduler.outbox import LEASE, MAX_ATTEMPTS, Delivery, Outbox, enqueue, list_deliveries
+from okrbot.storage.db import Database
+
+NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class ScriptedCourier:
+    """Fails as told, then succeeds; records every attempt."""
+
+    failures: list[Exception] = field(default_factory=list)
+    delivered: list[str] = field(default_factory=list)
+    attempts: int = 0
+
+    async def deliver(self, delivery: Delivery) -> None:
+        self.attempts += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        self.delivered.append(delivery.key)
+
+
+async def add(database: Database, *keys: str, due: datetime = NOW) -> None:
+    async with database.transaction() as session:
+        for key in keys:
+            await enqueue(session, key=key, kind="prompt", due_at=due)
+
+
+async def test_enqueue_is_idempotent(database: Database) -> None:
+    async with database.transaction() as session:
+        assert await enqueue(session, key="prompt:1:2026-W47", kind="prompt", due_at=NOW)
+        assert not await enqueue(session, key="prompt:1:2026-W47", kind="prompt", due_at=NOW)
+    assert len(await list_deliveries(database)) == 1
+
+
+async def test_only_due_rows_are_sent(database: Database) -> None:
+    clock = FakeClock(NOW)
+    await add(database, "now")
+    await add(database, "later", due=NOW + timedelta(hours=1))
+    courier = ScriptedCourier()
+    assert await Outbox(database, clock).deliver_due(courier) == 1
+    assert courier.delivered == ["now"]
+    clock.advance(timedelta(hours=1))
+    assert await Outbox(database, clock).deliver_due(courier) == 1
+    assert await Outbox(database, clock).deliver_due(courier) == 0
+
+
+async def test_concurrent_claims_never_overlap(database: Database) -> None:
+    clock = FakeClock(NOW)
+    await add(database, *(f"k{n}" for n in range(60)))
+    outboxes = [Outbox(database, clock, worker=f"w{n}") for n in range(4)]
+    claims = await asyncio.gather(*(outbox.claim(limit=20) for outbox in outboxes))
+    keys = [d.key for claim in claims for d in claim]
+    assert len(keys) == len(set(keys)) == 60
+
+
+async def test_a_crashed_senders_lease_expires_and_the_row_is_retried(database: Database) -> None:
+    clock = FakeClock(NOW)
+    await add(database, "orphan")
+    crashed = Outbox(database, clock, worker="crashed")
+    assert [d.key for d in await crashed.claim()] == ["orphan"]  # then it dies, never finishing
+    survivor, courier = Outbox(database, clock, worker="survivor"), ScriptedCourier()
+    assert await survivor.deliver_due(courier) == 0  # still leased
+    clock.advance(LEASE + timedelta(seconds=1))
+    assert await survivor.deliver_due(courier) == 1
+    assert courier.delivered == ["orphan"]
+
+
+async def test_transient_failures_back_off_and_honour_retry_after(database: Database) -> None:
+    clock = FakeClock(NOW)
+    await add(database, "flaky")
+    courier = ScriptedCourier(
+        failures=[TransientDeliveryError("HTTP 500"), TransientDeliveryError("429", 600)]
+    )
+    outbox = Outbox(database, clock)
+    assert await outbox.deliver_due(courier) == 0
+    [row] = await list_deliveries(database)
+    assert row.status == "pending" and row.due_at == NOW + timedelta(seconds=30)
+    clock.advance(timedelta(seconds=30))
+    assert await outbox.deliver_due(courier) == 0
+    [row] = await list_deliveries(database)
+    assert row.due_at == clock.now() + timedelta(seconds=600)  # Retry-After beats the backoff
+    clock.advance(timedelta(seconds=600))
+    assert await outbox.deliver_due(courier) == 1
+    assert courier.delivered == ["flaky"] and courier.attempts == 3
+
+
+async def test_after_the_last_attempt_the_row_is_parked_and_can_be_retried(
+    database: Database,
+) -> None:
+    clock = FakeClock(NOW)
+    await add(database, "doomed", "blocked")
+
+    class Failing:
+        async def deliver(self, delivery: Delivery) -> None:
+            if delivery.key == "blocked":
+                raise PermanentDeliveryError("Teams: MessageWritesBlocked")
+            raise TransientDeliveryError("down")
+
+    outbox = Outbox(database, clock)
+    for _ in range(MAX_ATTEMPTS + 2):
+        await outbox.deliver_due(Failing())
+        clock.advance(timedelta(hours=2))
+    rows = {row.key: row for row in await list_deliveries(database)}
+    assert rows["blocked"].status == "failed" and rows["blocked"].attempts == 1
+    assert rows["doomed"].status == "failed" and rows["doomed"].attempts == MAX_ATTEMPTS
+    assert "down" in (rows["doomed"].last_error or "")
+    courier = ScriptedCourier()
+    assert await outbox.deliver_due(courier) == 0  # parked rows are left alone
+    assert await outbox.retry(rows["doomed"].id)
+    assert await outbox.deliver_due(courier) == 1 and courier.delivered == ["doomed"]
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, sqlite_database: Database) -> Database:
+    monkeypatch.setenv("OKRBOT_DATABASE_URL", sqlite_database.url)
+    return sqlite_database
+
+
+def test_outbox_cli_lists_failures_and_retries(
+    cli_env: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "width", 200)
+
+    async def park() -> int:
+        clock = FakeClock(NOW)
+        await add(cli_env, "prompt:9:2026-W47")
+        await Outbox(cli_env, clock).deliver_due(
+            ScriptedCourier(failures=[PermanentDeliveryError("Slack: channel_not_found")])
+        )
+        [row] = await list_deliveries(cli_env)
+        await cli_env.dispose()
+        return row.id
+
+    delivery_id = asyncio.run(park())
+    runner = CliRunner()
+    listed = runner.invoke(app, ["outbox", "list", "--failed"])
+    assert listed.exit_code == 0, listed.output
+    assert "prompt:9" not in listed.output  # rows show kind and person, not raw keys
+    assert "failed" in listed.output and "channel_not_found" in listed.output
+    retried = runner.invoke(app, ["outbox", "retry", str(delivery_id)])
+    assert retried.exit_code == 0 and "next scheduler tick" in retried.output
+    missing = runner.invoke(app, ["outbox", "retry", "999"])
+    assert missing.exit_code == 1 and "no failed or pending delivery 999" in missing.output
