@@ -257,3 +257,13 @@ class ScheduleRow(Base):
     )
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     next_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RateBucketRow(Base):
+    """A token bucket shared by every replica, so N replicas do not send N times the rate."""
+
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -203,11 +203,14 @@ async def test_prompt_lists_own_key_results_with_buttons(world: SlackWorld) -> N
     assert [b["text"]["text"] for b in buttons] == ["Check in", "Snooze 2h", "Skip this week"]
     assert buttons[0]["style"] == "primary"
     assert blockkit_problems(prompt["blocks"], "message") == []
-    # Li had no Slack id: found by email, and her DM channel was opened once and cached.
+    # Li had no Slack id: found by email once. DMs go to the user id the first time and to the
+    # cached DM channel after that: never a conversations.open per prompt.
     assert len(world.dm("U0LI")) == 1
     await world.send_prompts()
-    assert len(world.sandbox.calls_to("conversations.open")) == 3
-    assert len(world.sandbox.calls_to("users.lookupByEmail")) == 2
+    assert world.sandbox.calls_to("conversations.open") == []
+    assert len(world.sandbox.calls_to("users.lookupByEmail")) == 2  # Li and Mia, once each
+    posts = world.sandbox.calls_to("chat.postMessage")
+    assert [call.params["channel"][0] for call in posts] == ["U", "U", "U", "D", "D", "D"]
 
 
 async def test_check_in_end_to_end(world: SlackWorld) -> None:
@@ -423,7 +426,7 @@ async def test_a_retried_event_is_handled_once(world: SlackWorld) -> None:
 
 async def test_recovers_from_rate_limits_and_server_errors(world: SlackWorld) -> None:
     world.sandbox.fail_next("chat.postMessage", error="ratelimited", retry_after=0, count=1)
-    world.sandbox.fail_next("conversations.open", status=503, count=1)
+    world.sandbox.fail_next("users.lookupByEmail", status=503, count=1)
     await world.send_prompts()
     assert len(world.dm("U0ANA")) == 1 and len(world.dm("U0LI")) == 1
     # A failure beyond the client's own retries goes back to the outbox, and nothing is lost.

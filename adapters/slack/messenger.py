@@ -25,6 +25,7 @@ from okrbot.adapters.slack.render import message_kwargs
 from okrbot.bot.delivery import PermanentDeliveryError, TransientDeliveryError, Unreachable
 from okrbot.bot.domain import Person
 from okrbot.bot.messages import Message
+from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage.db import Database
 from okrbot.storage.models import PersonRow
 from okrbot.storage.people import get_person, get_person_by_email, get_person_by_slack_id
@@ -93,9 +94,12 @@ def as_delivery_error(error: Exception) -> Exception:
 
 
 class SlackMessenger:
-    def __init__(self, client: AsyncWebClient, database: Database) -> None:
+    def __init__(
+        self, client: AsyncWebClient, database: Database, throttle: PostThrottle | None = None
+    ) -> None:
         self.client = client
         self.database = database
+        self.throttle = throttle
 
     async def person_for_user(self, user_id: str) -> Person | None:
         """The imported person behind a Slack user id, learning the id by email the first time."""
@@ -140,34 +144,38 @@ class SlackMessenger:
             )
         return str(user["id"])
 
-    async def dm_channel(self, person: Person) -> str:
+    async def dm_target(self, person: Person) -> tuple[str, bool]:
+        """Where to post a DM: the cached DM channel, else the user id (Slack opens the DM).
+
+        Returns the target and whether it is already the cached channel.
+        """
         async with self.database.reading() as session:
             row = await session.get(PersonRow, person.id)
             cached = row.slack_dm_channel if row else None
         if cached:
-            return cached
-        user = await self.user_id(person)
-        try:
-            opened = await self.client.conversations_open(users=user)
-        except SlackApiError as error:
-            raise as_delivery_error(error) from error
-        channel = str(opened["channel"]["id"])
-        async with self.database.transaction() as session:
-            await session.execute(
-                update(PersonRow).where(PersonRow.id == person.id).values(slack_dm_channel=channel)
-            )
-        return channel
+            return cached, True
+        return await self.user_id(person), False
 
     async def send(self, person: Person, messages: list[Message]) -> list[dict[str, Any]]:
         """Post messages to the person's DM; return references for updating them later."""
         try:
-            channel = await self.dm_channel(person)
+            target, cached = await self.dm_target(person)
             refs = []
             for message in messages:
+                if self.throttle is not None:
+                    await self.throttle.before_post(target)
                 posted = await self.client.chat_postMessage(
-                    channel=channel, **message_kwargs(message)
+                    channel=target, **message_kwargs(message)
                 )
                 refs.append({"platform": "slack", "channel": posted["channel"], "ts": posted["ts"]})
+                target = str(posted["channel"])
+            if not cached and refs:
+                async with self.database.transaction() as session:
+                    await session.execute(
+                        update(PersonRow)
+                        .where(PersonRow.id == person.id)
+                        .values(slack_dm_channel=refs[0]["channel"])
+                    )
             return refs
         except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as error:
             raise as_delivery_error(error) from error

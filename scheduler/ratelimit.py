@@ -1,0 +1,112 @@
+"""Throttling before the platform does: token buckets per workspace/tenant and per conversation.
+
+The workspace-wide bucket lives in the database, so every replica draws from the same budget
+and N replicas together send at the allowed rate, not N times it. The per-conversation bucket
+is in memory: one delivery (and so one replica) owns a conversation at a time. The workspace
+token is taken first, so a busy conversation never holds one it cannot use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from okrbot.bot.clock import Clock
+from okrbot.storage.db import Database
+from okrbot.storage.models import RateBucketRow
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    per_second: float
+    burst: float = 1.0
+
+    @classmethod
+    def per_minute(cls, count: float, burst_seconds: float = 1.0) -> Rate:
+        per_second = count / 60
+        return cls(per_second, max(1.0, per_second * burst_seconds))
+
+
+def refill(tokens: float, since: datetime, now: datetime, rate: Rate) -> float:
+    elapsed = max((now - since).total_seconds(), 0.0)
+    return min(rate.burst, tokens + elapsed * rate.per_second)
+
+
+class SharedRateLimiter:
+    """A token bucket in the database, shared by every process that uses the same one."""
+
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self.database = database
+        self.clock = clock
+
+    async def acquire(self, key: str, rate: Rate) -> None:
+        while (wait := await self._take(key, rate)) > 0:
+            await self.clock.sleep(wait)
+
+    async def _take(self, key: str, rate: Rate) -> float:
+        """Take a token and return 0, or return how long to wait for one."""
+        async with self.database.transaction() as session:
+            now = self.clock.now()
+            dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            await session.execute(
+                insert(RateBucketRow)
+                .values(key=key, tokens=rate.burst, updated_at=now)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            query = select(RateBucketRow).where(RateBucketRow.key == key)
+            if dialect == "postgresql":
+                query = query.with_for_update()
+            bucket = (await session.scalars(query)).one()
+            tokens = refill(bucket.tokens, bucket.updated_at, now, rate)
+            bucket.updated_at = now
+            if tokens >= 1:
+                bucket.tokens = tokens - 1
+                return 0.0
+            bucket.tokens = tokens
+            return (1 - tokens) / rate.per_second
+
+
+class LocalRateLimiter:
+    """In-memory token buckets, for limits that one process owns (a single conversation)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, datetime]] = {}
+
+    async def acquire(self, key: str, rate: Rate) -> None:
+        while True:
+            now = self.clock.now()
+            tokens, since = self._buckets.get(key, (rate.burst, now))
+            tokens = refill(tokens, since, now, rate)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                return
+            self._buckets[key] = (tokens, now)
+            await self.clock.sleep((1 - tokens) / rate.per_second)
+
+
+class PostThrottle:
+    """What a platform sender waits on before each post: the workspace, then the conversation."""
+
+    def __init__(
+        self,
+        workspace: SharedRateLimiter | None,
+        workspace_key: str,
+        workspace_rate: Rate,
+        conversations: LocalRateLimiter,
+        conversation_rate: Rate,
+    ) -> None:
+        self.workspace = workspace
+        self.workspace_key = workspace_key
+        self.workspace_rate = workspace_rate
+        self.conversations = conversations
+        self.conversation_rate = conversation_rate
+
+    async def before_post(self, conversation: str) -> None:
+        if self.workspace is not None:
+            await self.workspace.acquire(self.workspace_key, self.workspace_rate)
+        await self.conversations.acquire(conversation, self.conversation_rate)
