@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from okrbot import __version__
-from okrbot.cli import checkins, data, db, outbox, serve, teams
+from okrbot.cli import checkins, data, db, outbox, people, serve, teams
 
 app = typer.Typer(
     name="okrbot",
@@ -19,6 +19,7 @@ app.add_typer(checkins.app, name="checkins")
 app.add_typer(outbox.app, name="outbox")
 app.command()(serve.serve)
 app.add_typer(teams.app, name="teams")
+app.add_typer(people.app, name="people")
 data.register(app)
 
 

@@ -16,6 +16,7 @@ from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.courier import Courier
 from okrbot.adapters.slack.app import SlackAdapter
 from okrbot.adapters.slack.messenger import web_client
+from okrbot.adapters.teams.app import TeamsAdapter
 from okrbot.bot.clock import Clock, SystemClock
 from okrbot.bot.settings import Settings
 from okrbot.scheduler.cadence import Cadence
@@ -39,6 +40,7 @@ class Runtime:
     cadence: Cadence
     ticker: Ticker
     slack: SlackAdapter | None = None
+    teams: TeamsAdapter | None = None
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
     async def healthy(self) -> bool:
@@ -85,11 +87,33 @@ async def build_runtime(
             process_before_response=settings.slack_process_before_response,
             next_prompt=lambda person: cadence.next_prompt(person.id),
         )
-    courier = Courier(database, checkins, slack=slack.messenger if slack else None)
+    teams = None
+    if settings.microsoft_app_id or settings.teams_dev_no_auth:
+        if settings.microsoft_app_id and not settings.microsoft_app_password:
+            raise ConfigurationError(
+                "MICROSOFT_APP_PASSWORD: required with MICROSOFT_APP_ID, so that okrbot can "
+                "authenticate its messages to Teams"
+            )
+        teams = TeamsAdapter(database=database, checkins=checkins, settings=settings, clock=clock)
+    courier = Courier(
+        database,
+        checkins,
+        slack=slack.messenger if slack else None,
+        teams=teams.messenger if teams else None,
+    )
     outbox = Outbox(database, clock)
     ticker = Ticker(cadence, outbox, courier)
     runtime = Runtime(
-        settings, database, clock, checkins, outbox, courier, cadence, ticker, slack=slack
+        settings,
+        database,
+        clock,
+        checkins,
+        outbox,
+        courier,
+        cadence,
+        ticker,
+        slack=slack,
+        teams=teams,
     )
     outbox.worker = runtime.worker
     return runtime

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import signal
 from typing import Annotated
@@ -13,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from okrbot.adapters.server import build_web_app
 from okrbot.adapters.slack.http import SlackEndpoint
+from okrbot.adapters.teams.http import TeamsEndpoint
 from okrbot.cli.common import console, fail, settings
 from okrbot.cli.runtime import ConfigurationError, Runtime, build_runtime
 from okrbot.scheduler.ticker import TICK_SECONDS
@@ -27,7 +29,25 @@ def web_app(runtime: Runtime) -> web.Application:
     slack = None
     if runtime.slack is not None and runtime.settings.slack_signing_secret:
         slack = SlackEndpoint(runtime.slack.app, runtime.settings.slack_signing_secret).handle
-    return build_web_app(slack=slack, health=runtime.healthy)
+    teams = None
+    if runtime.teams is not None:
+        if not runtime.teams.auth_enabled:
+            log.warning(
+                "OKRBOT_TEAMS_DEV_NO_AUTH=1: /api/messages accepts UNAUTHENTICATED requests from "
+                "anyone who can reach it. Use this only with the Bot Framework Emulator or local "
+                "tests, never on a reachable server; set MICROSOFT_APP_ID for real Teams."
+            )
+        teams = TeamsEndpoint(runtime.teams.cloud, runtime.teams.bot, runtime.teams.app_id).handle
+    return build_web_app(slack=slack, teams=teams, health=runtime.healthy)
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 async def serve_forever(runtime: Runtime, host: str, port: int, socket_mode: bool) -> None:
@@ -73,7 +93,8 @@ def serve(
         bool, typer.Option("--socket-mode", help="Receive Slack events over Socket Mode.")
     ] = False,
 ) -> None:
-    """Run okrbot: Slack at POST /slack/events, GET /healthz, and the scheduler."""
+    """Run okrbot: Slack at POST /slack/events, Teams at POST /api/messages, GET /healthz, and
+    the scheduler."""
     config = settings()
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -82,6 +103,13 @@ def serve(
         fail("--socket-mode needs SLACK_APP_TOKEN (an app-level token with connections:write)")
     if socket_mode and not config.slack_bot_token:
         fail("--socket-mode needs SLACK_BOT_TOKEN")
+    listen_on = host or config.host
+    if config.teams_dev_no_auth and not config.microsoft_app_id and not is_loopback(listen_on):
+        fail(
+            f"OKRBOT_TEAMS_DEV_NO_AUTH=1 turns off authentication of Teams requests, so okrbot "
+            f"only listens on a loopback address in that mode (not {listen_on}). Use "
+            "--host 127.0.0.1, or set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD."
+        )
 
     async def main() -> None:
         try:
@@ -89,7 +117,7 @@ def serve(
         except (ConfigurationError, DatabaseURLError) as error:
             fail(str(error))
         try:
-            await serve_forever(runtime, host or config.host, port or config.port, socket_mode)
+            await serve_forever(runtime, listen_on, port or config.port, socket_mode)
         finally:
             await runtime.close()
 

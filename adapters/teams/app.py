@@ -1,0 +1,635 @@
+"""The Teams side of okrbot: a TeamsActivityHandler for installs, card submits and text commands.
+
+Teams has no slash commands, so people type `okr`, `checkin`, `kudos @name …` or `help` in their
+1:1 chat with the bot. Every turn first learns who is talking (by Azure AD object id, or by email
+the first time) and keeps their conversation reference current, so proactive prompts can reach
+them. The person is always the one Teams authenticated as `from`, never anyone named in a card's
+data: a forged submit can only ever write the sender's own key results.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ErrorResponseException
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from okrbot.adapters.conversations import CheckIns
+from okrbot.adapters.teams import render
+from okrbot.adapters.teams.messenger import PLATFORM, TeamsMessenger, card_activity
+from okrbot.bot.checkins import (
+    CHECK_IN,
+    FORM_ID,
+    KEY_RESULTS_PER_FORM,
+    KUDOS_TO,
+    SKIP,
+    SNOOZE,
+    KudosDraft,
+    parse_checkin,
+    week_label,
+)
+from okrbot.bot.clock import Clock
+from okrbot.bot.domain import Person, Platform
+from okrbot.bot.messages import Context, Header, Message, Text
+from okrbot.bot.overview import help_message, okr_overview
+from okrbot.bot.settings import Settings
+from okrbot.scheduler.outbox import enqueue
+from okrbot.storage import checkins as weeks
+from okrbot.storage.db import Database
+from okrbot.storage.kudos import add_kudos
+from okrbot.storage.models import InboundEventRow, PersonRow
+from okrbot.storage.people import get_person, get_person_by_teams_id, person_from_row
+
+log = logging.getLogger(__name__)
+
+OKR_COMMAND = "okr"
+KUDOS_COMMAND = "kudos"
+NOT_SET_UP = (
+    "Hi! I don't know you yet: okrbot only talks to people its admin has imported, so there is "
+    "nothing for me to show you. Ask your admin to add you with `okrbot import people`."
+)
+PERSON = "okrbot.person"
+NEWLY_CONNECTED = "okrbot.newly_connected"
+
+_AT_TAG = re.compile(r"</?at>", re.IGNORECASE)
+_VALUE = re.compile(r"(?<!\w)#([\w-]{1,40})")
+
+
+@dataclass(frozen=True, slots=True)
+class Mentioned:
+    teams_user_id: str
+    aad_object_id: str | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class KudosCommand:
+    """`kudos @name … #value`, as typed: who was mentioned, the words, and the #values."""
+
+    mentioned: tuple[Mentioned, ...]
+    message: str
+    values: tuple[str, ...]
+
+
+def parse_kudos(text: str, mentions: Sequence[dict[str, Any]], bot_id: str) -> KudosCommand:
+    """Read a kudos command from its text and the activity's `mention` entities.
+
+    Kept small and pure so that value checks and limits can be added without touching the turn.
+    """
+    people: dict[str, Mentioned] = {}
+    for mention in mentions:
+        who = mention.get("mentioned") or {}
+        user_id = str(who.get("id") or "")
+        if user_id and user_id != bot_id:
+            people.setdefault(
+                user_id,
+                Mentioned(user_id, who.get("aadObjectId"), str(who.get("name") or user_id)),
+            )
+    words = _AT_TAG.sub("", text).split()
+    if words and words[0].lower() == KUDOS_COMMAND:
+        words = words[1:]
+    message = " ".join(words).strip()
+    values = tuple(dict.fromkeys(v.lower() for v in _VALUE.findall(message)))
+    return KudosCommand(tuple(people.values()), message, values)
+
+
+def command_words(text: str) -> list[str]:
+    """The command a person typed; `okr checkin` and `okr help` mean `checkin` and `help`."""
+    words = _AT_TAG.sub("", text).split()
+    if len(words) > 1 and words[0].lower() == OKR_COMMAND:
+        return words[1:]
+    return words
+
+
+def reference_of(context: TurnContext) -> dict[str, Any]:
+    """The stored conversation reference: service URL, conversation, user, bot and tenant."""
+    activity = context.activity
+    reference = TurnContext.get_conversation_reference(activity)
+    reference.activity_id = None
+    if reference.conversation is not None and not reference.conversation.tenant_id:
+        # Teams spells it tenantId, botbuilder's model tenantID; keep it for proactive turns.
+        reference.conversation.tenant_id = tenant_of(activity)
+    return dict(reference.serialize())
+
+
+def tenant_of(activity: Activity) -> str | None:
+    conversation = activity.conversation
+    extra = (conversation.additional_properties or {}) if conversation is not None else {}
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = channel_data.get("tenant") if isinstance(channel_data.get("tenant"), dict) else {}
+    return extra.get("tenantId") or (tenant or {}).get("id")
+
+
+def _say(text: str) -> Message:
+    return Message(text, (Text(text),))
+
+
+class OkrTeamsBot(TeamsActivityHandler):
+    def __init__(
+        self,
+        *,
+        database: Database,
+        checkins: CheckIns,
+        messenger: TeamsMessenger,
+        settings: Settings,
+    ) -> None:
+        self.database = database
+        self.checkins = checkins
+        self.messenger = messenger
+        self.settings = settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.checkins.clock
+
+    # -- every turn ----------------------------------------------------------------------------
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        conversation = activity.conversation.id if activity.conversation else ""
+        if activity.id and not await self._first_time(f"teams:{conversation}:{activity.id}"):
+            log.info("ignoring a retry of Teams activity %s", activity.id)
+            return
+        person, newly = await self._identify(turn_context)
+        turn_context.turn_state[PERSON] = person
+        turn_context.turn_state[NEWLY_CONNECTED] = newly
+        await super().on_turn(turn_context)
+
+    async def _first_time(self, event_key: str) -> bool:
+        async with self.database.transaction() as session:
+            dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            result = await session.execute(
+                insert(InboundEventRow)
+                .values(id=event_key[:128], received_at=self.clock.now())
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(InboundEventRow.id)
+            )
+            return result.first() is not None
+
+    async def _identify(self, context: TurnContext) -> tuple[Person | None, bool]:
+        """Find the sender among imported people and keep their 1:1 conversation reference.
+
+        Returns the person and whether this conversation is new to okrbot (first install, a
+        re-install, or after being unreachable), which is when they get the welcome card.
+        """
+        activity = context.activity
+        sender = activity.from_property
+        if sender is None or not sender.id or sender.id == (activity.recipient or sender).id:
+            return None, False
+        aad_id = sender.aad_object_id
+        async with self.database.reading() as session:
+            person = await get_person_by_teams_id(session, aad_id) if aad_id else None
+        if person is None:
+            person = await self._match_by_email(context, sender)
+        if person is None:
+            return None, False
+        conversation = activity.conversation
+        if conversation is None or conversation.conversation_type not in (None, "personal"):
+            return person, False  # group chats and channels are not where prompts go
+        reference = reference_of(context)
+        async with self.database.transaction() as session:
+            row = await session.get(PersonRow, person.id)
+            if row is None:
+                return None, False
+            before = row.teams_conversation or {}
+            newly = (
+                not before
+                or row.teams_unreachable_at is not None
+                or (before.get("conversation") or {}).get("id") != conversation.id
+            )
+            if before != reference or row.teams_unreachable_at is not None:
+                row.teams_conversation = reference
+                row.teams_unreachable_at = None
+        return person, newly
+
+    async def _match_by_email(self, context: TurnContext, sender: ChannelAccount) -> Person | None:
+        """First contact from someone imported by email only: learn their Azure AD object id."""
+        try:
+            member = await TeamsInfo.get_member(context, sender.id)
+        except (ErrorResponseException, KeyError, TypeError, AttributeError, ValueError) as error:
+            log.info("could not look up Teams member %s: %s", sender.id, error)
+            return None
+        emails = {
+            str(e).strip().lower()
+            for e in (getattr(member, "email", None), getattr(member, "user_principal_name", None))
+            if e
+        }
+        aad_id = getattr(member, "aad_object_id", None) or sender.aad_object_id
+        if not emails or not aad_id:
+            return None
+        async with self.database.transaction() as session:
+            row = await session.scalar(
+                select(PersonRow).where(func.lower(PersonRow.email).in_(emails))
+            )
+            if row is None or row.teams_aad_id not in (None, aad_id):
+                return None
+            row.teams_aad_id = aad_id
+            await session.flush()
+            return person_from_row(row)
+
+    # -- install -------------------------------------------------------------------------------
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._welcome(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        person: Person | None = turn_context.turn_state.get(PERSON)
+        if person is not None:
+            async with self.database.transaction() as session:
+                await session.execute(
+                    update(PersonRow)
+                    .where(PersonRow.id == person.id)
+                    .values(teams_unreachable_at=self.clock.now())
+                )
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in members_added):
+            await self._welcome(turn_context)
+
+    async def _welcome(self, context: TurnContext) -> None:
+        """Greet once per install (Teams sends a conversationUpdate and an installationUpdate)."""
+        person: Person | None = context.turn_state.get(PERSON)
+        if person is None:
+            conversation = context.activity.conversation.id if context.activity.conversation else ""
+            if await self._first_time(f"teams:hello:{conversation}"):
+                await self._reply(context, _say(NOT_SET_UP))
+            return
+        if context.turn_state.get(NEWLY_CONNECTED):
+            context.turn_state[NEWLY_CONNECTED] = False
+            await self._reply(context, self.welcome(person))
+
+    def welcome(self, person: Person) -> Message:
+        first = person.name.split()[0] if person.name.strip() else person.name
+        day = (person.checkin_day or self.settings.checkin_day).full_name
+        at = (person.checkin_time or self.settings.checkin_time).strftime("%H:%M")
+        zone = person.timezone or self.settings.default_timezone
+        return Message(
+            summary="Welcome to okrbot",
+            blocks=(
+                Header(f"Hi {first} 👋 I'm okrbot"),
+                Text(
+                    f"Every week, on **{day} at {at}** your time ({zone}), I'll send you a card "
+                    "to check in on your key results: the current value, how confident you "
+                    "feel, and a note if something is in the way. It takes a minute."
+                ),
+                Text(
+                    f"You can recognise colleagues any time: `{KUDOS_COMMAND} @name thanks for "
+                    "… #value`."
+                ),
+                Text(
+                    f"Type `{OKR_COMMAND}` to see your OKRs, `checkin` to check in now, or "
+                    "`help` for everything I can do."
+                ),
+                Context("Your check-in answers go to you and your manager only."),
+            ),
+        )
+
+    # -- messages: card submits and commands -------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        person: Person | None = turn_context.turn_state.get(PERSON)
+        if person is None:
+            await self._reply(turn_context, _say(NOT_SET_UP))
+            return
+        if isinstance(activity.value, dict) and activity.value.get(render.ACTION_KEY):
+            await self._card_action(turn_context, person, activity.value)
+            return
+        await self._command(turn_context, person)
+
+    async def _command(self, context: TurnContext, person: Person) -> None:
+        text = TurnContext.remove_recipient_mention(context.activity) or ""
+        words = command_words(text)
+        command = words[0].lower() if words else "help"
+        if command == OKR_COMMAND:
+            moment, statuses = await self.checkins.statuses(person)
+            await self._reply(context, okr_overview(moment.quarter.id, statuses, OKR_COMMAND))
+        elif command in ("checkin", "check-in"):
+            await self._send_card(context, await self._checkin_card(person))
+        elif command == KUDOS_COMMAND:
+            await self._kudos_command(context, person, text)
+        elif command in ("help", "?"):
+            await self._reply(context, help_message(OKR_COMMAND, KUDOS_COMMAND))
+        else:
+            helping = help_message(OKR_COMMAND, KUDOS_COMMAND)
+            unknown = Text(f"I don't know “{' '.join(words)[:50]}”. Here is what I can do:")
+            await self._reply(context, Message(helping.summary, (unknown, *helping.blocks[1:])))
+
+    async def _card_action(self, context: TurnContext, person: Person, value: dict) -> None:
+        action = value.get(render.ACTION_KEY)
+        if action == FORM_ID:
+            await self._submit(context, person, value)
+        elif action == CHECK_IN:
+            card = await self._checkin_card(person)
+            # Week cards (prompt, summary, snoozed, skipped) turn into the form; the overview's
+            # button (no week) leaves the overview in place and sends the form below it.
+            if value.get(render.VALUE_KEY):
+                await self._replace(context, card, "Weekly check-in")
+            else:
+                await self._send_card(context, card)
+        elif action == SNOOZE:
+            period, until, message = await self.checkins.snooze(person)
+            async with self.database.transaction() as session:
+                await enqueue(
+                    session,
+                    key=f"snooze:{person.id}:{period}:{until.isoformat()}",
+                    kind="snoozed_prompt",
+                    due_at=until,
+                    person_id=person.id,
+                    period=period,
+                )
+            await self._replace(context, render.message_card(message), message.summary)
+        elif action == SKIP:
+            _period, message = await self.checkins.skip(person)
+            await self._replace(context, render.message_card(message), message.summary)
+        else:
+            await self._reply(context, help_message(OKR_COMMAND, KUDOS_COMMAND))
+
+    async def _checkin_card(self, person: Person, page: int = 0, **extra: Any) -> dict[str, Any]:
+        return await self.messenger.checkin_card(person, page, **extra)
+
+    # -- the check-in form ---------------------------------------------------------------------
+
+    async def _submit(self, context: TurnContext, person: Person, value: dict) -> None:
+        page = value.get(render.PAGE_KEY, 0)
+        page = page if isinstance(page, int) and 0 <= page < 100 else 0
+        period = self.checkins.moment(person).period
+        sent_for = value.get(render.PERIOD_KEY)
+        if sent_for and sent_for != period:
+            note = Text(
+                f"That card was for {week_label(str(sent_for))}, which is over. "
+                f"Here is this week's check-in:"
+            )
+            intro = (Header(f"Weekly check-in · {week_label(period)}"), note)
+            await self._replace(context, await self._checkin_card(person, intro=intro), "Check-in")
+            return
+        typed = render.answers(value)
+        answers = dict(typed)
+        recipients: dict[str, Person] = {}
+        kudos_errors: dict[str, str] = {}
+        named = str(typed.get(KUDOS_TO) or "").strip()
+        if named:
+            found, unknown = await self._resolve_people(named)
+            if unknown:
+                kudos_errors[KUDOS_TO] = (
+                    f"I couldn't find {', '.join(unknown[:5])} among okrbot's people; "
+                    "use their full name or email."
+                )
+            recipients = {str(p.id): p for p in found}
+            answers[KUDOS_TO] = list(recipients)
+        if kudos_errors:
+            errors = {**await self._field_errors(person, answers, page), **kudos_errors}
+            card = await self._checkin_card(person, page, errors=errors, typed=typed)
+            await self._replace(context, card, "Check-in: please fix a field")
+            return
+        result = await self.checkins.submit(person, answers, Platform.TEAMS, page=page)
+        if result.errors:
+            card = await self._checkin_card(person, page, errors=dict(result.errors), typed=typed)
+            await self._replace(context, card, "Check-in: please fix a field")
+            return
+        if result.next_form is not None:
+            card = await self._checkin_card(person, result.next_page)
+            await self._replace(context, card, "Check-in, continued")
+            return
+        kudos_note = None
+        if result.kudos is not None:
+            kudos_note = await self._store_checkin_kudos(context, person, result.kudos, recipients)
+        summary = await self.checkins.summary(person, kudos_note)
+        await self._replace(context, render.message_card(summary), summary.summary)
+        await self._retire_other_prompts(context, person, result.period)
+
+    async def _field_errors(self, person: Person, answers: dict, page: int) -> dict[str, str]:
+        """The check-in's own field errors, found without storing anything."""
+        _moment, statuses = await self.checkins.statuses(person)
+        shown = statuses[page * KEY_RESULTS_PER_FORM : (page + 1) * KEY_RESULTS_PER_FORM]
+        answers = {k: v for k, v in answers.items() if k != KUDOS_TO}
+        parsed = parse_checkin(
+            [s.key_result for s in statuses], answers, [s.key_result.id for s in shown]
+        )
+        return dict(parsed.errors)
+
+    async def _resolve_people(self, named: str) -> tuple[list[Person], list[str]]:
+        """Colleagues named in the recognition field, by email or full name."""
+        names = [n.strip().lstrip("@").strip() for n in re.split(r"[,;\n]", named)]
+        names = [n for n in names if n]
+        found: list[Person] = []
+        unknown: list[str] = []
+        async with self.database.reading() as session:
+            for name in names:
+                rows = list(
+                    await session.scalars(
+                        select(PersonRow)
+                        .where(
+                            or_(
+                                func.lower(PersonRow.email) == name.lower(),
+                                func.lower(PersonRow.name) == name.lower(),
+                            )
+                        )
+                        .limit(2)
+                    )
+                )
+                if len(rows) == 1:
+                    found.append(person_from_row(rows[0]))
+                else:
+                    unknown.append(name)
+        return found, unknown
+
+    async def _store_checkin_kudos(
+        self,
+        context: TurnContext,
+        person: Person,
+        draft: KudosDraft,
+        recipients: dict[str, Person],
+    ) -> str:
+        others = [
+            recipients[r] for r in draft.recipients if r in recipients and r != str(person.id)
+        ]
+        if not others:
+            return "Kudos are for others: you can't recognise yourself."
+        async with self.database.transaction() as session:
+            await add_kudos(
+                session,
+                giver_id=person.id,
+                giver_platform_id=context.activity.from_property.id,
+                recipients=[(p.id, p.teams_aad_id) for p in others],
+                message=draft.message,
+                values=(),
+                platform=Platform.TEAMS,
+                source="checkin",
+                now=self.clock.now(),
+            )
+        return f"🙌 Kudos sent to {', '.join(p.name for p in others)}."
+
+    async def _retire_other_prompts(
+        self, context: TurnContext, person: Person, period: str
+    ) -> None:
+        """Other cards of this week still show inputs; point them at the summary instead."""
+        async with self.database.reading() as session:
+            week = await weeks.get_week(session, person.id, period)
+        clicked = context.activity.reply_to_id
+        done = Message("Checked in", (Context("Checked in ✅ (see the summary below)"),))
+        for ref in week.prompt_refs if week else []:
+            if ref.get("platform") != PLATFORM or ref.get("activity_id") == clicked:
+                continue
+            activity = card_activity(render.message_card(done), done.summary)
+            activity.id = ref["activity_id"]
+            try:
+                await context.update_activity(activity)
+            except ErrorResponseException as error:
+                log.info("could not retire prompt %s: %s", ref.get("activity_id"), error)
+
+    # -- kudos ---------------------------------------------------------------------------------
+
+    async def _kudos_command(self, context: TurnContext, person: Person, text: str) -> None:
+        activity = context.activity
+        mentions = [
+            {**(entity.additional_properties or {}), "type": entity.type}
+            for entity in activity.entities or []
+            if (entity.type or "").lower() == "mention"
+        ]
+        bot_id = activity.recipient.id if activity.recipient else ""
+        command = parse_kudos(text, mentions, bot_id)
+        if not command.mentioned:
+            await self._reply(
+                context,
+                _say(
+                    f"Mention who you want to thank, e.g. `{KUDOS_COMMAND} @Ana thanks for the "
+                    "launch plan #teamwork`."
+                ),
+            )
+            return
+        resolved = [(m, await self._person_for_mention(context, m)) for m in command.mentioned]
+        others = [(m, p) for m, p in resolved if p is None or p.id != person.id]
+        if not others:
+            await self._reply(context, _say("Kudos are for others: you can't recognise yourself."))
+            return
+        async with self.database.transaction() as session:
+            await add_kudos(
+                session,
+                giver_id=person.id,
+                giver_platform_id=activity.from_property.id,
+                recipients=[(p.id if p else None, m.teams_user_id) for m, p in others],
+                message=command.message,
+                values=command.values,
+                platform=Platform.TEAMS,
+                source="command",
+                now=self.clock.now(),
+            )
+        names = ", ".join(p.name if p else m.name for m, p in others)
+        lines = [f"🙌 Kudos to **{names}** recorded. Thanks for recognising them!"]
+        missing = [m.name for m, p in others if p is None]
+        if missing:
+            lines.append(
+                f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set up in "
+                "okrbot yet; the kudos is kept and will show once they are."
+            )
+        await self._reply(context, Message(lines[0], tuple(Text(line) for line in lines)))
+
+    async def _person_for_mention(
+        self, context: TurnContext, mentioned: Mentioned
+    ) -> Person | None:
+        async with self.database.reading() as session:
+            if mentioned.aad_object_id:
+                found = await get_person_by_teams_id(session, mentioned.aad_object_id)
+                if found is not None:
+                    return found
+            rows = await session.scalars(
+                select(PersonRow).where(PersonRow.teams_conversation.is_not(None))
+            )
+            for row in rows:
+                user = (row.teams_conversation or {}).get("user") or {}
+                if user.get("id") == mentioned.teams_user_id:
+                    return person_from_row(row)
+        try:
+            member = await TeamsInfo.get_member(context, mentioned.teams_user_id)
+        except (ErrorResponseException, KeyError, TypeError, AttributeError, ValueError):
+            return None
+        async with self.database.reading() as session:
+            if getattr(member, "aad_object_id", None):
+                found = await get_person_by_teams_id(session, member.aad_object_id)
+                if found is not None:
+                    return found
+            email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+            if email:
+                row = await session.scalar(
+                    select(PersonRow).where(func.lower(PersonRow.email) == str(email).lower())
+                )
+                return await get_person(session, row.id) if row is not None else None
+        return None
+
+    # -- replying ------------------------------------------------------------------------------
+
+    async def _reply(self, context: TurnContext, message: Message) -> None:
+        await context.send_activity(card_activity(render.message_card(message), message.summary))
+
+    async def _send_card(self, context: TurnContext, card: dict[str, Any]) -> None:
+        await context.send_activity(card_activity(card, "Weekly check-in"))
+
+    async def _replace(self, context: TurnContext, card: dict[str, Any], summary: str) -> None:
+        """Replace the card that was clicked (Teams names it in replyToId), else post anew."""
+        target = context.activity.reply_to_id
+        if target:
+            activity = card_activity(card, summary)
+            activity.id = target
+            try:
+                await context.update_activity(activity)
+                return
+            except ErrorResponseException as error:
+                log.info("could not update card %s (%s); sending a new one", target, error)
+        await context.send_activity(card_activity(card, summary))
+
+
+class TeamsAdapter:
+    """The CloudAdapter (Bot Framework auth and connector), the bot, and the proactive messenger."""
+
+    def __init__(
+        self, *, database: Database, checkins: CheckIns, settings: Settings, clock: Clock
+    ) -> None:
+        self.app_id = settings.microsoft_app_id or ""
+        self.auth_enabled = bool(self.app_id)
+        self.cloud = CloudAdapter(ConfigurationBotFrameworkAuthentication(auth_config(settings)))
+        self.cloud.on_turn_error = self._on_turn_error
+        self.messenger = TeamsMessenger(self.cloud, database, checkins, clock, self.app_id)
+        self.bot = OkrTeamsBot(
+            database=database, checkins=checkins, messenger=self.messenger, settings=settings
+        )
+
+    async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
+        log.exception("a Teams turn failed", exc_info=error)
+        if context.activity.type == ActivityTypes.message:
+            try:
+                await context.send_activity(
+                    "Sorry, something went wrong on my side. Please try again in a minute."
+                )
+            except Exception:
+                log.exception("could not tell the user about the failure")
+
+
+def auth_config(settings: Settings) -> SimpleNamespace:
+    """botbuilder's configuration: SingleTenant when a tenant id is given, else MultiTenant.
+
+    With no app id, botbuilder runs anonymously (no tokens checked or sent); okrbot only builds
+    the adapter that way when OKRBOT_TEAMS_DEV_NO_AUTH=1.
+    """
+    if not settings.microsoft_app_id:
+        return SimpleNamespace(APP_ID="", APP_PASSWORD="")
+    tenant = settings.microsoft_app_tenant_id
+    return SimpleNamespace(
+        APP_ID=settings.microsoft_app_id,
+        APP_PASSWORD=settings.microsoft_app_password or "",
+        APP_TYPE="SingleTenant" if tenant else "MultiTenant",
+        APP_TENANTID=tenant or "",
+    )

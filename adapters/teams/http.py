@@ -1,0 +1,122 @@
+"""`POST /api/messages`: where Teams (through the Bot Framework) delivers activities to okrbot.
+
+botbuilder verifies the bearer token (signature, issuer, audience, service URL), but it fetches
+Microsoft's signing keys before it looks at anything else and answers a token that is not even
+a JWT with an exception, i.e. a 500. So a cheap local check comes first: no header, a header
+that is not `Bearer <JWT>`, a token for another app, or an expired one get 401 here, with no call
+to Microsoft. Bodies that are not a JSON Activity get 400. Neither reaches the bot.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import jwt
+from aiohttp import web
+from botbuilder.core import Bot, serializer_helper
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+from msrest.exceptions import DeserializationError
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+CLOCK_SKEW_SECONDS = 300
+
+
+def _unauthorized(reason: str) -> web.Response:
+    log.warning("rejected a Teams request: %s", reason)
+    return web.json_response({"error": "unauthorized"}, status=401)
+
+
+def _bad_request(reason: str) -> web.Response:
+    log.info("rejected a malformed Teams request: %s", reason)
+    return web.json_response({"error": reason}, status=400)
+
+
+def token_problem(header: str, app_id: str, now: float | None = None) -> str | None:
+    """Why this Authorization header cannot be a Bot Framework token for `app_id`, if it can't.
+
+    Only what can be judged without Microsoft's keys; the signature is botbuilder's to check.
+    """
+    scheme, _, token = header.partition(" ")
+    if scheme != "Bearer" or not token.strip():
+        return "no bearer token"
+    try:
+        headers = jwt.get_unverified_header(token)
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return "the bearer token is not a JWT"
+    if headers.get("alg") != "RS256" or not headers.get("kid"):
+        return "the token is not signed the way Bot Framework tokens are"
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if app_id not in audiences:
+        return "the token is for another app"
+    moment = time.time() if now is None else now
+    expires = claims.get("exp")
+    if not isinstance(expires, int | float) or expires < moment - CLOCK_SKEW_SECONDS:
+        return "the token has expired"
+    not_before = claims.get("nbf")
+    if isinstance(not_before, int | float) and not_before > moment + CLOCK_SKEW_SECONDS:
+        return "the token is not valid yet"
+    return None
+
+
+def parse_activity(body: bytes) -> Activity | str:
+    """The Activity in a request body, or why there is none."""
+    try:
+        data: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return "the body is not JSON"
+    if not isinstance(data, dict):
+        return "the body is not an Activity"
+    try:
+        activity = Activity().deserialize(data)
+    except (DeserializationError, ValueError, TypeError, AttributeError):
+        return "the body is not an Activity"
+    if not isinstance(activity.type, str) or not activity.type:
+        return "the Activity has no type"
+    if not isinstance(activity.service_url, str) or not activity.service_url.startswith("http"):
+        return "the Activity has no serviceUrl"
+    if activity.conversation is None or not activity.conversation.id:
+        return "the Activity has no conversation"
+    if activity.from_property is None or not activity.from_property.id:
+        return "the Activity has no sender"
+    return activity
+
+
+class TeamsEndpoint:
+    def __init__(self, adapter: CloudAdapter, bot: Bot, app_id: str) -> None:
+        self.adapter = adapter
+        self.bot = bot
+        self.app_id = app_id
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return web.json_response({"error": "request too large"}, status=413)
+        header = request.headers.get("Authorization", "")
+        if self.app_id:
+            problem = token_problem(header, self.app_id)
+            if problem is not None:
+                return _unauthorized(problem)
+        body = await request.read()
+        if len(body) > MAX_BODY_BYTES:
+            return web.json_response({"error": "request too large"}, status=413)
+        activity = parse_activity(body)
+        if isinstance(activity, str):
+            return _bad_request(activity)
+        try:
+            invoke = await self.adapter.process_activity(header, activity, self.bot.on_turn)
+        except PermissionError as error:
+            return _unauthorized(str(error) or "botbuilder refused the token")
+        except jwt.PyJWTError as error:
+            return _unauthorized(f"invalid token: {error}")
+        if invoke is not None:
+            return web.json_response(
+                data=serializer_helper(invoke.body), status=int(invoke.status or 200)
+            )
+        return web.Response(status=200)
