@@ -21,8 +21,12 @@ from okrbot.bot.clock import Clock, SystemClock
 from okrbot.bot.settings import Settings
 from okrbot.scheduler.cadence import Cadence
 from okrbot.scheduler.outbox import Outbox
+from okrbot.scheduler.ratelimit import LocalRateLimiter, PostThrottle, Rate, SharedRateLimiter
 from okrbot.scheduler.ticker import Ticker
 from okrbot.storage.db import Database
+
+# Slack: about one message per second per conversation, with short bursts allowed.
+SLACK_CONVERSATION_RATE = Rate(per_second=1.0, burst=3.0)
 
 
 class ConfigurationError(ValueError):
@@ -86,6 +90,13 @@ async def build_runtime(
             signing_secret=settings.slack_signing_secret,
             process_before_response=settings.slack_process_before_response,
             next_prompt=lambda person: cadence.next_prompt(person.id),
+        )
+        slack.messenger.throttle = PostThrottle(
+            SharedRateLimiter(database, clock),
+            "slack:chat.postMessage",
+            Rate.per_minute(settings.slack_post_rate),
+            LocalRateLimiter(clock),
+            SLACK_CONVERSATION_RATE,
         )
     teams = None
     if settings.microsoft_app_id or settings.teams_dev_no_auth:

@@ -7,6 +7,7 @@ processes never send the same row; a crashed sender's lease runs out and the row
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ MAX_ATTEMPTS = 6
 LEASE = timedelta(minutes=2)
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
+SEND_CONCURRENCY = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,25 +159,39 @@ class Outbox:
         else:
             log.warning("delivery %s (%s) will retry: %s", delivery.id, delivery.key, error)
 
-    async def deliver_due(self, courier: Courier, limit: int = 100) -> int:
-        """Send what is due now; return how many went out."""
-        sent = 0
-        for delivery in await self.claim(limit):
-            try:
-                await courier.deliver(delivery)
-            except Suppressed as error:
-                await self.finish(delivery, SUPPRESSED, str(error))
-            except TransientDeliveryError as error:
-                await self.failed(delivery, str(error), error.retry_after, permanent=False)
-            except PermanentDeliveryError as error:
-                await self.failed(delivery, str(error), None, permanent=True)
-            except Exception as error:
-                log.exception("delivery %s (%s) crashed", delivery.id, delivery.key)
-                await self.failed(delivery, f"{type(error).__name__}: {error}", None, False)
-            else:
-                await self.finish(delivery)
-                sent += 1
-        return sent
+    async def deliver_due(
+        self, courier: Courier, limit: int = 100, concurrency: int = SEND_CONCURRENCY
+    ) -> int:
+        """Send what is due now, several at a time; return how many went out.
+
+        Sends overlap so that one slow platform call does not hold up the rest; the
+        platform throttle, not this loop, decides how fast messages really go out.
+        """
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(delivery: Delivery) -> bool:
+            async with gate:
+                return await self._deliver(courier, delivery)
+
+        results = await asyncio.gather(*(one(d) for d in await self.claim(limit)))
+        return sum(results)
+
+    async def _deliver(self, courier: Courier, delivery: Delivery) -> bool:
+        try:
+            await courier.deliver(delivery)
+        except Suppressed as error:
+            await self.finish(delivery, SUPPRESSED, str(error))
+        except TransientDeliveryError as error:
+            await self.failed(delivery, str(error), error.retry_after, permanent=False)
+        except PermanentDeliveryError as error:
+            await self.failed(delivery, str(error), None, permanent=True)
+        except Exception as error:
+            log.exception("delivery %s (%s) crashed", delivery.id, delivery.key)
+            await self.failed(delivery, f"{type(error).__name__}: {error}", None, False)
+        else:
+            await self.finish(delivery)
+            return True
+        return False
 
     async def retry(self, delivery_id: int) -> bool:
         async with self.database.transaction() as session:

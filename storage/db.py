@@ -9,6 +9,7 @@ when it upgrades a read lock.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -88,6 +89,8 @@ class Database:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self._sessions = session_factory(self.engine)
+        self._writer_lock = asyncio.Lock()
+        self._writer_loop: asyncio.AbstractEventLoop | None = None
         self._read_sessions = async_sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
@@ -99,8 +102,21 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session whose work commits together at the end, or not at all."""
-        async with self._sessions() as session, session.begin():
+        if not self.is_sqlite:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        # SQLite has one writer at a time. Queue this process's writers here, where waiting
+        # costs nothing, rather than in SQLite's busy handler, which polls with sleeps; other
+        # processes still wait on the busy timeout.
+        async with self._sqlite_writer(), self._sessions() as session, session.begin():
             yield session
+
+    def _sqlite_writer(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._writer_loop is not loop:
+            self._writer_lock, self._writer_loop = asyncio.Lock(), loop
+        return self._writer_lock
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
