@@ -13,6 +13,8 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 
 from okrbot.adapters.conversations import CheckIns
+from okrbot.adapters.kudos_delivery import KINDS as KUDOS_KINDS
+from okrbot.adapters.kudos_delivery import KudosCourier
 from okrbot.bot.checkins import prompt_messages
 from okrbot.bot.delivery import PermanentDeliveryError, Suppressed
 from okrbot.bot.domain import Person
@@ -49,6 +51,7 @@ class Courier:
         self.checkins = checkins
         self.slack = slack
         self.teams = teams
+        self.kudos = KudosCourier(database, slack, teams)
 
     def messenger_for(self, person: Person) -> Messenger:
         """Slack when the person has a Slack identity, Teams when they have a Teams one."""
@@ -61,6 +64,9 @@ class Courier:
         raise PermanentDeliveryError(f"{person.email} has no platform okrbot can reach")
 
     async def deliver(self, delivery: Delivery) -> None:
+        if delivery.kind in KUDOS_KINDS:
+            await self.kudos.deliver(delivery)
+            return
         if delivery.person_id is None:
             raise PermanentDeliveryError(f"delivery {delivery.key} names no person")
         async with self.database.reading() as session:

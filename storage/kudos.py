@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.domain import Kudos, Platform
 from okrbot.storage.convert import to_kudos
-from okrbot.storage.models import KudosRow
+from okrbot.storage.models import KudosRow, PersonRow
 
 
 async def add_kudos(
@@ -42,3 +44,38 @@ async def add_kudos(
     session.add_all(rows)
     await session.flush()
     return [to_kudos(row) for row in rows]
+
+
+async def given_since(session: AsyncSession, giver_id: int, since: datetime) -> int:
+    """How many people the giver has recognised since `since` (one row per recipient)."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(KudosRow)
+        .where(KudosRow.giver_id == giver_id, KudosRow.created_at >= since)
+    )
+    return int(count or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A kudos someone received, with the giver's name when the giver is an imported person."""
+
+    kudos: Kudos
+    giver_name: str | None
+
+
+async def received_in(
+    session: AsyncSession, person_id: int, start: datetime, end: datetime
+) -> list[Received]:
+    """Kudos the person received in [start, end), newest first."""
+    rows = await session.execute(
+        select(KudosRow, PersonRow.name)
+        .outerjoin(PersonRow, KudosRow.giver_id == PersonRow.id)
+        .where(
+            KudosRow.recipient_id == person_id,
+            KudosRow.created_at >= start,
+            KudosRow.created_at < end,
+        )
+        .order_by(KudosRow.created_at.desc(), KudosRow.id.desc())
+    )
+    return [Received(to_kudos(row), name) for row, name in rows]

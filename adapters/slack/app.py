@@ -9,34 +9,63 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from okrbot.adapters.conversations import CheckIns
+from okrbot.adapters.kudos_delivery import Recipient, give
 from okrbot.adapters.slack import render
 from okrbot.adapters.slack.messenger import SlackMessenger
 from okrbot.bot.checkins import CHECK_IN, FORM_ID, KUDOS_TO, SKIP, SNOOZE, KudosDraft
 from okrbot.bot.domain import Level, Person, Platform
-from okrbot.bot.messages import Context, Message, Text
+from okrbot.bot.kudos import (
+    BOT_KUDOS,
+    KUDOS_FORM_ID,
+    KUDOS_MESSAGE,
+    KUDOS_VALUE,
+    SELF_KUDOS,
+    KudosText,
+    Mention,
+    Problem,
+    clean_message,
+    confirmation,
+    kudos_form,
+    names_list,
+    parse_kudos_text,
+    problem_text,
+    unknown_values_note,
+)
+from okrbot.bot.kudos import KUDOS_TO as KUDOS_FORM_TO
+from okrbot.bot.kudos import help_message as kudos_help
+from okrbot.bot.messages import Context, Form, Message, Text
 from okrbot.bot.overview import ReceivedKudos, help_message, home, okr_overview
 from okrbot.scheduler.outbox import enqueue
 from okrbot.storage import checkins as weeks
 from okrbot.storage.convert import to_objective
 from okrbot.storage.db import Database
-from okrbot.storage.kudos import add_kudos
 from okrbot.storage.models import InboundEventRow, KudosRow, ObjectiveRow, PersonRow
 
 log = logging.getLogger(__name__)
 
 OKR_COMMAND = "/okr"
 KUDOS_COMMAND = "/kudos"
+# What this app handles; manifest/slack.yaml must declare exactly these (a test compares them).
+SLASH_COMMANDS = (OKR_COMMAND, KUDOS_COMMAND)
+EVENTS = ("app_home_opened",)
+ACTIONS = (CHECK_IN, SNOOZE, SKIP)
+VIEWS = (FORM_ID, KUDOS_FORM_ID)
+# With should_escape, Slack sends a mention as <@U123|name> (or <@U123> in newer clients).
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|([^<>|]*))?>")
 NOT_SET_UP = (
     "I don't know you yet: okrbot only talks to people its admin imported. "
     "Ask your admin to add you with `okrbot import people`."
@@ -81,12 +110,18 @@ class SlackAdapter:
     def _register(self) -> None:
         app = self.app
         app.middleware(self._deduplicate_events)
-        app.action(CHECK_IN)(self.open_checkin)
-        app.action(SNOOZE)(self.snooze)
-        app.action(SKIP)(self.skip)
-        app.view(FORM_ID)(self.submit_checkin)
-        app.command(OKR_COMMAND)(self.okr_command)
-        app.event("app_home_opened")(self.app_home_opened)
+        actions = {CHECK_IN: self.open_checkin, SNOOZE: self.snooze, SKIP: self.skip}
+        views = {FORM_ID: self.submit_checkin, KUDOS_FORM_ID: self.submit_kudos}
+        commands = {OKR_COMMAND: self.okr_command, KUDOS_COMMAND: self.kudos_command}
+        events = {"app_home_opened": self.app_home_opened}
+        for action in ACTIONS:
+            app.action(action)(actions[action])
+        for view in VIEWS:
+            app.view(view)(views[view])
+        for command in SLASH_COMMANDS:
+            app.command(command)(commands[command])
+        for event in EVENTS:
+            app.event(event)(events[event])
 
     async def _deduplicate_events(
         self, body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
@@ -173,7 +208,11 @@ class SlackAdapter:
     # -- the modal -----------------------------------------------------------------------------
 
     async def submit_checkin(
-        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        context: AsyncBoltContext,
     ) -> None:
         user_id = body.get("user", {}).get("id")
         person = await self._person(user_id)
@@ -195,40 +234,23 @@ class SlackAdapter:
         await ack()
         kudos_note = None
         if result.kudos is not None:
-            kudos_note = await self._store_checkin_kudos(person, user_id, result.kudos)
+            kudos_note = await self._store_checkin_kudos(
+                person, user_id, result.kudos, context.bot_user_id
+            )
         if result.done:
             summary = await self.checkins.summary(person, kudos_note)
             await self._show_summary(person, result.period, summary)
 
     async def _store_checkin_kudos(
-        self, person: Person, user_id: str | None, draft: KudosDraft
+        self, person: Person, user_id: str | None, draft: KudosDraft, bot_user_id: str | None
     ) -> str:
-        recipients = [r for r in draft.recipients if r != user_id]
-        async with self.database.transaction() as session:
-            known = dict(
-                (
-                    await session.execute(
-                        select(PersonRow.slack_user_id, PersonRow.id).where(
-                            PersonRow.slack_user_id.in_(recipients)
-                        )
-                    )
-                ).all()
-            )
-            await add_kudos(
-                session,
-                giver_id=person.id,
-                giver_platform_id=user_id,
-                recipients=[(known.get(r), r) for r in recipients],
-                message=draft.message,
-                values=(),
-                platform=Platform.SLACK,
-                source="checkin",
-                now=self.clock.now(),
-            )
-        if not recipients:
-            return "Kudos are for others: you can't recognise yourself."
-        names = ", ".join(f"<@{r}>" for r in recipients)
-        return f"🙌 Kudos sent to {names}."
+        """Recognition from the check-in goes the same way as /kudos: same rules, same posts."""
+        text = clean_message(draft.message, self.checkins.settings.company_values)
+        channel = self.checkins.settings.kudos_channel
+        outcome = await self._give_kudos(
+            person, user_id, draft.recipients, text, "checkin", channel, bot_user_id
+        )
+        return outcome.headline
 
     async def _show_summary(self, person: Person, period: str, summary: Message) -> None:
         """Replace the week's prompt with what was recorded, or DM it if there was no prompt."""
@@ -277,6 +299,173 @@ class SlackAdapter:
         )
         await ack(**render.message_kwargs(Message(helping.summary, (unknown, *helping.blocks[1:]))))
 
+    # -- /kudos --------------------------------------------------------------------------------
+
+    async def kudos_command(
+        self,
+        ack: AsyncAck,
+        command: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        """`/kudos @ana thanks … #value`; the ack's body is the giver's private reply."""
+        settings = self.checkins.settings
+        text = command.get("text") or ""
+        parsed = parse_kudos_text(text, slack_mentions(text), settings.company_values)
+        if parsed.problem is Problem.HELP:
+            await ack(**render.message_kwargs(kudos_help(KUDOS_COMMAND, settings.company_values)))
+            return
+        user_id = command.get("user_id")
+        person = await self._person(user_id)
+        if person is None:
+            await ack(text=NOT_SET_UP)
+            return
+        if parsed.problem is Problem.EMPTY:
+            await ack()
+            form = kudos_form(settings.company_values)
+            metadata = {"channel": command.get("channel_id")}
+            await client.views_open(
+                trigger_id=command["trigger_id"], view=render.modal(form, metadata)
+            )
+            return
+        if parsed.problem is not None:
+            problem = problem_text(parsed, KUDOS_COMMAND)
+            await ack(**render.message_kwargs(Message(problem, (Text(problem),))))
+            return
+        channel = settings.kudos_channel or command.get("channel_id")
+        words = KudosText(parsed.message, parsed.values, parsed.unknown_values)
+        recipients = [mention.platform_id for mention in parsed.recipients]
+        labels = {mention.platform_id: mention.name for mention in parsed.recipients}
+        outcome = await self._give_kudos(
+            person, user_id, recipients, words, "command", channel, context.bot_user_id, labels
+        )
+        await ack(**render.message_kwargs(outcome.reply))
+
+    async def submit_kudos(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
+        settings = self.checkins.settings
+        user_id = body.get("user", {}).get("id")
+        person = await self._person(user_id)
+        if person is None:
+            await ack(response_action="errors", errors={KUDOS_FORM_TO: NOT_SET_UP})
+            return
+        answers = render.state_values(view)
+        chosen = answers.get(KUDOS_FORM_TO)
+        recipients = [str(r) for r in chosen] if isinstance(chosen, list) else []
+        text = clean_message(str(answers.get(KUDOS_MESSAGE) or ""), settings.company_values)
+        if text.problem is not None:
+            await ack(
+                response_action="errors",
+                errors={KUDOS_MESSAGE: problem_text(text, KUDOS_COMMAND)},
+            )
+            return
+        value = answers.get(KUDOS_VALUE)
+        if isinstance(value, str) and value in settings.company_values:
+            text = KudosText(text.message, (value, *(v for v in text.values if v != value)), ())
+        channel = settings.kudos_channel or _metadata_channel(view)
+        outcome = await self._give_kudos(
+            person, user_id, recipients, text, "command", channel, context.bot_user_id
+        )
+        if not outcome.sent:
+            await ack(response_action="errors", errors={KUDOS_FORM_TO: outcome.headline})
+            return
+        done = render.modal(_done_form(outcome.reply))
+        done.pop("submit", None)
+        done["close"] = render.plain("Done", render.BUTTON_TEXT_MAX)
+        await ack(response_action="update", view=done)
+
+    async def _give_kudos(
+        self,
+        person: Person,
+        user_id: str | None,
+        named: Sequence[str],
+        text: KudosText,
+        source: str,
+        channel: str | None,
+        bot_user_id: str | None,
+        labels: Mapping[str, str] | None = None,
+    ) -> KudosOutcome:
+        """Check who was named, then store and send through the shared kudos flow."""
+        settings = self.checkins.settings
+        wanted = list(dict.fromkeys(uid for uid in named if uid))
+        named_self = user_id in wanted
+        named_bot = bool(bot_user_id) and bot_user_id in wanted
+        candidates = [uid for uid in wanted if uid not in (user_id, bot_user_id)]
+        recipients: list[Recipient] = []
+        missing: list[str] = []
+        for uid in candidates:
+            found = await self._recipient(uid)
+            if found is None:
+                missing.append(uid)
+            elif found == "bot":
+                named_bot = True
+            else:
+                recipients.append(found)
+        if not recipients:
+            reason = (
+                f"I couldn't find {_who(missing, labels or {})} in this workspace."
+                if missing
+                else (SELF_KUDOS if named_self else BOT_KUDOS)
+            )
+            return KudosOutcome(False, reason, Message(reason, (Text(reason),)))
+        given = await give(
+            self.database,
+            giver=person,
+            giver_platform_id=user_id,
+            now_local=self.checkins.moment(person).local,
+            recipients=recipients,
+            message=text.message,
+            values=text.values,
+            platform=Platform.SLACK,
+            source=source,
+            post_to=channel or None,
+            daily_limit=settings.kudos_daily_limit,
+        )
+        if not given.ok:
+            reason = given.limit.message
+            return KudosOutcome(False, reason, Message(reason, (Text(reason),)))
+        notes = []
+        if named_self:
+            notes.append("You named yourself too; kudos are for others, so you were left out.")
+        if named_bot:
+            notes.append("I left myself out: I'm only the messenger.")
+        if missing:
+            notes.append(f"I couldn't find {_who(missing, labels or {})} in this workspace.")
+        unknown = unknown_values_note(text.unknown_values, settings.company_values)
+        if unknown:
+            notes.append(unknown)
+        where = None
+        if channel and channel.startswith("#"):
+            where = channel
+        elif channel:
+            where = "the kudos channel" if settings.kudos_channel else "this channel"
+        names = [r.name for r in recipients]
+        reply = confirmation(names, where, given.limit, notes)
+        return KudosOutcome(True, f"🙌 Kudos sent to {names_list(names)}.", reply)
+
+    async def _recipient(self, user_id: str) -> Recipient | str | None:
+        """An imported person, else anyone in the workspace; "bot" for bots, None if unknown."""
+        person = await self.messenger.person_for_user(user_id)
+        if person is not None:
+            return Recipient(person.id, user_id, person.name)
+        try:
+            info = await self.messenger.client.users_info(user=user_id)
+        except SlackApiError:
+            return None
+        user = info.get("user") or {}
+        if user.get("is_bot") or user_id == "USLACKBOT":
+            return "bot"
+        if user.get("deleted"):
+            return None
+        profile = user.get("profile") or {}
+        name = profile.get("real_name") or user.get("real_name") or user.get("name") or user_id
+        return Recipient(None, user_id, str(name))
+
     # -- App Home ------------------------------------------------------------------------------
 
     async def app_home_opened(self, event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -322,6 +511,41 @@ class SlackAdapter:
                 local = when.astimezone(self.checkins.zone(person))
                 next_prompt = local.strftime("%A %d %B, %H:%M") + f" ({local.tzname()})"
         return home(person.name, quarter.id, statuses, next_prompt, kudos, company)
+
+
+@dataclass(frozen=True, slots=True)
+class KudosOutcome:
+    """How giving went: whether anything was sent, a one-line headline, and the full reply."""
+
+    sent: bool
+    headline: str
+    reply: Message
+
+
+def slack_mentions(text: str) -> list[Mention]:
+    """The people mentioned in an escaped slash command text, in order."""
+    return [
+        Mention(match.group(0), match.group(1), match.group(2) or match.group(1))
+        for match in _MENTION.finditer(text or "")
+    ]
+
+
+def _who(user_ids: Sequence[str], labels: Mapping[str, str]) -> str:
+    return names_list([f"@{labels.get(uid, uid)}" for uid in user_ids])
+
+
+def _done_form(reply: Message) -> Form:
+    items = tuple(b for b in reply.blocks if isinstance(b, Text | Context))
+    return Form(id=KUDOS_FORM_ID, title="Kudos sent", submit_label="Done", items=items)
+
+
+def _metadata_channel(view: dict[str, Any]) -> str | None:
+    """The channel /kudos was typed in, kept in the modal's private_metadata."""
+    try:
+        channel = json.loads(view.get("private_metadata") or "{}").get("channel")
+    except (ValueError, AttributeError):
+        return None
+    return channel if isinstance(channel, str) and channel[:1] in ("C", "G") else None
 
 
 def _page(view: dict[str, Any]) -> int:
