@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from okrbot.bot.checkins import (
     KEY_RESULTS_PER_FORM,
     CheckInEntry,
@@ -78,12 +80,17 @@ class CheckIns:
         quarter = Quarter.containing(local.date(), self.settings.fiscal_year_start_month)
         return Moment(local=local, period=week_key(local.date()), quarter=quarter)
 
-    async def statuses(self, person: Person) -> tuple[Moment, list[KeyResultStatus]]:
+    async def statuses(
+        self, person: Person, session: AsyncSession | None = None
+    ) -> tuple[Moment, list[KeyResultStatus]]:
+        """The person's key results as they stand now (in `session`, or a new read)."""
         moment = self.moment(person)
-        async with self.database.reading() as session:
-            statuses = await store.owned_statuses(
-                session, person.id, moment.quarter.id, moment.period, moment.quarter_start_period
-            )
+        if session is None:
+            async with self.database.reading() as own:
+                return await self.statuses(person, own)
+        statuses = await store.owned_statuses(
+            session, person.id, moment.quarter.id, moment.period, moment.quarter_start_period
+        )
         return moment, statuses
 
     async def prompt(self, person: Person) -> tuple[str, list[Message]]:

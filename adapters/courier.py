@@ -11,6 +11,7 @@ import logging
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.kudos_delivery import KINDS as KUDOS_KINDS
@@ -69,23 +70,24 @@ class Courier:
             return
         if delivery.person_id is None:
             raise PermanentDeliveryError(f"delivery {delivery.key} names no person")
-        async with self.database.reading() as session:
-            person = await get_person(session, delivery.person_id)
-        if person is None:
-            log.info("dropping %s: the person is gone", delivery.key)
-            return
         if delivery.kind in (PROMPT, SNOOZED_PROMPT, REMINDER, NUDGE):
-            await self._prompt(person, delivery)
+            await self._prompt(delivery.person_id, delivery)
         else:
             raise PermanentDeliveryError(f"unknown delivery kind {delivery.kind!r}")
 
-    async def _prompt(self, person: Person, delivery: Delivery) -> None:
-        moment, statuses = await self.checkins.statuses(person)
-        period = moment.period
-        if not delivery.payload.get("forced"):
-            if not statuses:
-                raise Suppressed(f"{person.email} owns no key results in {moment.quarter}")
-            await self._check_wanted(person, delivery, period)
+    async def _prompt(self, person_id: int, delivery: Delivery) -> None:
+        # Everything the decision needs is read in one transaction: a weekly fan-out does
+        # this for every person, so round trips add up.
+        async with self.database.reading() as session:
+            person = await get_person(session, person_id)
+            if person is None:
+                raise Suppressed(f"person {person_id} is gone")
+            moment, statuses = await self.checkins.statuses(person, session)
+            period = moment.period
+            if not delivery.payload.get("forced"):
+                if not statuses:
+                    raise Suppressed(f"{person.email} owns no key results in {moment.quarter}")
+                await self._check_wanted(session, person, delivery, period)
         messages = prompt_messages(person, period, statuses, reminder=delivery.kind == REMINDER)
         refs = await self.messenger_for(person).send(person, messages)
         now = self.checkins.clock.now()
@@ -95,31 +97,32 @@ class Courier:
             if delivery.kind == REMINDER:
                 await weeks.mark_week(session, person.id, period, reminded_at=now)
 
-    async def _check_wanted(self, person: Person, delivery: Delivery, period: str) -> None:
+    async def _check_wanted(
+        self, session: AsyncSession, person: Person, delivery: Delivery, period: str
+    ) -> None:
         """Raise Suppressed when this prompt would be noise rather than help."""
         local_day = self.checkins.moment(person).local_date
         if person.paused_until is not None and local_day <= person.paused_until:
             raise Suppressed(f"{person.email} is away until {person.paused_until}")
-        async with self.database.reading() as session:
-            week = await weeks.get_week(session, person.id, period)
-            if week is not None and week.skipped_at is not None:
-                raise Suppressed(f"{person.email} skipped {period}")
-            if delivery.kind != PROMPT and week is not None and week.checked_in_at is not None:
-                raise Suppressed(f"{person.email} already checked in for {period}")
-            if delivery.kind in UNSOLICITED:
-                budget = self.checkins.settings.notification_budget
-                sent = await session.scalar(
-                    select(func.count())
-                    .select_from(DeliveryRow)
-                    .where(
-                        DeliveryRow.person_id == person.id,
-                        DeliveryRow.period == period,
-                        DeliveryRow.kind.in_(UNSOLICITED),
-                        DeliveryRow.status == SENT,
-                    )
+        week = await weeks.get_week(session, person.id, period)
+        if week is not None and week.skipped_at is not None:
+            raise Suppressed(f"{person.email} skipped {period}")
+        if delivery.kind != PROMPT and week is not None and week.checked_in_at is not None:
+            raise Suppressed(f"{person.email} already checked in for {period}")
+        if delivery.kind in UNSOLICITED:
+            budget = self.checkins.settings.notification_budget
+            sent = await session.scalar(
+                select(func.count())
+                .select_from(DeliveryRow)
+                .where(
+                    DeliveryRow.person_id == person.id,
+                    DeliveryRow.period == period,
+                    DeliveryRow.kind.in_(UNSOLICITED),
+                    DeliveryRow.status == SENT,
                 )
-                if (sent or 0) >= budget:
-                    raise Suppressed(
-                        f"{person.email} already had {sent} unsolicited messages in {period} "
-                        f"(budget {budget}); the next regular prompt will catch up"
-                    )
+            )
+            if (sent or 0) >= budget:
+                raise Suppressed(
+                    f"{person.email} already had {sent} unsolicited messages in {period} "
+                    f"(budget {budget}); the next regular prompt will catch up"
+                )

@@ -1,6 +1,6 @@
 """Fan-out: the weekly prompts of a whole workspace against Slack's posting limit.
 
-    python -m bench.fanout [--people 10000] [--rate 6000] [--replicas 1 2] [--database URL]
+    python -m bench.fanout [--people 10000] [--rate 3000] [--replicas 1 2] [--database URL]
 
 Seeds N people who are all due at once, starts the Slack sandbox enforcing a workspace-wide
 chat.postMessage limit of --rate messages per minute (and Slack's per-channel limit), then runs
@@ -232,7 +232,7 @@ async def due_scan(url: str, people: int = 100_000, due_share: float = 0.01) -> 
 def main(argv: list[str] | None = None) -> list[FanoutResult]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=10_000)
-    parser.add_argument("--rate", type=int, default=6000, help="allowed posts per minute")
+    parser.add_argument("--rate", type=int, default=3000, help="allowed posts per minute")
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--database", help="database URL (default: a SQLite file in a temp dir)")
     parser.add_argument("--scan-people", type=int, default=100_000)

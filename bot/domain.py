@@ -95,6 +95,7 @@ class Person:
     slack_user_id: str | None = None
     teams_aad_id: str | None = None
     paused_until: date | None = None
+    slack_dm_channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload
 
 from okrbot.bot.checkins import CheckInEntry, KeyResultStatus
 from okrbot.bot.domain import CheckIn, Platform
@@ -55,6 +56,8 @@ async def owned_statuses(
         .join(ObjectiveRow, KeyResultRow.objective_id == ObjectiveRow.id)
         .where(KeyResultRow.owner_id == person_id, ObjectiveRow.quarter == quarter)
         .order_by(ObjectiveRow.position, ObjectiveRow.id, KeyResultRow.position, KeyResultRow.id)
+        # The objective's own key-result list is not needed here; loading it is a query more.
+        .options(lazyload(ObjectiveRow.key_results))
     )
     pairs = rows.all()
     latest = await latest_checkins(session, [kr.id for kr, _ in pairs])

@@ -30,6 +30,7 @@ def to_person(row: PersonRow) -> Person:
         slack_user_id=row.slack_user_id,
         teams_aad_id=row.teams_aad_id,
         paused_until=row.paused_until,
+        slack_dm_channel=row.slack_dm_channel,
     )
 
 

@@ -27,8 +27,9 @@ async def test_replicas_share_one_budget(database: Database) -> None:
     rate = Rate.per_minute(300)  # 5 per second, burst of one second's worth
     for n in range(30):
         await replicas[n % 3].acquire("w", rate)
-    # Thirty messages by three replicas still take (30 - 5) / 5 seconds, not a third of it.
-    assert clock.now() - START == timedelta(seconds=5)
+    # Thirty messages by three replicas still take at least (30 - 5) / 5 seconds, not a
+    # third of it; tokens a replica took but did not use in time only make it slower.
+    assert timedelta(seconds=5) <= clock.now() - START <= timedelta(seconds=6)
 
 
 async def test_separate_keys_do_not_share(database: Database) -> None:

@@ -149,11 +149,8 @@ class SlackMessenger:
 
         Returns the target and whether it is already the cached channel.
         """
-        async with self.database.reading() as session:
-            row = await session.get(PersonRow, person.id)
-            cached = row.slack_dm_channel if row else None
-        if cached:
-            return cached, True
+        if person.slack_dm_channel:
+            return person.slack_dm_channel, True
         return await self.user_id(person), False
 
     async def send(self, person: Person, messages: list[Message]) -> list[dict[str, Any]]:
