@@ -203,6 +203,7 @@ def parse_kudos_text(
             between = stripped[position : match.start()]
             if leading and not _BETWEEN.fullmatch(between):
                 leading = False
+                between = _LEAD.sub("", between) if recipients else between
             mention = by_token[match.group()]
             recipients.setdefault(mention.platform_id, mention)
             if not leading:

@@ -469,7 +469,7 @@ async def test_recognition_in_the_check_in(world: TeamsWorld, key_results: dict[
     given = await kudos(world.database)
     assert len(given) == 2 and {k.source for k in given} == {"checkin"}
     assert all(k.message == "for the research" for k in given)
-    assert "Kudos sent to Li Wei, Mia Boss" in texts(
+    assert "Kudos sent to Li Wei and Mia Boss" in texts(
         world.sandbox.activity(ANA.conversation_id, prompt["id"])
     )
 
@@ -558,29 +558,6 @@ async def test_overview_check_in_button_sends_a_form_below(world: TeamsWorld) ->
     await world.teams.press(ANA, overview, "checkin_open")
     assert "Your OKRs" in texts(world.sandbox.activity(ANA.conversation_id, overview["id"]))
     assert elements(world.last(ANA), "Input.Number")
-
-
-async def test_kudos_command(world: TeamsWorld) -> None:
-    await world.teams.install(ANA)
-    reply = await world.teams.say(
-        ANA, "kudos @Li Wei thanks for the churn analysis #Teamwork #data", mentions=[LI]
-    )
-    assert reply.status == 200
-    [given] = await kudos(world.database)
-    li = await person(world.database, LI.email)
-    ana = await person(world.database, ANA.email)
-    assert given.recipient_id == li.id and given.giver_id == ana.id
-    assert given.values == ["teamwork", "data"] and given.source == "command"
-    assert given.message == "Li Wei thanks for the churn analysis #Teamwork #data"
-    assert "Kudos to **Li Wei** recorded" in texts(world.last(ANA))
-
-    await world.teams.say(ANA, "kudos @Ana Lima for me", mentions=[ANA])
-    assert "can't recognise yourself" in texts(world.last(ANA))
-    await world.teams.say(ANA, "kudos thanks everyone")
-    assert "Mention who you want to thank" in texts(world.last(ANA))
-    await world.teams.say(ANA, "kudos @Zed Outsider cheers", mentions=[STRANGER])
-    assert "not set up in okrbot yet" in texts(world.last(ANA))
-    assert len(await kudos(world.database)) == 2
 
 
 # -- limits and failures -------------------------------------------------------------------

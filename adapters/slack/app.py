@@ -65,7 +65,7 @@ EVENTS = ("app_home_opened",)
 ACTIONS = (CHECK_IN, SNOOZE, SKIP)
 VIEWS = (FORM_ID, KUDOS_FORM_ID)
 # With should_escape, Slack sends a mention as <@U123|name> (or <@U123> in newer clients).
-_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|([^<>|]*))?>")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^<>|]*))?>")
 NOT_SET_UP = (
     "I don't know you yet: okrbot only talks to people its admin imported. "
     "Ask your admin to add you with `okrbot import people`."

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from okrbot.adapters.conversations import CheckIns
+from okrbot.adapters.kudos_delivery import Given, Recipient, give
 from okrbot.adapters.teams import render
 from okrbot.adapters.teams.messenger import PLATFORM, TeamsMessenger, card_activity
 from okrbot.bot.checkins import (
@@ -39,13 +40,28 @@ from okrbot.bot.checkins import (
 )
 from okrbot.bot.clock import Clock
 from okrbot.bot.domain import Person, Platform
+from okrbot.bot.kudos import (
+    SELF_KUDOS,
+    KudosText,
+    Mention,
+    Problem,
+    clean_message,
+    confirmation,
+    names_list,
+    parse_kudos_text,
+    problem_text,
+    public_post,
+    received_blocks,
+    unknown_values_note,
+)
+from okrbot.bot.kudos import help_message as kudos_help
 from okrbot.bot.messages import Context, Header, Message, Text
 from okrbot.bot.overview import help_message, okr_overview
 from okrbot.bot.settings import Settings
 from okrbot.scheduler.outbox import enqueue
 from okrbot.storage import checkins as weeks
 from okrbot.storage.db import Database
-from okrbot.storage.kudos import add_kudos
+from okrbot.storage.kudos import received_in
 from okrbot.storage.models import InboundEventRow, PersonRow
 from okrbot.storage.people import get_person, get_person_by_teams_id, person_from_row
 
@@ -61,45 +77,26 @@ PERSON = "okrbot.person"
 NEWLY_CONNECTED = "okrbot.newly_connected"
 
 _AT_TAG = re.compile(r"</?at>", re.IGNORECASE)
-_VALUE = re.compile(r"(?<!\w)#([\w-]{1,40})")
+_KUDOS_WORD = re.compile(r"^\s*(?:okr\s+)?kudos\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class Mentioned:
-    teams_user_id: str
-    aad_object_id: str | None
-    name: str
+def teams_mentions(activity: Activity) -> list[Mention]:
+    """The people an activity mentions (its `mention` entities), bot included."""
+    found = []
+    for entity in activity.entities or []:
+        if (entity.type or "").lower() != "mention":
+            continue
+        extra = entity.additional_properties or {}
+        who = extra.get("mentioned") or {}
+        token, user_id = str(extra.get("text") or ""), str(who.get("id") or "")
+        if token and user_id:
+            found.append(Mention(token, user_id, _AT_TAG.sub("", str(who.get("name") or token))))
+    return found
 
 
-@dataclass(frozen=True, slots=True)
-class KudosCommand:
-    """`kudos @name … #value`, as typed: who was mentioned, the words, and the #values."""
-
-    mentioned: tuple[Mentioned, ...]
-    message: str
-    values: tuple[str, ...]
-
-
-def parse_kudos(text: str, mentions: Sequence[dict[str, Any]], bot_id: str) -> KudosCommand:
-    """Read a kudos command from its text and the activity's `mention` entities.
-
-    Kept small and pure so that value checks and limits can be added without touching the turn.
-    """
-    people: dict[str, Mentioned] = {}
-    for mention in mentions:
-        who = mention.get("mentioned") or {}
-        user_id = str(who.get("id") or "")
-        if user_id and user_id != bot_id:
-            people.setdefault(
-                user_id,
-                Mentioned(user_id, who.get("aadObjectId"), str(who.get("name") or user_id)),
-            )
-    words = _AT_TAG.sub("", text).split()
-    if words and words[0].lower() == KUDOS_COMMAND:
-        words = words[1:]
-    message = " ".join(words).strip()
-    values = tuple(dict.fromkeys(v.lower() for v in _VALUE.findall(message)))
-    return KudosCommand(tuple(people.values()), message, values)
+def kudos_text(text: str) -> str:
+    """What follows the `kudos` command word (also after `okr kudos`)."""
+    return _KUDOS_WORD.sub("", text, count=1)
 
 
 def command_words(text: str) -> list[str]:
@@ -315,11 +312,10 @@ class OkrTeamsBot(TeamsActivityHandler):
         words = command_words(text)
         command = words[0].lower() if words else "help"
         if command == OKR_COMMAND:
-            moment, statuses = await self.checkins.statuses(person)
-            await self._reply(context, okr_overview(moment.quarter.id, statuses, OKR_COMMAND))
+            await self._reply(context, await self._overview(person))
         elif command in ("checkin", "check-in"):
             await self._send_card(context, await self._checkin_card(person))
-        elif command == KUDOS_COMMAND:
+        elif command == KUDOS_COMMAND or words[:2] == [OKR_COMMAND, KUDOS_COMMAND]:
             await self._kudos_command(context, person, text)
         elif command in ("help", "?"):
             await self._reply(context, help_message(OKR_COMMAND, KUDOS_COMMAND))
@@ -454,24 +450,17 @@ class OkrTeamsBot(TeamsActivityHandler):
         draft: KudosDraft,
         recipients: dict[str, Person],
     ) -> str:
+        """Recognition from the check-in goes the same way as `kudos`: same rules, same DMs."""
         others = [
             recipients[r] for r in draft.recipients if r in recipients and r != str(person.id)
         ]
         if not others:
-            return "Kudos are for others: you can't recognise yourself."
-        async with self.database.transaction() as session:
-            await add_kudos(
-                session,
-                giver_id=person.id,
-                giver_platform_id=context.activity.from_property.id,
-                recipients=[(p.id, p.teams_aad_id) for p in others],
-                message=draft.message,
-                values=(),
-                platform=Platform.TEAMS,
-                source="checkin",
-                now=self.clock.now(),
-            )
-        return f"🙌 Kudos sent to {', '.join(p.name for p in others)}."
+            return SELF_KUDOS
+        text = clean_message(draft.message, self.settings.company_values)
+        given = await self._give(context, person, others_as_recipients(others), text, "checkin")
+        if not given.ok:
+            return given.limit.message
+        return f"🙌 Kudos sent to {names_list([p.name for p in others])}."
 
     async def _retire_other_prompts(
         self, context: TurnContext, person: Person, period: str
@@ -494,67 +483,100 @@ class OkrTeamsBot(TeamsActivityHandler):
     # -- kudos ---------------------------------------------------------------------------------
 
     async def _kudos_command(self, context: TurnContext, person: Person, text: str) -> None:
+        """`kudos @name thanks … #value`: posted where it was typed when that is a channel."""
         activity = context.activity
-        mentions = [
-            {**(entity.additional_properties or {}), "type": entity.type}
-            for entity in activity.entities or []
-            if (entity.type or "").lower() == "mention"
-        ]
+        values = self.settings.company_values
         bot_id = activity.recipient.id if activity.recipient else ""
-        command = parse_kudos(text, mentions, bot_id)
-        if not command.mentioned:
-            await self._reply(
-                context,
-                _say(
-                    f"Mention who you want to thank, e.g. `{KUDOS_COMMAND} @Ana thanks for the "
-                    "launch plan #teamwork`."
-                ),
-            )
+        mentions = [m for m in teams_mentions(activity) if m.platform_id != bot_id]
+        parsed = parse_kudos_text(kudos_text(text), mentions, values)
+        if parsed.problem in (Problem.HELP, Problem.EMPTY):
+            await self._reply(context, kudos_help(KUDOS_COMMAND, values))
             return
-        resolved = [(m, await self._person_for_mention(context, m)) for m in command.mentioned]
+        if parsed.problem is not None:
+            await self._reply(context, _say(problem_text(parsed, KUDOS_COMMAND)))
+            return
+        resolved = [(m, await self._person_for_mention(context, m)) for m in parsed.recipients]
         others = [(m, p) for m, p in resolved if p is None or p.id != person.id]
         if not others:
-            await self._reply(context, _say("Kudos are for others: you can't recognise yourself."))
+            await self._reply(context, _say(SELF_KUDOS))
             return
-        async with self.database.transaction() as session:
-            await add_kudos(
-                session,
-                giver_id=person.id,
-                giver_platform_id=activity.from_property.id,
-                recipients=[(p.id if p else None, m.teams_user_id) for m, p in others],
-                message=command.message,
-                values=command.values,
-                platform=Platform.TEAMS,
-                source="command",
-                now=self.clock.now(),
-            )
-        names = ", ".join(p.name if p else m.name for m, p in others)
-        lines = [f"🙌 Kudos to **{names}** recorded. Thanks for recognising them!"]
+        recipients = [
+            Recipient(p.id, m.platform_id, p.name) if p else Recipient(None, m.platform_id, m.name)
+            for m, p in others
+        ]
+        words = KudosText(parsed.message, parsed.values, parsed.unknown_values)
+        in_channel = (activity.conversation.conversation_type or "") == "channel"
+        given = await self._give(context, person, recipients, words, "command", in_channel)
+        if not given.ok:
+            await self._reply(context, _say(given.limit.message))
+            return
+        notes = []
+        if len(others) < len(resolved):
+            notes.append("You named yourself too; kudos are for others, so you were left out.")
         missing = [m.name for m, p in others if p is None]
         if missing:
-            lines.append(
-                f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set up in "
-                "okrbot yet; the kudos is kept and will show once they are."
+            notes.append(
+                f"{names_list(missing)} {'is' if len(missing) == 1 else 'are'} not set up in "
+                "okrbot yet, so they get no message; the kudos is kept for them."
             )
-        await self._reply(context, Message(lines[0], tuple(Text(line) for line in lines)))
+        unknown = unknown_values_note(parsed.unknown_values, values)
+        if unknown:
+            notes.append(unknown)
+        names = [r.name for r in recipients]
+        receipt = confirmation(names, "this channel" if in_channel else None, given.limit, notes)
+        if not in_channel:
+            # In a 1:1 chat there is no audience: the recognition itself is the reply.
+            post = public_post(person.name, names, parsed.message, parsed.values)
+            receipt = Message(receipt.summary, (*post.blocks, *receipt.blocks))
+        await self._reply(context, receipt)
 
-    async def _person_for_mention(
-        self, context: TurnContext, mentioned: Mentioned
-    ) -> Person | None:
+    async def _give(
+        self,
+        context: TurnContext,
+        person: Person,
+        recipients: Sequence[Recipient],
+        text: KudosText,
+        source: str,
+        in_channel: bool = False,
+    ) -> Given:
+        return await give(
+            self.database,
+            giver=person,
+            giver_platform_id=context.activity.from_property.id,
+            now_local=self.checkins.moment(person).local,
+            recipients=recipients,
+            message=text.message,
+            values=text.values,
+            platform=Platform.TEAMS,
+            source=source,
+            post_to=reference_of(context) if in_channel else None,
+            daily_limit=self.settings.kudos_daily_limit,
+        )
+
+    async def _overview(self, person: Person) -> Message:
+        """The `okr` reply: the person's key results, then the kudos they received this quarter."""
+        moment, statuses = await self.checkins.statuses(person)
+        overview = okr_overview(moment.quarter.id, statuses, OKR_COMMAND)
+        quarter = moment.quarter
+        start, end = _utc_midnight(quarter.start), _utc_midnight(quarter.next().start)
         async with self.database.reading() as session:
-            if mentioned.aad_object_id:
-                found = await get_person_by_teams_id(session, mentioned.aad_object_id)
-                if found is not None:
-                    return found
+            received = await received_in(session, person.id, start, end)
+        kudos = received_blocks((r.giver_name or "a colleague", r.kudos.message) for r in received)
+        if not kudos:
+            return overview
+        return Message(overview.summary, (*overview.blocks, *kudos)[:50])
+
+    async def _person_for_mention(self, context: TurnContext, mentioned: Mention) -> Person | None:
+        async with self.database.reading() as session:
             rows = await session.scalars(
                 select(PersonRow).where(PersonRow.teams_conversation.is_not(None))
             )
             for row in rows:
                 user = (row.teams_conversation or {}).get("user") or {}
-                if user.get("id") == mentioned.teams_user_id:
+                if user.get("id") == mentioned.platform_id:
                     return person_from_row(row)
         try:
-            member = await TeamsInfo.get_member(context, mentioned.teams_user_id)
+            member = await TeamsInfo.get_member(context, mentioned.platform_id)
         except (ErrorResponseException, KeyError, TypeError, AttributeError, ValueError):
             return None
         async with self.database.reading() as session:
@@ -616,6 +638,14 @@ class TeamsAdapter:
                 )
             except Exception:
                 log.exception("could not tell the user about the failure")
+
+
+def others_as_recipients(people: Sequence[Person]) -> list[Recipient]:
+    return [Recipient(p.id, p.teams_aad_id, p.name) for p in people]
+
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 def auth_config(settings: Settings) -> SimpleNamespace:

@@ -1,0 +1,218 @@
+"""Kudos on Teams, end to end: the `kudos` command in a 1:1 chat and in a channel, and the
+check-in's recognition, through real botbuilder over HTTP, with DMs and posts sent by the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+
+from okrbot.adapters.teams.card_schema import card_problems
+from okrbot.adapters.teams.sandbox import DEFAULT_BOT_ID, TeamsSandbox, message_activity
+from okrbot.adapters.teams.simulator import TeamsSimulator, TeamsUser, card_of, walk
+from okrbot.bot.clock import FakeClock
+from okrbot.bot.kudos import has_broadcast
+from okrbot.bot.settings import Settings
+from okrbot.cli.runtime import Runtime, build_runtime
+from okrbot.cli.serve import web_app
+from okrbot.storage.db import Database
+from okrbot.storage.models import KeyResultRow, KudosRow, ObjectiveRow, PersonRow
+
+MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
+ANA = TeamsUser("29:ana", "aad-ana", "Ana Lima", "ana@example.com")
+LI = TeamsUser("29:li", "aad-li", "Li Wei", "li@example.com")
+ZED = TeamsUser("29:zed", "aad-zed", "Zed Guest", "zed@elsewhere.example")
+BOT = TeamsUser(DEFAULT_BOT_ID, "", "okrbot", "")
+CHANNEL = "19:general@thread.tacv2;messageid=1700000000000"
+
+
+@dataclass
+class World:
+    runtime: Runtime
+    sandbox: TeamsSandbox
+    teams: TeamsSimulator
+    clock: FakeClock
+    database: Database
+
+    async def deliver(self) -> int:
+        return await self.runtime.outbox.deliver_due(self.runtime.courier)
+
+    def last(self, user: TeamsUser) -> str:
+        return texts(self.sandbox.activities_in(user.conversation_id)[-1])
+
+
+def texts(activity: dict[str, Any]) -> str:
+    card = card_of(activity)
+    return "\n".join(
+        str(element.get("text", ""))
+        for element in walk(list(card.get("body") or []))
+        if element.get("type") == "TextBlock"
+    )
+
+
+@pytest.fixture
+async def activation(sqlite_database: Database) -> int:
+    async with sqlite_database.transaction() as session:
+        ana = PersonRow(
+            email=ANA.email,
+            name=ANA.name,
+            timezone="America/New_York",
+            teams_aad_id=ANA.aad_object_id,
+        )
+        li = PersonRow(email=LI.email, name=LI.name)
+        session.add_all([ana, li])
+        await session.flush()
+        objective = ObjectiveRow(
+            quarter="2026-Q4",
+            title="Make onboarding effortless",
+            level="personal",
+            kind="committed",
+            owner_id=ana.id,
+            position=0,
+        )
+        session.add(objective)
+        await session.flush()
+        kr = KeyResultRow(
+            objective_id=objective.id,
+            title="Activation from 40% to 60%",
+            owner_id=ana.id,
+            type="percent",
+            start=40,
+            target=60,
+            current=40,
+            position=0,
+        )
+        session.add(kr)
+        await session.flush()
+        return kr.id
+
+
+@pytest.fixture
+async def world(sqlite_database: Database, activation: int) -> AsyncIterator[World]:
+    sandbox = TeamsSandbox()
+    await sandbox.start()
+    for user in (ANA, LI, ZED):
+        sandbox.add_member(
+            teams_user_id=user.teams_user_id,
+            aad_object_id=user.aad_object_id,
+            name=user.name,
+            email=user.email,
+        )
+    settings = Settings(
+        database_url=sqlite_database.url,
+        teams_dev_no_auth=True,
+        company_values=["ownership", "customer-focus"],
+        kudos_daily_limit=3,
+    )
+    clock = FakeClock(MONDAY)
+    runtime = await build_runtime(settings, clock=clock, database=sqlite_database, migrate=False)
+    runner = web.AppRunner(web_app(runtime))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    teams = TeamsSimulator(f"http://127.0.0.1:{port}/api/messages", sandbox)
+    world = World(runtime, sandbox, teams, clock, sqlite_database)
+    await teams.install(ANA)
+    await teams.install(LI)
+    yield world
+    for request in sandbox.requests:
+        for attachment in (request.body or {}).get("attachments") or []:
+            assert card_problems(attachment["content"]) == [], attachment["content"]
+    await teams.close()
+    await runner.cleanup()
+    await sandbox.stop()
+
+
+async def stored(database: Database) -> list[KudosRow]:
+    async with database.reading() as session:
+        return list((await session.scalars(select(KudosRow).order_by(KudosRow.id))).all())
+
+
+async def test_kudos_in_a_one_to_one_chat(world: World) -> None:
+    reply = await world.teams.say(
+        ANA, "kudos @Li Wei thanks for the churn analysis #Ownership", mentions=[LI]
+    )
+    assert reply.status == 200
+    shown = world.last(ANA)
+    assert "**Ana Lima** recognised **Li Wei**" in shown  # the recognition is the reply
+    assert "Kudos sent to Li Wei" in shown and "2 people more today" in shown
+    [row] = await stored(world.database)
+    assert row.message == "thanks for the churn analysis" and row.values == ["ownership"]
+    assert row.recipient_platform_id == LI.teams_user_id and row.recipient_id is not None
+    assert row.platform == "teams" and row.source == "command"
+    assert await world.deliver() == 1  # no public place in a 1:1 chat: only Li's DM
+    assert "recognised you" in world.last(LI) and "thanks for the churn analysis" in world.last(LI)
+
+
+async def test_kudos_in_a_channel_is_posted_there(world: World) -> None:
+    activity = message_activity(
+        "<at>okrbot</at> kudos <at>Li Wei</at> great launch @everyone <!here> #teamwork",
+        from_id=ANA.teams_user_id,
+        aad_object_id=ANA.aad_object_id,
+        conversation_id=CHANNEL,
+        service_url=world.sandbox.service_url,
+        conversation_type="channel",
+        entities=[
+            {"type": "mention", "text": "<at>okrbot</at>", "mentioned": {"id": DEFAULT_BOT_ID}},
+            {"type": "mention", "text": "<at>Li Wei</at>", "mentioned": {"id": LI.teams_user_id}},
+        ],
+    )
+    assert (await world.teams.post(activity)).status == 200
+    receipt = texts(world.sandbox.activities_in(CHANNEL)[-1])
+    assert "posted in this channel" in receipt and "#teamwork is not one of our values" in receipt
+    [row] = await stored(world.database)
+    assert row.message.startswith("great launch") and not has_broadcast(row.message)
+    assert await world.deliver() == 2
+    post = texts(world.sandbox.activities_in(CHANNEL)[-1])
+    assert "**Ana Lima** recognised **Li Wei**" in post and not has_broadcast(post)
+    assert "recognised you" in world.last(LI)
+
+
+async def test_rules(world: World) -> None:
+    await world.teams.say(ANA, "kudos @Ana Lima for me", mentions=[ANA])
+    assert "can't recognise yourself" in world.last(ANA)
+    await world.teams.say(ANA, "kudos thanks everyone")
+    assert "Mention who you want to thank" in world.last(ANA)
+    await world.teams.say(ANA, "kudos")
+    assert "How to give kudos" in world.sandbox.activities_in(ANA.conversation_id)[-1]["summary"]
+    await world.teams.say(ANA, "kudos @Zed Guest cheers", mentions=[ZED])
+    assert "not set up in okrbot yet" in world.last(ANA)
+    [row] = await stored(world.database)
+    assert row.recipient_id is None and row.recipient_platform_id == ZED.teams_user_id
+    await world.teams.say(ANA, "kudos @Li Wei @Zed Guest more", mentions=[LI, ZED])
+    await world.teams.say(ANA, "kudos @Li Wei again", mentions=[LI])
+    assert "You have recognised 3 people today, the daily limit" in world.last(ANA)
+    assert "(in 19 h)" in world.last(ANA)
+    assert len(await stored(world.database)) == 3
+
+
+async def test_recognition_in_the_check_in_and_the_okr_reply(world: World, activation: int) -> None:
+    await world.teams.say(ANA, "checkin")
+    card = world.sandbox.activities_in(ANA.conversation_id)[-1]
+    await world.teams.press(
+        ANA,
+        card,
+        "checkin_form",
+        {
+            f"kr-{activation}-value": "45",
+            f"kr-{activation}-confidence": "on_track",
+            "kudos-to": "Li Wei",
+            "kudos-message": "for the research @channel #customer-focus",
+        },
+    )
+    [row] = await stored(world.database)
+    assert row.source == "checkin" and row.values == ["customer-focus"]
+    assert not has_broadcast(row.message)
+    assert "Kudos sent to Li Wei" in world.last(ANA)
+    assert await world.deliver() == 1
+    assert "recognised you" in world.last(LI)
+
+    await world.teams.say(LI, "okr")
+    assert "Kudos you received (1)" in world.last(LI) and "for the research" in world.last(LI)
