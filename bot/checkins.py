@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from okrbot.bot.domain import CheckIn, Confidence, KeyResult, KeyResultType, Objective, Person
+from okrbot.bot.kudos import MESSAGE_MAX as KUDOS_MESSAGE_MAX
 from okrbot.bot.messages import (
     Actions,
     Block,
@@ -45,7 +46,6 @@ KUDOS_MESSAGE = "kudos-message"
 KEY_RESULTS_PER_MESSAGE = 40
 KEY_RESULTS_PER_FORM = 20
 NOTE_MAX = 2000
-KUDOS_MESSAGE_MAX = 1000
 
 MILESTONE_DONE = "done"
 MILESTONE_NOT_DONE = "not_done"

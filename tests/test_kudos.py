@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
+from okrbot.adapters.kudos_delivery import Recipient, give
 from okrbot.adapters.slack.app import slack_mentions
 from okrbot.adapters.slack.render import message_kwargs
+from okrbot.bot.domain import Platform
 from okrbot.bot.kudos import (
     MESSAGE_MAX,
     Mention,
@@ -23,6 +27,10 @@ from okrbot.bot.kudos import (
     recipient_dm,
     safe_text,
 )
+from okrbot.storage.db import Database
+from okrbot.storage.kudos import given_since, received_in
+from okrbot.storage.models import DeliveryRow, PersonRow
+from okrbot.storage.people import person_from_row
 
 VALUES = ["ownership", "customer-focus"]
 NEW_YORK = ZoneInfo("America/New_York")
@@ -175,3 +183,38 @@ def test_limit_never_goes_negative() -> None:
     now = datetime(2026, 1, 1, 23, 59, tzinfo=UTC)
     result = check_limit(9, 1, 5, now)
     assert result.remaining == 0 and not result.allowed
+
+
+async def test_give_counts_and_reads_back_on_every_backend(database: Database) -> None:
+    async with database.transaction() as session:
+        ana = PersonRow(email="ana@example.com", name="Ana Lima", timezone="America/New_York")
+        li = PersonRow(email="li@example.com", name="Li Wei")
+        session.add_all([ana, li])
+        await session.flush()
+        giver = person_from_row(ana)
+        li_id = li.id
+    now_local = datetime(2026, 11, 16, 5, 0, tzinfo=NEW_YORK)
+    recipients = [Recipient(li_id, "U0LI", "Li Wei"), Recipient(None, "U0ZED", "Zed")]
+    arguments: dict[str, Any] = {
+        "giver": giver,
+        "giver_platform_id": "U0ANA",
+        "now_local": now_local,
+        "recipients": recipients,
+        "message": "thanks",
+        "values": ["ownership"],
+        "platform": Platform.SLACK,
+        "source": "command",
+        "post_to": "C0KUDOS",
+        "daily_limit": 3,
+    }
+    first = await give(database, **arguments)
+    assert first.ok and first.limit.remaining == 1
+    refused = await give(database, **arguments)
+    assert not refused.ok and refused.limit.remaining == 1
+    async with database.reading() as session:
+        assert await given_since(session, giver.id, now_local - timedelta(hours=5)) == 2
+        start, end = now_local - timedelta(days=1), now_local + timedelta(days=1)
+        [received] = await received_in(session, li_id, start, end)
+        assert received.giver_name == "Ana Lima" and received.kudos.values == ("ownership",)
+        kinds = sorted((await session.scalars(select(DeliveryRow.kind))).all())
+        assert kinds == ["kudos_dm", "kudos_dm", "kudos_post"]

@@ -246,6 +246,8 @@ class SlackAdapter:
     ) -> str:
         """Recognition from the check-in goes the same way as /kudos: same rules, same posts."""
         text = clean_message(draft.message, self.checkins.settings.company_values)
+        if text.problem is not None:
+            return f"Kudos not sent: {problem_text(text, KUDOS_COMMAND)}"
         channel = self.checkins.settings.kudos_channel
         outcome = await self._give_kudos(
             person, user_id, draft.recipients, text, "checkin", channel, bot_user_id

@@ -457,6 +457,8 @@ class OkrTeamsBot(TeamsActivityHandler):
         if not others:
             return SELF_KUDOS
         text = clean_message(draft.message, self.settings.company_values)
+        if text.problem is not None:
+            return f"Kudos not sent: {problem_text(text, KUDOS_COMMAND)}"
         given = await self._give(context, person, others_as_recipients(others), text, "checkin")
         if not given.ok:
             return given.limit.message
