@@ -8,7 +8,7 @@ dropped instead of nagging.
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +38,21 @@ class Messenger(Protocol):
     async def send(self, person: Person, messages: list[Message]) -> list[dict[str, Any]]: ...
 
     async def update(self, ref: dict[str, Any], message: Message) -> None: ...
+
+
+@runtime_checkable
+class TaggingMessenger(Protocol):
+    """A platform that can tag a message with its outbox key and find it again later.
+
+    Slack can (message metadata); with it, a sender killed between posting and recording
+    the post does not post twice when the delivery is retried.
+    """
+
+    async def send_tagged(
+        self, person: Person, messages: list[Message], key: str | None
+    ) -> list[dict[str, Any]]: ...
+
+    async def find_tagged(self, person: Person, key: str) -> list[dict[str, Any]]: ...
 
 
 class Courier:
@@ -89,13 +104,27 @@ class Courier:
                     raise Suppressed(f"{person.email} owns no key results in {moment.quarter}")
                 await self._check_wanted(session, person, delivery, period)
         messages = prompt_messages(person, period, statuses, reminder=delivery.kind == REMINDER)
-        refs = await self.messenger_for(person).send(person, messages)
+        refs = await self._send_once(person, messages, delivery)
         now = self.checkins.clock.now()
         async with self.database.transaction() as session:
             for ref in refs:
                 await weeks.add_prompt_ref(session, person.id, period, ref, now)
             if delivery.kind == REMINDER:
                 await weeks.mark_week(session, person.id, period, reminded_at=now)
+
+    async def _send_once(
+        self, person: Person, messages: list[Message], delivery: Delivery
+    ) -> list[dict[str, Any]]:
+        """Send, unless an earlier attempt that crashed before recording it already did."""
+        messenger = self.messenger_for(person)
+        if not isinstance(messenger, TaggingMessenger):
+            return await messenger.send(person, messages)
+        if delivery.attempts > 1:
+            found = await messenger.find_tagged(person, delivery.key)
+            if found:
+                log.info("%s was already sent by an earlier attempt", delivery.key)
+                return found
+        return await messenger.send_tagged(person, messages, delivery.key)
 
     async def _check_wanted(
         self, session: AsyncSession, person: Person, delivery: Delivery, period: str

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     digest_day: Weekday = Weekday.FRI
     digest_time: time = time(15, 0)
     notification_budget: int = Field(default=5, ge=1)
+    # How long a sender may hold a message before another replica assumes it crashed.
+    outbox_lease_seconds: int = Field(default=120, ge=1)
+    # How often the scheduler looks for due messages; at most a minute, so nothing is late.
+    tick_seconds: float = Field(default=30, gt=0, le=60)
 
     company_values: Annotated[list[str], NoDecode] = Field(default_factory=list)
     kudos_channel: str | None = None

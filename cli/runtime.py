@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import text
 
@@ -112,7 +113,7 @@ async def build_runtime(
         slack=slack.messenger if slack else None,
         teams=teams.messenger if teams else None,
     )
-    outbox = Outbox(database, clock)
+    outbox = Outbox(database, clock, lease=timedelta(seconds=settings.outbox_lease_seconds))
     ticker = Ticker(cadence, outbox, courier)
     runtime = Runtime(
         settings,

@@ -17,7 +17,6 @@ from okrbot.adapters.slack.http import SlackEndpoint
 from okrbot.adapters.teams.http import TeamsEndpoint
 from okrbot.cli.common import console, fail, settings
 from okrbot.cli.runtime import ConfigurationError, Runtime, build_runtime
-from okrbot.scheduler.ticker import TICK_SECONDS
 from okrbot.storage.db import DatabaseURLError
 
 log = logging.getLogger("okrbot")
@@ -55,7 +54,7 @@ async def serve_forever(runtime: Runtime, host: str, port: int, socket_mode: boo
     scheduler.add_job(
         runtime.ticker.safe_tick,
         "interval",
-        seconds=TICK_SECONDS,
+        seconds=runtime.settings.tick_seconds,
         max_instances=1,
         coalesce=True,
         id="okrbot-tick",

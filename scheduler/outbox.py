@@ -102,10 +102,13 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Outbox:
-    def __init__(self, database: Database, clock: Clock, worker: str = "okrbot") -> None:
+    def __init__(
+        self, database: Database, clock: Clock, worker: str = "okrbot", lease: timedelta = LEASE
+    ) -> None:
         self.database = database
         self.clock = clock
         self.worker = worker
+        self.lease = lease
 
     async def claim(self, limit: int = 100) -> list[Delivery]:
         now = self.clock.now()
@@ -122,7 +125,7 @@ class Outbox:
                 .where(DeliveryRow.id.in_(chosen.scalar_subquery()))
                 .values(
                     status=SENDING,
-                    lease_until=now + LEASE,
+                    lease_until=now + self.lease,
                     leased_by=self.worker,
                     attempts=DeliveryRow.attempts + 1,
                 )

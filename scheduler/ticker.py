@@ -18,9 +18,6 @@ from okrbot.storage.models import DeliveryRow, ScheduleRow
 
 log = logging.getLogger(__name__)
 
-TICK_SECONDS = 30
-
-
 @dataclass(frozen=True, slots=True)
 class TickReport:
     scheduled: int

@@ -45,6 +45,8 @@ PERMANENT_ERRORS = {
     "not_authed",
     "invalid_auth",
 }
+DELIVERY_EVENT = "okrbot_delivery"
+RECENT_MESSAGES = 20
 UNREACHABLE_ERRORS = {"account_inactive", "user_disabled", "user_not_found", "users_not_found"}
 
 
@@ -155,14 +157,27 @@ class SlackMessenger:
 
     async def send(self, person: Person, messages: list[Message]) -> list[dict[str, Any]]:
         """Post messages to the person's DM; return references for updating them later."""
+        return await self.send_tagged(person, messages, None)
+
+    async def send_tagged(
+        self, person: Person, messages: list[Message], key: str | None
+    ) -> list[dict[str, Any]]:
+        """Post, tagging each message with the outbox key in Slack's message metadata, so that
+        a sender that crashed after posting can later see the message is already there."""
         try:
             target, cached = await self.dm_target(person)
             refs = []
-            for message in messages:
+            for part, message in enumerate(messages):
                 if self.throttle is not None:
                     await self.throttle.before_post(target)
+                extra: dict[str, Any] = {}
+                if key is not None:
+                    extra["metadata"] = {
+                        "event_type": DELIVERY_EVENT,
+                        "event_payload": {"key": key, "part": part},
+                    }
                 posted = await self.client.chat_postMessage(
-                    channel=target, **message_kwargs(message)
+                    channel=target, **message_kwargs(message), **extra
                 )
                 refs.append({"platform": "slack", "channel": posted["channel"], "ts": posted["ts"]})
                 target = str(posted["channel"])
@@ -176,6 +191,27 @@ class SlackMessenger:
             return refs
         except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as error:
             raise as_delivery_error(error) from error
+
+    async def find_tagged(self, person: Person, key: str) -> list[dict[str, Any]]:
+        """References of messages already posted for outbox `key` (newest DM history only)."""
+        try:
+            channel = person.slack_dm_channel
+            if channel is None:
+                # Only on a retry whose first attempt never recorded the DM channel.
+                opened = await self.client.conversations_open(users=await self.user_id(person))
+                channel = str(opened["channel"]["id"])
+            history = await self.client.conversations_history(
+                channel=channel, limit=RECENT_MESSAGES, include_all_metadata=True
+            )
+        except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as error:
+            raise as_delivery_error(error) from error
+        found = []
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == DELIVERY_EVENT and payload.get("key") == key:
+                found.append((payload.get("part", 0), message["ts"]))
+        return [{"platform": "slack", "channel": channel, "ts": ts} for _part, ts in sorted(found)]
 
     async def update(self, ref: dict[str, Any], message: Message) -> None:
         try:

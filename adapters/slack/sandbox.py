@@ -62,6 +62,7 @@ TIER_4 = RateLimit(per_minute=100)
 DEFAULT_RATE_LIMITS: dict[str, RateLimit] = {
     "chat.update": TIER_3,
     "conversations.open": TIER_3,
+    "conversations.history": TIER_3,
     "users.lookupByEmail": TIER_3,
     "chat.postEphemeral": TIER_4,
     "users.info": TIER_4,
@@ -199,6 +200,7 @@ class SlackSandbox:
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
         }
@@ -543,6 +545,19 @@ class SlackSandbox:
         message = self._message(params, ts)
         self.channels[channel][ts] = message
         return {"channel": channel, "ts": ts, "message": message}
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._resolve_channel(params.get("channel"))
+        limit = int(params.get("limit") or 100)
+        with_metadata = _flag(params.get("include_all_metadata"))
+        newest_first = sorted(self.channels[channel].values(), key=lambda m: float(m["ts"]))[::-1]
+        messages = []
+        for message in newest_first[:limit]:
+            shown = dict(message)
+            if not with_metadata:
+                shown.pop("metadata", None)
+            messages.append(shown)
+        return {"messages": messages, "has_more": len(newest_first) > limit}
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._resolve_channel(params.get("channel"))

@@ -1,0 +1,165 @@
+"""Two real sender processes on one PostgreSQL database deliver every prompt exactly once,
+also when one of them is killed with SIGKILL in the middle of the fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from okrbot.adapters.slack.sandbox import SlackSandbox
+from okrbot.bot.quarters import Quarter
+from okrbot.storage.db import Database
+from okrbot.storage.models import DeliveryRow, KeyResultRow, ObjectiveRow, PersonRow, ScheduleRow
+
+pytestmark = pytest.mark.postgres
+
+PEOPLE = 500
+LEASE_SECONDS = 2
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_serve(url: str, api_url: str) -> subprocess.Popen[bytes]:
+    """A real `okrbot serve`, as an operator would start a replica."""
+    env = {
+        **os.environ,
+        "OKRBOT_DATABASE_URL": url,
+        "SLACK_BOT_TOKEN": "xoxb-sandbox-token",
+        "SLACK_SIGNING_SECRET": "replica-test-secret",
+        "OKRBOT_SLACK_API_URL": api_url,
+        "OKRBOT_SLACK_POST_RATE": "60000",
+        "OKRBOT_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
+        "OKRBOT_TICK_SECONDS": "0.5",
+        "OKRBOT_LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "okrbot", "serve", "--port", str(free_port())],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+async def seed(database: Database) -> None:
+    due = datetime.now(UTC) - timedelta(seconds=1)
+    quarter = Quarter.containing(due.date()).id
+    async with database.transaction() as session:
+        await session.execute(
+            insert(PersonRow),
+            [
+                {
+                    "id": n,
+                    "email": f"p{n}@example.com",
+                    "name": f"P {n}",
+                    "timezone": "UTC",
+                    "slack_user_id": f"U{n:05d}",
+                    "created_at": due,
+                    "updated_at": due,
+                }
+                for n in range(1, PEOPLE + 1)
+            ],
+        )
+        await session.execute(
+            insert(ObjectiveRow),
+            [
+                {
+                    "id": n,
+                    "quarter": quarter,
+                    "title": f"O{n}",
+                    "level": "personal",
+                    "kind": "aspirational",
+                    "owner_id": n,
+                    "position": 0,
+                    "created_at": due,
+                }
+                for n in range(1, PEOPLE + 1)
+            ],
+        )
+        await session.execute(
+            insert(KeyResultRow),
+            [
+                {
+                    "objective_id": n,
+                    "title": "KR",
+                    "owner_id": n,
+                    "type": "number",
+                    "start": 0,
+                    "target": 10,
+                    "current": 1,
+                    "position": 0,
+                }
+                for n in range(1, PEOPLE + 1)
+            ],
+        )
+        await session.execute(
+            insert(ScheduleRow),
+            [{"person_id": n, "kind": "prompt", "next_at": due} for n in range(1, PEOPLE + 1)],
+        )
+
+
+async def all_sent(database: Database) -> bool:
+    async with database.reading() as session:
+        left = await session.scalar(
+            select(func.count())
+            .select_from(DeliveryRow)
+            .where(DeliveryRow.kind == "prompt", DeliveryRow.status != "sent")
+        )
+        total = await session.scalar(
+            select(func.count()).select_from(DeliveryRow).where(DeliveryRow.kind == "prompt")
+        )
+    return total == PEOPLE and left == 0
+
+
+async def test_two_replicas_deliver_each_prompt_once_even_when_one_is_killed(
+    postgres_database: Database,
+) -> None:
+    await seed(postgres_database)
+    sandbox = SlackSandbox()
+    for n in range(1, PEOPLE + 1):
+        sandbox.add_user(f"U{n:05d}", f"p{n}", f"p{n}@example.com")
+    await sandbox.start()
+    victim = start_serve(postgres_database.url, sandbox.url)
+    survivor = start_serve(postgres_database.url, sandbox.url)
+    try:
+        async with asyncio.timeout(60):
+            # Polls a counter that other processes drive; there is no event to wait on.
+            while len(sandbox.calls_to("chat.postMessage")) < PEOPLE // 4:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        victim.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(victim.wait)
+        killed_at = len(sandbox.calls_to("chat.postMessage"))
+        async with asyncio.timeout(60):
+            while not await all_sent(postgres_database):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+        survivor.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(survivor.wait, 30)
+    finally:
+        for process in (victim, survivor):
+            if process.poll() is None:
+                process.kill()
+        await sandbox.stop()
+    assert victim.returncode == -signal.SIGKILL
+    assert survivor.returncode == 0, survivor.stderr.read().decode() if survivor.stderr else ""
+    assert killed_at < PEOPLE  # the kill really happened mid-run
+    posts = [call for call in sandbox.calls_to("chat.postMessage") if call.ok]
+    per_person = Counter(call.params["channel"] for call in posts)
+    assert len(per_person) == PEOPLE  # nobody lost
+    assert max(per_person.values()) == 1  # nobody doubled
+    async with postgres_database.reading() as session:
+        statuses = Counter(
+            await session.scalars(select(DeliveryRow.status).where(DeliveryRow.kind == "prompt"))
+        )
+    assert statuses == {"sent": PEOPLE}
