@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from okrbot import __version__
-from okrbot.cli import checkins, data, db, outbox, people, serve, teams
+from okrbot.cli import checkins, data, db, demo, outbox, people, serve, teams
 
 app = typer.Typer(
     name="okrbot",
@@ -14,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command()(demo.demo)
 app.add_typer(db.app, name="db")
 app.add_typer(checkins.app, name="checkins")
 app.add_typer(outbox.app, name="outbox")

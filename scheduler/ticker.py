@@ -13,10 +13,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from okrbot.scheduler.cadence import Cadence
-from okrbot.scheduler.outbox import PENDING, Courier, Outbox
+from okrbot.scheduler.outbox import PENDING, SEND_CONCURRENCY, Courier, Outbox
 from okrbot.storage.models import DeliveryRow, ScheduleRow
 
 log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class TickReport:
@@ -30,6 +31,7 @@ class Ticker:
         self.cadence = cadence
         self.outbox = outbox
         self.courier = courier
+        self.concurrency = SEND_CONCURRENCY
 
     async def tick(self) -> TickReport:
         scheduled = await self.cadence.schedule_new_people()
@@ -37,7 +39,7 @@ class Ticker:
         while planned := await self.cadence.plan_due():
             queued += planned
         sent = 0
-        while batch := await self.outbox.deliver_due(self.courier):
+        while batch := await self.outbox.deliver_due(self.courier, concurrency=self.concurrency):
             sent += batch
         return TickReport(scheduled, queued, sent)
 

@@ -1,0 +1,73 @@
+"""`okrbot demo` plays a quarter through the real stacks and leaves a browsable record."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from okrbot.adapters.slack.blockkit_limits import blockkit_problems, view_problems
+from okrbot.adapters.teams.card_schema import card_problems
+from okrbot.cli.common import console
+from okrbot.cli.demo import run_demo
+from okrbot.cli.demo_company import build_company
+from okrbot.cli.main import app
+
+WEEKS = 3
+
+
+async def test_demo_leaves_transcripts_cards_and_an_index(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    out.mkdir()
+    figures = await run_demo(out, people=6, weeks=WEEKS, seed=3, show_progress=False)
+    company = build_company(6, 3)
+
+    assert (out / "index.html").is_file()
+    assert (out / "data" / "people.csv").is_file() and (out / "data" / "okrs.yaml").is_file()
+    index = (out / "index.html").read_text()
+    for person in company.people:
+        transcript = (out / "transcripts" / f"{person.email}.txt").read_text()
+        assert person.email in index
+        # Everyone owns key results, and nobody is away in the first weeks: a prompt each week.
+        weeks = set(re.findall(r"Weekly check-in · week (\d+)", transcript))
+        assert weeks == {"41", "42", "43"}, (person.email, weeks)
+    assert figures["checkins"] > 0 and figures["checkins_stored"] > 0
+    assert figures["slack_refused"] == []  # every Slack call was accepted by the sandbox
+
+    slack = sorted((out / "cards" / "slack").glob("*.json"))
+    teams = sorted((out / "cards" / "teams").glob("*.json"))
+    assert slack and teams  # both platforms played
+    for path in slack:
+        payload = json.loads(path.read_text())
+        if payload.get("type") == "modal":
+            assert view_problems(payload) == [], path.name
+        else:
+            assert blockkit_problems(payload["blocks"], "message") == [], path.name
+    for path in teams:
+        assert card_problems(json.loads(path.read_text())) == [], path.name
+
+
+async def test_the_same_seed_gives_the_same_transcripts(tmp_path: Path) -> None:
+    runs = []
+    for name in ("first", "second"):
+        out = tmp_path / name
+        out.mkdir()
+        await run_demo(out, people=4, weeks=2, seed=11, show_progress=False)
+        runs.append({p.name: p.read_text() for p in sorted((out / "transcripts").glob("*.txt"))})
+    assert runs[0] == runs[1]
+
+
+def test_demo_command_reports_where_things_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "width", 200)
+    out = tmp_path / "okrbot-demo"
+    result = CliRunner().invoke(
+        app, ["demo", "--out", str(out), "--people", "3", "--weeks", "1", "--seed", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "index.html" in result.output and "Next: connect a real workspace" in result.output
+    assert (out / "index.html").is_file()
