@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import logging
 import signal
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -51,6 +52,9 @@ def is_loopback(host: str) -> bool:
 
 async def serve_forever(runtime: Runtime, host: str, port: int, socket_mode: bool) -> None:
     scheduler = AsyncIOScheduler(timezone="UTC")
+    # The first tick runs at once, and as a job like the others: max_instances=1 then keeps
+    # it from overlapping the next tick, which could claim its deliveries again once their
+    # lease ran out and send them twice.
     scheduler.add_job(
         runtime.ticker.safe_tick,
         "interval",
@@ -58,6 +62,7 @@ async def serve_forever(runtime: Runtime, host: str, port: int, socket_mode: boo
         max_instances=1,
         coalesce=True,
         id="okrbot-tick",
+        next_run_time=datetime.now(UTC),
     )
     runner = web.AppRunner(web_app(runtime), access_log=None)
     await runner.setup()
@@ -74,7 +79,6 @@ async def serve_forever(runtime: Runtime, host: str, port: int, socket_mode: boo
         socket_handler = AsyncSocketModeHandler(runtime.slack.app, runtime.settings.slack_app_token)
         await socket_handler.connect_async()
     scheduler.start()
-    await runtime.ticker.safe_tick()
     console.print(f"okrbot is serving on http://{host}:{port} (health: /healthz)")
     try:
         await stop.wait()

@@ -41,8 +41,12 @@ class SlackEndpoint:
             body.decode("utf-8")
         except UnicodeDecodeError:
             return False
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        # slack_sdk's verifier raises (a 500) on a timestamp that is not a number.
+        if not (timestamp.isascii() and timestamp.isdigit()):
+            return False
         return self.verifier.is_valid(
             body=body,
-            timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
+            timestamp=timestamp,
             signature=request.headers.get("X-Slack-Signature", ""),
         )

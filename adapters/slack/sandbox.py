@@ -13,6 +13,7 @@ atomic with respect to the event loop and needs no locks.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import math
@@ -74,7 +75,8 @@ DEFAULT_RATE_LIMITS: dict[str, RateLimit] = {
 
 @dataclass
 class RecordedCall:
-    """One request the sandbox answered; `params` has blocks/view/files decoded from JSON."""
+    """One request the sandbox answered (status 0: dropped unanswered); `params` has
+    blocks/view/files decoded from JSON."""
 
     method: str
     params: dict[str, Any]
@@ -99,10 +101,12 @@ class SandboxFile:
 
 @dataclass
 class _Fault:
-    status: int
+    status: int | None  # None: answer normally (after `delay`)
     error: str
     retry_after: int | None
     remaining: int
+    delay: float = 0.0
+    drop: bool = False
 
 
 class _Bucket:
@@ -300,20 +304,30 @@ class SlackSandbox:
         error: str | None = None,
         count: int = 1,
         retry_after: int | None = None,
+        delay: float = 0.0,
+        drop: bool = False,
     ) -> None:
         """Make the next `count` calls of `method` fail before they reach any state.
 
         `error="ratelimited"` answers HTTP 429 with `Retry-After: retry_after` (default 1);
         another `error` alone answers HTTP 200 `ok: false`; a bare `status` (default 500)
         answers that status with `error: fatal_error`. `method` "upload" targets the upload URL.
+
+        `delay` waits that many real seconds before answering: with no `status` or `error` the
+        call then succeeds (a slow Slack), otherwise it fails as above. `drop=True` closes the
+        connection without answering (after `delay`), and the call changes nothing.
         """
+        if status is None and error is None and (delay > 0 or drop):
+            fault = _Fault(None, "", None, remaining=count, delay=delay, drop=drop)
+            self._faults.setdefault(method, deque()).append(fault)
+            return
         if status is None:
             status = 429 if error == "ratelimited" else (200 if error else 500)
         if error is None:
             error = "ratelimited" if status == 429 else "fatal_error"
         if status == 429 and retry_after is None:
             retry_after = 1
-        fault = _Fault(status=status, error=error, retry_after=retry_after, remaining=count)
+        fault = _Fault(status, error, retry_after, remaining=count, delay=delay, drop=drop)
         self._faults.setdefault(method, deque()).append(fault)
 
     def _take_fault(self, method: str) -> _Fault | None:
@@ -408,7 +422,11 @@ class SlackSandbox:
             self._authorize(request, params)
             decode_error = self._decode_json_fields(params)
             fault = self._take_fault(method)
-            if fault is not None:
+            if fault is not None and fault.delay > 0:
+                await asyncio.sleep(fault.delay)
+            if fault is not None and fault.drop:
+                return self._drop(request, method, params)
+            if fault is not None and fault.status is not None:
                 status = fault.status
                 if fault.retry_after is not None:
                     headers["Retry-After"] = str(fault.retry_after)
@@ -433,6 +451,13 @@ class SlackSandbox:
         self.calls.append(RecordedCall(method, params, self._clock(), status, body))
         return web.json_response(body, status=status, headers=headers)
 
+    def _drop(self, request: web.Request, method: str, params: dict[str, Any]) -> web.Response:
+        """Close the connection without an answer, as a crashed proxy or a network cut would."""
+        self.calls.append(RecordedCall(method, params, self._clock(), 0, {}))
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=204)
+
     @staticmethod
     def _decode_json_fields(params: dict[str, Any]) -> str | None:
         """Form bodies carry blocks/view/files as JSON strings; decode them in place."""
@@ -456,8 +481,12 @@ class SlackSandbox:
             content = await request.read()
         params = {"file_id": file_id, "size": len(content)}
         fault = self._take_fault("upload")
+        if fault is not None and fault.delay > 0:
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.drop:
+            return self._drop(request, "upload", params)
         sandbox_file = self.files.get(file_id)
-        if fault is not None:
+        if fault is not None and fault.status is not None:
             status, text = fault.status, fault.error
         elif sandbox_file is None:
             status, text = 404, "file_not_found"

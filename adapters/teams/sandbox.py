@@ -62,7 +62,7 @@ class RateLimits:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request as the sandbox saw it, including those it refused."""
+    """One request as the sandbox saw it, including those it refused (status 0: dropped)."""
 
     method: str
     path: str
@@ -76,10 +76,12 @@ class RecordedRequest:
 
 @dataclass
 class _Fault:
-    status: int
+    status: int | None  # None: answer normally (after `delay`)
     remaining: int
     retry_after: float | None
     body: dict[str, Any] | None
+    delay: float = 0.0
+    drop: bool = False
 
 
 @dataclass
@@ -204,17 +206,27 @@ class TeamsSandbox:
     def fail_next(
         self,
         route_kind: RouteKind,
-        status: int = 500,
+        status: int | None = None,
         count: int = 1,
         retry_after: float | None = None,
         body: dict[str, Any] | None = None,
+        delay: float = 0.0,
+        drop: bool = False,
     ) -> None:
-        """Answer the next `count` requests of this kind with `status` (403 means blocked)."""
+        """Answer the next `count` requests of this kind with `status` (403 means blocked).
+
+        `status` defaults to 500. `delay` waits that many real seconds first: with no `status`
+        the request then succeeds (a slow Teams). `drop=True` closes the connection without
+        answering (after `delay`), and the request changes nothing.
+        """
         if route_kind not in ROUTE_KINDS:
             raise ValueError(f"unknown route kind {route_kind!r}; expected one of {ROUTE_KINDS}")
+        if status is None and not (delay > 0 or drop):
+            status = 500
         if status == 429 and retry_after is None:
             retry_after = 1
-        self._faults[route_kind].append(_Fault(status, count, retry_after, body))
+        fault = _Fault(status, count, retry_after, body, delay=delay, drop=drop)
+        self._faults[route_kind].append(fault)
 
     def activities_in(self, conversation_id: str) -> list[dict[str, Any]]:
         """The current version of each activity sent to the conversation, oldest first."""
@@ -253,9 +265,32 @@ class TeamsSandbox:
                 parsed = None
             body = parsed if isinstance(parsed, dict) else None
 
+        fault = self._take_fault(kind) if kind is not None else None
+        if fault is not None and fault.delay > 0:
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.drop:
+            # Close the connection unanswered, as a network cut would; recorded as status 0.
+            self._record(request, kind, conversation_id, activity_id, body, 0)
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=204)
         status, payload, headers = self._respond(
-            kind, conversation_id, activity_id, member_id, body, len(raw)
+            kind, conversation_id, activity_id, member_id, body, len(raw), fault
         )
+        self._record(request, kind, conversation_id, activity_id, body, status)
+        async with self._changed:
+            self._changed.notify_all()
+        return web.json_response(payload, status=status, headers=headers)
+
+    def _record(
+        self,
+        request: web.Request,
+        kind: RouteKind | None,
+        conversation_id: str | None,
+        activity_id: str | None,
+        body: dict[str, Any] | None,
+        status: int,
+    ) -> None:
         self.requests.append(
             RecordedRequest(
                 method=request.method,
@@ -268,9 +303,6 @@ class TeamsSandbox:
                 status=status,
             )
         )
-        async with self._changed:
-            self._changed.notify_all()
-        return web.json_response(payload, status=status, headers=headers)
 
     def _respond(
         self,
@@ -280,12 +312,12 @@ class TeamsSandbox:
         member_id: str | None,
         body: dict[str, Any] | None,
         size: int,
+        fault: _Fault | None,
     ) -> tuple[int, Any, dict[str, str]]:
         if kind is None:
             return 404, _error("NotFound", "No such route in the Teams sandbox."), {}
 
-        fault = self._take_fault(kind)
-        if fault is not None:
+        if fault is not None and fault.status is not None:
             headers = {}
             if fault.retry_after is not None:
                 headers["Retry-After"] = _seconds(fault.retry_after)
