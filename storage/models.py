@@ -219,7 +219,11 @@ class DeliveryRow(Base):
     """The outbox: every message okrbot sends is first a row here, keyed for idempotency."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_deliveries_status_due", "status", "due_at"),
+        # The weekly notification budget counts a person's deliveries of a week, per send.
+        Index("ix_deliveries_person_period", "person_id", "period"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
