@@ -6,7 +6,10 @@ not from Slack gets 401 and never reaches a parser or a listener.
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -32,6 +35,10 @@ class SlackEndpoint:
         if not self._signed_by_slack(request, body):
             log.warning("rejected a Slack request with a bad or stale signature")
             return web.json_response({"error": "invalid signature"}, status=401)
+        problem = malformed(body, request.content_type)
+        if problem is not None:
+            log.info("rejected a signed Slack request that is not shaped like Slack's: %s", problem)
+            return web.json_response({"error": problem}, status=400)
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
@@ -50,3 +57,42 @@ class SlackEndpoint:
             timestamp=timestamp,
             signature=request.headers.get("X-Slack-Signature", ""),
         )
+
+
+# Fields that are objects whenever Slack sends them; Bolt and the listeners rely on it.
+_OBJECT_FIELDS = ("user", "team", "view", "container", "channel", "message", "event", "enterprise")
+
+
+def malformed(body: bytes, content_type: str) -> str | None:
+    """Why a (signed) body cannot be from Slack, if it cannot; Bolt answers 500 to such shapes.
+
+    Only shapes are checked here (a JSON object where Slack always sends one); the listeners
+    judge the values.
+    """
+    data: Any
+    if content_type == "application/json" or body.startswith(b"{"):  # as Bolt decides
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return "the body is not JSON"
+    else:
+        payload = parse_qs(body.decode("utf-8"), keep_blank_values=True).get("payload")
+        if not payload:
+            return None  # a slash command: flat form fields only
+        try:
+            data = json.loads(payload[0])
+        except ValueError:
+            return "the payload is not JSON"
+    if not isinstance(data, dict):
+        return "the payload is not a JSON object"
+    for field in _OBJECT_FIELDS:
+        if field in data and not isinstance(data[field], dict):
+            return f"{field} is not an object"
+    event = data.get("event", {})
+    for field in ("type", "user", "channel"):
+        if field in event and not isinstance(event[field], str | dict):
+            return f"event.{field} is neither a string nor an object"
+    actions = data.get("actions", [])
+    if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+        return "actions is not a list of objects"
+    return None
