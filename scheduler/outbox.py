@@ -32,6 +32,9 @@ LEASE = timedelta(minutes=2)
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
 SEND_CONCURRENCY = 8
+# Small claims: a batch must be sent well within its lease even when the platform throttle
+# slows it down, or another replica would take rows that are still on their way.
+CLAIM_BATCH = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +113,7 @@ class Outbox:
         self.worker = worker
         self.lease = lease
 
-    async def claim(self, limit: int = 100) -> list[Delivery]:
+    async def claim(self, limit: int = CLAIM_BATCH) -> list[Delivery]:
         now = self.clock.now()
         due = or_(
             and_(DeliveryRow.status == PENDING, DeliveryRow.due_at <= now),
@@ -163,7 +166,7 @@ class Outbox:
             log.warning("delivery %s (%s) will retry: %s", delivery.id, delivery.key, error)
 
     async def deliver_due(
-        self, courier: Courier, limit: int = 100, concurrency: int = SEND_CONCURRENCY
+        self, courier: Courier, limit: int = CLAIM_BATCH, concurrency: int = SEND_CONCURRENCY
     ) -> int:
         """Send what is due now, several at a time; return how many went out.
 
