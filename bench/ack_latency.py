@@ -150,29 +150,32 @@ async def count_checkins(url: str) -> int:
 def process(
     command: list[str], env: dict[str, str], cwd: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
-    child = subprocess.Popen(
-        command,
-        env={**os.environ, **env},
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        yield child
-    finally:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-        if child.stderr is not None:
-            errors = child.stderr.read().decode(errors="replace").strip()
-            child.stderr.close()
-            # Bolt warns that SLACK_BOT_TOKEN is unused next to a client; only errors matter.
-            if "Traceback" in errors or " ERROR " in errors:
-                print(f"{command[2]} said on stderr:\n{errors[-3000:]}", file=sys.stderr)
+    """A server child; its stderr goes to a file (a pipe nobody reads would fill and block it),
+    and is shown afterwards if it holds an error."""
+    with tempfile.TemporaryFile() as stderr:
+        child = subprocess.Popen(
+            command, env={**os.environ, **env}, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+        try:
+            yield child
+        finally:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+                try:
+                    child.wait(15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+            stderr.seek(0)
+            errors = stderr.read().decode(errors="replace").strip()
+            # Bolt warns that SLACK_BOT_TOKEN is unused next to a client, and about every late
+            # ack (counted as failures anyway); the first error is what is worth showing.
+            starts = [errors.find(mark) for mark in ("Traceback", " ERROR ")]
+            first = min((start for start in starts if start >= 0), default=-1)
+            if first >= 0:
+                print(
+                    f"{command[2]} said on stderr:\n{errors[first : first + 3000]}", file=sys.stderr
+                )
 
 
 async def wait_healthy(base_url: str, child: subprocess.Popen[bytes], seconds: float = 60) -> None:
