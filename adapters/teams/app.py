@@ -87,11 +87,27 @@ def teams_mentions(activity: Activity) -> list[Mention]:
         if (entity.type or "").lower() != "mention":
             continue
         extra = entity.additional_properties or {}
-        who = extra.get("mentioned") or {}
+        who = extra.get("mentioned")
+        if not isinstance(who, dict):
+            continue
         token, user_id = str(extra.get("text") or ""), str(who.get("id") or "")
         if token and user_id:
             found.append(Mention(token, user_id, _AT_TAG.sub("", str(who.get("name") or token))))
     return found
+
+
+def without_bot_mention(activity: Activity) -> str:
+    """The text with the bot's own @mention taken out.
+
+    Not botbuilder's remove_recipient_mention: it uses the mention's text as a regular
+    expression and indexes the entity unguarded, so a malformed mention failed the turn.
+    """
+    text = activity.text if isinstance(activity.text, str) else ""
+    bot_id = activity.recipient.id if activity.recipient else None
+    for mention in teams_mentions(activity):
+        if mention.platform_id == bot_id:
+            text = text.replace(mention.token, "")
+    return text
 
 
 def kudos_text(text: str) -> str:
@@ -256,6 +272,14 @@ class OkrTeamsBot(TeamsActivityHandler):
         if any(member.id == bot_id for member in members_added):
             await self._welcome(turn_context)
 
+    async def on_teams_members_added_dispatch(
+        self, members_added: list[ChannelAccount], team_info: Any, turn_context: TurnContext
+    ) -> None:
+        """Only the bot's own arrival matters here. botbuilder's version first looks every other
+        new member up in the roster and fails the turn when one is not there (a forged or stale
+        conversationUpdate), so it is skipped."""
+        await self.on_members_added_activity(members_added, turn_context)
+
     async def _welcome(self, context: TurnContext) -> None:
         """Greet once per install (Teams sends a conversationUpdate and an installationUpdate)."""
         person: Person | None = context.turn_state.get(PERSON)
@@ -308,7 +332,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         await self._command(turn_context, person)
 
     async def _command(self, context: TurnContext, person: Person) -> None:
-        text = TurnContext.remove_recipient_mention(context.activity) or ""
+        text = without_bot_mention(context.activity)
         words = command_words(text)
         command = words[0].lower() if words else "help"
         if command == OKR_COMMAND:

@@ -66,6 +66,10 @@ def token_problem(header: str, app_id: str, now: float | None = None) -> str | N
     return None
 
 
+def _printable_ascii(value: object) -> bool:
+    return isinstance(value, str) and value.isascii() and value.isprintable()
+
+
 def parse_activity(body: bytes) -> Activity | str:
     """The Activity in a request body, or why there is none."""
     try:
@@ -84,8 +88,18 @@ def parse_activity(body: bytes) -> Activity | str:
         return "the Activity has no serviceUrl"
     if activity.conversation is None or not activity.conversation.id:
         return "the Activity has no conversation"
+    if not _printable_ascii(activity.conversation.id):
+        # Replies carry it in a header (x-ms-conversation-id), where control characters and
+        # non-ASCII break the request; Teams' ids are plain ASCII.
+        return "the Activity's conversation id is not one Teams sends"
     if activity.from_property is None or not activity.from_property.id:
         return "the Activity has no sender"
+    # botbuilder reads these lists item by item (entity.type.lower(), member.id) unguarded.
+    for items in (activity.entities, activity.members_added, activity.members_removed):
+        if items is not None and any(item is None for item in items):
+            return "the Activity has an empty entity or member"
+    if any(not isinstance(entity.type, str) for entity in activity.entities or []):
+        return "the Activity has an entity without a type"
     return activity
 
 
@@ -110,13 +124,30 @@ class TeamsEndpoint:
         if isinstance(activity, str):
             return _bad_request(activity)
         try:
-            invoke = await self.adapter.process_activity(header, activity, self.bot.on_turn)
-        except PermissionError as error:
-            return _unauthorized(str(error) or "botbuilder refused the token")
-        except jwt.PyJWTError as error:
-            return _unauthorized(f"invalid token: {error}")
-        if invoke is not None:
-            return web.json_response(
-                data=serializer_helper(invoke.body), status=int(invoke.status or 200)
+            auth = await self.adapter.bot_framework_authentication.authenticate_request(
+                activity, header
             )
-        return web.Response(status=200)
+        except PermissionError as error:  # botbuilder's "Unauthorized"; an OSError, so first
+            return _unauthorized(str(error) or "botbuilder refused the token")
+        except OSError as error:  # requests' errors: Microsoft's signing keys are out of reach
+            log.error("could not check a Teams token: %s", error)
+            return web.json_response({"error": "could not check the token"}, status=503)
+        except Exception as error:
+            # botbuilder's verdicts on a forged token are not only PermissionError and jwt's
+            # errors: a key id Microsoft never published is an IndexError, a failed endorsement
+            # check a bare Exception. Whatever it is, the request is not authenticated.
+            return _unauthorized(f"botbuilder refused the token: {error!r}")
+        invoke = await self.adapter.process_activity(auth, activity, self.bot.on_turn)
+        if invoke is None:
+            return web.Response(status=200)
+        status = int(invoke.status or 200)
+        try:
+            data = serializer_helper(invoke.body)
+        except ValueError as error:
+            # botbuilder's own answer to a malformed invoke (e.g. adaptiveCard/action) is a 400
+            # whose body holds an Exception, which it cannot serialize: keep the status.
+            log.info("could not serialize the answer to a Teams invoke: %s", error)
+            if status < 400:
+                raise
+            return web.json_response({"error": "the invoke is malformed"}, status=status)
+        return web.json_response(data=data, status=status)
