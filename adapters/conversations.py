@@ -64,6 +64,7 @@ class Submitted:
     done: bool = False
     kudos: KudosDraft | None = None
     period: str = ""
+    entries: tuple[CheckInEntry, ...] = ()
 
 
 class CheckIns:
@@ -105,6 +106,19 @@ class CheckIns:
         self, person: Person, answers: Mapping[str, object], platform: Platform, page: int = 0
     ) -> Submitted:
         """Validate and store one submitted page; ids of others' key results are ignored."""
+        result = await self.validate(person, answers, page)
+        if not result.errors:
+            await self.store(person, result, platform)
+        return result
+
+    async def validate(
+        self, person: Person, answers: Mapping[str, object], page: int = 0
+    ) -> Submitted:
+        """Read and check one submitted page, without writing anything.
+
+        Slack waits at most three seconds for an answer to a modal; validating needs only a
+        read, so the modal can close before the write queues behind other writers.
+        """
         moment, statuses = await self.statuses(person)
         pages = form_pages(statuses)
         page = min(max(page, 0), pages - 1)
@@ -114,18 +128,24 @@ class CheckIns:
         )
         if not parsed.ok:
             return Submitted(errors=parsed.errors, period=moment.period)
-        async with self.database.transaction() as session:
-            await store.record_checkins(
-                session, person.id, moment.period, parsed.entries, platform, self.clock.now()
-            )
         if page + 1 < pages:
             return Submitted(
                 errors={},
                 next_form=checkin_form(moment.period, statuses, page + 1),
                 next_page=page + 1,
                 period=moment.period,
+                entries=parsed.entries,
             )
-        return Submitted(errors={}, done=True, kudos=parsed.kudos, period=moment.period)
+        return Submitted(
+            errors={}, done=True, kudos=parsed.kudos, period=moment.period, entries=parsed.entries
+        )
+
+    async def store(self, person: Person, result: Submitted, platform: Platform) -> None:
+        """Record a validated page for the week it was validated in."""
+        async with self.database.transaction() as session:
+            await store.record_checkins(
+                session, person.id, result.period, result.entries, platform, self.clock.now()
+            )
 
     async def summary(self, person: Person, kudos_note: str | None = None) -> Message:
         """This week's answers as recorded, with progress (shown in place of the prompt)."""

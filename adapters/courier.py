@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.kudos_delivery import KINDS as KUDOS_KINDS
 from okrbot.adapters.kudos_delivery import KudosCourier
+from okrbot.adapters.reports_flow import Reports
 from okrbot.bot.checkins import prompt_messages
 from okrbot.bot.delivery import PermanentDeliveryError, Suppressed
 from okrbot.bot.domain import Person
@@ -29,6 +30,7 @@ from okrbot.storage.people import get_person
 log = logging.getLogger(__name__)
 
 PROMPT, SNOOZED_PROMPT, REMINDER, NUDGE = "prompt", "snoozed_prompt", "reminder", "nudge"
+REFLECTION, DIGEST, SUMMARY = "reflection", "digest", "summary"
 # What counts against the weekly notification budget: messages nobody asked for. A prompt the
 # person snoozed, or anything answering what they did, never counts.
 UNSOLICITED = (PROMPT, REMINDER, NUDGE)
@@ -38,6 +40,10 @@ class Messenger(Protocol):
     async def send(self, person: Person, messages: list[Message]) -> list[dict[str, Any]]: ...
 
     async def update(self, ref: dict[str, Any], message: Message) -> None: ...
+
+    async def attach(self, person: Person, filename: str, title: str, png: bytes) -> None:
+        """Share an image (a chart) in the person's DM."""
+        ...
 
 
 @runtime_checkable
@@ -67,6 +73,7 @@ class Courier:
         self.checkins = checkins
         self.slack = slack
         self.teams = teams
+        self.reports = Reports(database, checkins)
         self.kudos = KudosCourier(database, slack, teams)
 
     def messenger_for(self, person: Person) -> Messenger:
@@ -87,6 +94,10 @@ class Courier:
             raise PermanentDeliveryError(f"delivery {delivery.key} names no person")
         if delivery.kind in (PROMPT, SNOOZED_PROMPT, REMINDER, NUDGE):
             await self._prompt(delivery.person_id, delivery)
+        elif delivery.kind == REFLECTION:
+            await self._reflection(delivery.person_id, delivery)
+        elif delivery.kind in (DIGEST, SUMMARY):
+            await self._manager_report(delivery.person_id, delivery)
         else:
             raise PermanentDeliveryError(f"unknown delivery kind {delivery.kind!r}")
 
@@ -103,7 +114,8 @@ class Courier:
                 if not statuses:
                     raise Suppressed(f"{person.email} owns no key results in {moment.quarter}")
                 await self._check_wanted(session, person, delivery, period)
-        messages = prompt_messages(person, period, statuses, reminder=delivery.kind == REMINDER)
+        reminder = delivery.kind in (REMINDER, NUDGE)
+        messages = prompt_messages(person, period, statuses, reminder=reminder)
         refs = await self._send_once(person, messages, delivery)
         now = self.checkins.clock.now()
         async with self.database.transaction() as session:
@@ -111,6 +123,41 @@ class Courier:
                 await weeks.add_prompt_ref(session, person.id, period, ref, now)
             if delivery.kind == REMINDER:
                 await weeks.mark_week(session, person.id, period, reminded_at=now)
+
+    async def _reflection(self, person_id: int, delivery: Delivery) -> None:
+        """The quarter-end look back, sent in the last week of the quarter."""
+        async with self.database.reading() as session:
+            person = await get_person(session, person_id)
+            if person is None:
+                raise Suppressed(f"person {person_id} is gone")
+            moment, statuses = await self.checkins.statuses(person, session)
+        if person.paused_until is not None and moment.local_date <= person.paused_until:
+            raise Suppressed(f"{person.email} is away until {person.paused_until}")
+        if not statuses:
+            raise Suppressed(f"{person.email} owns no key results in {moment.quarter}")
+        quarter = self.reports.reflection_quarter(person, delivery.payload.get("quarter"))
+        message = await self.reports.reflection_prompt(person, quarter)
+        await self._send_once(person, [message], delivery)
+
+    async def _manager_report(self, manager_id: int, delivery: Delivery) -> None:
+        """A weekly digest or a quarter-end summary, to the manager only, as a DM."""
+        async with self.database.reading() as session:
+            manager = await get_person(session, manager_id)
+        if manager is None:
+            raise Suppressed(f"person {manager_id} is gone")
+        if delivery.kind == DIGEST:
+            messages = await self.reports.digest(manager, delivery.period or "")
+            attachments: list[tuple[str, str, bytes]] = []
+        else:
+            messages, attachments = await self.reports.summary(
+                manager, str(delivery.payload.get("quarter") or "")
+            )
+        if not messages:
+            raise Suppressed(f"{manager.email} has no direct reports to report on")
+        messenger = self.messenger_for(manager)
+        await self._send_once(manager, messages, delivery)
+        for filename, title, png in attachments:
+            await messenger.attach(manager, filename, title, png)
 
     async def _send_once(
         self, person: Person, messages: list[Message], delivery: Delivery

@@ -37,6 +37,8 @@ from okrbot.bot.checkins import CHECK_IN, FORM_ID, SKIP, SNOOZE, input_id
 from okrbot.bot.clock import FakeClock
 from okrbot.bot.domain import KeyResultType
 from okrbot.bot.imports import check_okrs, check_people, parse_okrs, parse_people, raise_problems
+from okrbot.bot.markdown import messages_markdown
+from okrbot.bot.messages import Message
 from okrbot.bot.quarters import Quarter, week_key
 from okrbot.bot.settings import Settings
 from okrbot.cli.common import console
@@ -90,6 +92,8 @@ class DemoWorld:
         self.slack_seen = 0
         self.teams_seen = 0
         self.slack_cards: list[tuple[str, str, dict[str, Any]]] = []
+        self.digests: dict[tuple[str, str], list[Message]] = {}
+        self.summaries: dict[str, tuple[list[Message], list[tuple[str, str, bytes]]]] = {}
         self.teams_cards: list[tuple[str, dict[str, Any]]] = []
 
     # -- setting up ---------------------------------------------------------------------------
@@ -139,6 +143,7 @@ class DemoWorld:
         )
         # One send at a time: the same seed must give the same transcripts, in the same order.
         self.runtime.ticker.concurrency = 1
+        self._record_manager_reports()
         self.runner = web.AppRunner(web_app(self.runtime), access_log=None)
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", 0).start()
@@ -152,6 +157,26 @@ class DemoWorld:
                 await self.teams.install(self._teams_user(person))
         await self._plan_time_off()
         self.collect()
+
+    def _record_manager_reports(self) -> None:
+        """Keep what managers were sent, as neutral messages, for the Markdown copies."""
+        reports = self.runtime.courier.reports
+        digest, summary = reports.digest, reports.summary
+
+        async def recording_digest(manager: Any, period: str) -> list[Message]:
+            messages = await digest(manager, period)
+            if messages:
+                self.digests[(manager.email, period)] = messages
+            return messages
+
+        async def recording_summary(manager: Any, quarter: str) -> Any:
+            messages, charts = await summary(manager, quarter)
+            if messages:
+                self.summaries[manager.email] = (messages, charts)
+            return messages, charts
+
+        reports.digest = recording_digest  # type: ignore[method-assign]
+        reports.summary = recording_summary  # type: ignore[method-assign]
 
     async def _import(self, folder: Path) -> None:
         people_file, okrs_file = self.company.write(folder / "data")
@@ -211,6 +236,12 @@ class DemoWorld:
 
     async def run(self, weeks: int, progress: Progress | None = None) -> None:
         end = self.opening + timedelta(weeks=weeks)
+        if weeks >= 13:
+            # Play on until every manager's quarter summary has gone out (first weekday after).
+            zones = {ZoneInfo(p.timezone) for p in self.company.people if p.reports}
+            cadence = self.runtime.cadence
+            end = max(end, *(cadence.summary_moment(self.quarter, z) for z in zones))
+            end += timedelta(hours=1)
         task = (
             progress.add_task("", total=(end - self.clock.now()).total_seconds())
             if progress
@@ -516,6 +547,18 @@ class DemoWorld:
         for n, (email, card) in enumerate(self.teams_cards, 1):
             name = f"{n:04d}-{email.split('@')[0]}.json"
             (out / "cards" / "teams" / name).write_text(json.dumps(card, indent=2), "utf-8")
+        for (email, period), messages in sorted(self.digests.items()):
+            folder = out / "managers" / email
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"digest-{period}.md").write_text(messages_markdown(messages), "utf-8")
+        for email, (messages, charts) in self.summaries.items():
+            folder = out / "managers" / email
+            folder.mkdir(parents=True, exist_ok=True)
+            images = "\n".join(f"![{title}]({name})" for name, title, _png in charts)
+            text = messages_markdown(messages) + "\n\n## Progress charts\n\n" + images + "\n"
+            (folder / "summary.md").write_text(text, "utf-8")
+            for name, _title, png in charts:
+                (folder / name).write_bytes(png)
         async with self.database.reading() as session:
             checkins = len((await session.scalars(select(CheckInRow.id))).all())
             kudos = len((await session.scalars(select(KudosRow.id))).all())

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from okrbot.bot.cadence import next_weekly, same_local_time_later
+from okrbot.bot.cadence import local_moment, next_weekly, same_local_time_later
 from okrbot.bot.clock import Clock
 from okrbot.bot.domain import Weekday
-from okrbot.bot.quarters import week_key
+from okrbot.bot.quarters import Quarter, week_key
 from okrbot.bot.settings import Settings
 from okrbot.scheduler.outbox import enqueue
 from okrbot.storage.db import Database
@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 PROMPT = "prompt"
 REMINDER = "reminder"
+DIGEST = "digest"
+SUMMARY = "summary"
+REFLECTION = "reflection"
 PLAN_BATCH = 1000
 
 
@@ -61,33 +64,62 @@ class Cadence:
         rule = prompt_rule(person, self.settings)
         return next_weekly(after, rule.zone, rule.weekday, rule.at)
 
+    def first_due(self, person: PersonRow, kind: str, now: datetime) -> datetime:
+        zone = ZoneInfo(person.timezone or self.settings.default_timezone)
+        if kind == PROMPT:
+            return self.next_prompt_after(person, now)
+        if kind == DIGEST:
+            return next_weekly(now, zone, self.settings.digest_day, self.settings.digest_time)
+        quarter = Quarter.containing(now.astimezone(zone).date(), self.fiscal_start)
+        return self.summary_moment(quarter, zone)
+
+    def summary_moment(self, quarter: Quarter, zone: ZoneInfo) -> datetime:
+        """The first weekday after `quarter` ends, at the manager's digest time."""
+        day = quarter.end + timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        return local_moment(day, self.settings.digest_time, zone)
+
+    @property
+    def fiscal_start(self) -> int:
+        return self.settings.fiscal_year_start_month
+
     async def schedule_new_people(self) -> int:
-        """Give everyone without a schedule their next prompt time, counted from now.
+        """Give everyone without a schedule their next prompt time, counted from now; managers
+        also get their weekly digest and quarter-end summary times.
 
         Someone imported after this week's prompt time is not caught up: their first prompt
         is at their next check-in time.
         """
         now = self.clock.now()
+        added = 0
         async with self.database.transaction() as session:
-            missing = await session.scalars(
-                select(PersonRow)
-                .outerjoin(
-                    ScheduleRow,
-                    (ScheduleRow.person_id == PersonRow.id) & (ScheduleRow.kind == PROMPT),
-                )
-                .where(ScheduleRow.person_id.is_(None))
-            )
-            added = 0
-            for person in missing:
-                session.add(
-                    ScheduleRow(
-                        person_id=person.id,
-                        kind=PROMPT,
-                        next_at=self.next_prompt_after(person, now),
+            managers = select(PersonRow.manager_id).where(PersonRow.manager_id.is_not(None))
+            for kind, who in (
+                (PROMPT, None),
+                (DIGEST, PersonRow.id.in_(managers)),
+                (SUMMARY, PersonRow.id.in_(managers)),
+            ):
+                query = (
+                    select(PersonRow)
+                    .outerjoin(
+                        ScheduleRow,
+                        (ScheduleRow.person_id == PersonRow.id) & (ScheduleRow.kind == kind),
                     )
+                    .where(ScheduleRow.person_id.is_(None))
                 )
-                added += 1
-            return added
+                if who is not None:
+                    query = query.where(who)
+                for person in await session.scalars(query):
+                    session.add(
+                        ScheduleRow(
+                            person_id=person.id,
+                            kind=kind,
+                            next_at=self.first_due(person, kind, now),
+                        )
+                    )
+                    added += 1
+        return added
 
     async def reschedule(self, session: AsyncSession, person_ids: list[int]) -> int:
         """Move next prompt times for people whose day, time or time zone changed.
@@ -118,45 +150,108 @@ class Cadence:
             return row.next_at if row else None
 
     async def plan_due(self, limit: int = PLAN_BATCH) -> int:
-        """Queue the prompts (and their reminders) that are due; return how many were queued."""
+        """Queue what the schedules say is due; return how many deliveries were queued."""
         now = self.clock.now()
-        reminder_delay = timedelta(hours=self.settings.reminder_delay_hours)
         queued = 0
         async with self.database.transaction() as session:
             query = (
                 select(ScheduleRow, PersonRow)
                 .join(PersonRow, PersonRow.id == ScheduleRow.person_id)
-                .where(ScheduleRow.kind == PROMPT, ScheduleRow.next_at <= now)
+                .where(ScheduleRow.next_at <= now)
                 .order_by(ScheduleRow.next_at)
                 .limit(limit)
             )
             if not self.database.is_sqlite:
                 query = query.with_for_update(of=ScheduleRow, skip_locked=True)
             for schedule, person in (await session.execute(query)).all():
-                rule = prompt_rule(person, self.settings)
-                due = schedule.next_at
-                due_local, now_local = due.astimezone(rule.zone), now.astimezone(rule.zone)
-                period = week_key(due_local.date())
-                if period != week_key(now_local.date()):
-                    log.info("missed %s's prompt for %s; that week is over", person.email, period)
-                elif is_paused(person, now_local.date()):
-                    log.info("%s is paused until %s", person.email, person.paused_until)
+                if schedule.kind == PROMPT:
+                    queued += await self._plan_prompt(session, schedule, person, now)
+                elif schedule.kind == DIGEST:
+                    queued += await self._plan_digest(session, schedule, person, now)
+                elif schedule.kind == SUMMARY:
+                    queued += await self._plan_summary(session, schedule, person, now)
                 else:
-                    queued += await enqueue(
-                        session,
-                        key=f"{PROMPT}:{person.id}:{period}",
-                        kind=PROMPT,
-                        due_at=due,
-                        person_id=person.id,
-                        period=period,
-                    )
-                    await enqueue(
-                        session,
-                        key=f"{REMINDER}:{person.id}:{period}",
-                        kind=REMINDER,
-                        due_at=same_local_time_later(due, rule.zone, reminder_delay),
-                        person_id=person.id,
-                        period=period,
-                    )
-                schedule.next_at = next_weekly(now, rule.zone, rule.weekday, rule.at)
+                    log.error("unknown schedule kind %r; dropping it", schedule.kind)
+                    await session.delete(schedule)
         return queued
+
+    async def _plan_prompt(
+        self, session: AsyncSession, schedule: ScheduleRow, person: PersonRow, now: datetime
+    ) -> int:
+        rule = prompt_rule(person, self.settings)
+        reminder_delay = timedelta(hours=self.settings.reminder_delay_hours)
+        due = schedule.next_at
+        schedule.next_at = next_weekly(now, rule.zone, rule.weekday, rule.at)
+        due_local, now_local = due.astimezone(rule.zone), now.astimezone(rule.zone)
+        period = week_key(due_local.date())
+        if period != week_key(now_local.date()):
+            log.info("missed %s's prompt for %s; that week is over", person.email, period)
+            return 0
+        if is_paused(person, now_local.date()):
+            log.info("%s is paused until %s", person.email, person.paused_until)
+            return 0
+        queued = await enqueue(
+            session,
+            key=f"{PROMPT}:{person.id}:{period}",
+            kind=PROMPT,
+            due_at=due,
+            person_id=person.id,
+            period=period,
+        )
+        await enqueue(
+            session,
+            key=f"{REMINDER}:{person.id}:{period}",
+            kind=REMINDER,
+            due_at=same_local_time_later(due, rule.zone, reminder_delay),
+            person_id=person.id,
+            period=period,
+        )
+        quarter = Quarter.containing(due_local.date(), self.fiscal_start)
+        if week_key(quarter.end) == period:
+            # The last week of the quarter: time to look back, right after the check-in.
+            await enqueue(
+                session,
+                key=f"{REFLECTION}:{person.id}:{quarter.id}",
+                kind=REFLECTION,
+                due_at=due + timedelta(minutes=5),
+                person_id=person.id,
+                period=period,
+                payload={"quarter": quarter.id},
+            )
+        return queued
+
+    async def _plan_digest(
+        self, session: AsyncSession, schedule: ScheduleRow, person: PersonRow, now: datetime
+    ) -> int:
+        zone = ZoneInfo(person.timezone or self.settings.default_timezone)
+        due = schedule.next_at
+        schedule.next_at = next_weekly(
+            now, zone, self.settings.digest_day, self.settings.digest_time
+        )
+        period = week_key(due.astimezone(zone).date())
+        if period != week_key(now.astimezone(zone).date()):
+            return 0  # a digest about a week that is over helps nobody
+        return await enqueue(
+            session,
+            key=f"{DIGEST}:{person.id}:{period}",
+            kind=DIGEST,
+            due_at=due,
+            person_id=person.id,
+            period=period,
+        )
+
+    async def _plan_summary(
+        self, session: AsyncSession, schedule: ScheduleRow, person: PersonRow, now: datetime
+    ) -> int:
+        zone = ZoneInfo(person.timezone or self.settings.default_timezone)
+        due = schedule.next_at
+        ended = Quarter.containing(due.astimezone(zone).date(), self.fiscal_start).previous()
+        schedule.next_at = self.summary_moment(ended.next(), zone)
+        return await enqueue(
+            session,
+            key=f"{SUMMARY}:{person.id}:{ended.id}",
+            kind=SUMMARY,
+            due_at=due,
+            person_id=person.id,
+            payload={"quarter": ended.id},
+        )

@@ -498,3 +498,165 @@ async def _krs(database: Database, email: str) -> list[KeyResultRow]:
                 )
             ).all()
         )
+
+
+# -- manager digests, nudges, reflections and the quarter summary -----------------------------
+
+
+async def checkin_as(world: SlackWorld, user: str, email: str, value: str, note: str) -> None:
+    krs = await _krs(world.database, email)
+    await world.slack.command(user, "/okr", "checkin")
+    answers: dict[str, object] = {}
+    for kr in krs:
+        if kr.type == "milestone":
+            answers[f"kr-{kr.id}-value"] = "not_done"
+        else:
+            answers[f"kr-{kr.id}-value"] = value
+        answers[f"kr-{kr.id}-confidence"] = "at_risk"
+        answers[f"kr-{kr.id}-note"] = note
+    await world.slack.submit(user, world.last_modal(), answers)
+
+
+async def add_other_team(world: SlackWorld) -> None:
+    """Bob manages Zed, who checks in with a private note: none of it is Mia's business."""
+    async with world.database.transaction() as session:
+        bob = PersonRow(email="bob@example.com", name="Bob Other", slack_user_id="U0BOB")
+        session.add(bob)
+        await session.flush()
+        session.add(
+            PersonRow(
+                email="zed@example.com",
+                name="Zed Secret",
+                manager_id=bob.id,
+                slack_user_id="U0ZED",
+                timezone="UTC",
+            )
+        )
+    world.sandbox.add_user("U0BOB", "bob", "bob@example.com")
+    world.sandbox.add_user("U0ZED", "zed", "zed@example.com")
+
+
+async def test_weekly_digest_goes_to_the_manager_only(world: SlackWorld) -> None:
+    await add_other_team(world)
+    await world.runtime.ticker.tick()
+    await checkin_as(world, "U0ANA", "ana@example.com", "45", "Waiting on the design review")
+    world.clock.set(datetime(2026, 11, 20, 14, 0, tzinfo=UTC))  # Friday 15:00 in Berlin
+    await world.runtime.ticker.tick()
+    [digest] = [m for m in world.dm("U0MIA") if "Your team" in texts(m)]
+    shown = texts(digest)
+    assert "Checked in 1 of 2" in shown
+    assert "Waiting on the design review" in shown  # notes verbatim, for the manager
+    assert "Li Wei" in shown and "Nudge Li" in shown
+    assert "Zed" not in shown and "Bob" not in shown  # another team's people stay out
+    assert "not a performance rating" in shown
+    assert blockkit_problems(digest["blocks"], "message") == []
+    posts = [c for c in world.sandbox.calls_to("chat.postMessage") if "Your team" in str(c.params)]
+    assert {c.params["channel"][0] for c in posts} <= {"U", "D"}  # DMs, never a channel
+    assert world.dm("U0BOB") == [] or all("Ana" not in texts(m) for m in world.dm("U0BOB"))
+
+
+async def test_nudge_reaches_only_the_managers_own_report(world: SlackWorld) -> None:
+    await add_other_team(world)
+    await world.runtime.ticker.tick()
+    world.clock.set(datetime(2026, 11, 20, 14, 0, tzinfo=UTC))
+    await world.runtime.ticker.tick()
+    [digest] = [m for m in world.dm("U0MIA") if "Your team" in texts(m)]
+    before = len(world.dm("U0LI"))
+    channel = world.sandbox.dm_channel("U0MIA") or ""
+    await world.slack.click("U0MIA", only_button(digest, "Nudge Li"), "digest_nudge", channel)
+    await world.runtime.ticker.tick()
+    assert len(world.dm("U0LI")) == before + 1
+    assert "still open" in texts(world.dm("U0LI")[-1])
+    assert "reminded Li" in texts(world.dm("U0MIA")[-1])
+    # A forged nudge from someone who is not Zed's manager reaches nobody.
+    zed = await _person_id(world.database, "zed@example.com")
+    forged = dict(digest)
+    forged["blocks"] = [
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "digest_nudge",
+                    "text": {"type": "plain_text", "text": "x"},
+                    "value": str(zed),
+                }
+            ],
+        }
+    ]
+    await world.slack.click(
+        "U0ANA", forged, "digest_nudge", world.sandbox.dm_channel("U0ANA") or ""
+    )
+    await world.runtime.ticker.tick()
+    assert world.dm("U0ZED") == []
+    assert "only nudge your own direct reports" in texts(world.dm("U0ANA")[-1])
+
+
+async def test_reflection_then_quarter_summary_with_chart(world: SlackWorld) -> None:
+    await world.runtime.ticker.tick()
+    await checkin_as(world, "U0ANA", "ana@example.com", "52", "Good progress")
+    world.clock.set(datetime(2026, 12, 27, 12, 0, tzinfo=UTC))  # okrbot ran all along
+    await world.runtime.ticker.tick()
+    world.clock.set(datetime(2026, 12, 28, 15, 30, tzinfo=UTC))  # last week, after 10:00 NY
+    await world.runtime.ticker.tick()
+    [prompt] = [m for m in world.dm("U0ANA") if "Looking back on 2026-Q4" in texts(m)]
+    channel = world.sandbox.dm_channel("U0ANA") or ""
+    await world.slack.click("U0ANA", prompt, "reflection_open", channel)
+    modal = world.last_modal()
+    assert view_problems(modal) == []
+    activation, guide = [kr.id for kr in await _krs(world.database, "ana@example.com")]
+    bad = await world.slack.submit("U0ANA", modal, {f"kr-{activation}-self": "1.5"})
+    assert "0.0 to 1.0" in bad.json()["errors"][f"kr-{activation}-self"]
+    ok = await world.slack.submit(
+        "U0ANA",
+        modal,
+        {
+            f"kr-{activation}-self": "0.6",
+            f"kr-{guide}-self": "0.2",
+            "went-well": "The welcome flow",
+            "do-differently": "Start the guide earlier",
+        },
+    )
+    assert ok.status == 200 and ok.body == ""
+    assert "reflection on 2026-Q4 is saved" in texts(world.dm("U0ANA")[-1])
+
+    world.clock.set(datetime(2027, 1, 1, 14, 30, tzinfo=UTC))  # Friday, 15:30 in Berlin
+    await world.runtime.ticker.tick()
+    summary = [m for m in world.dm("U0MIA") if "Quarter summary · 2026-Q4" in texts(m)]
+    shown = "\n".join(texts(m) for m in summary)
+    assert "not a performance rating and not a compensation input" in shown
+    assert "Start the guide earlier" in shown and "Ana Lima" in shown
+    charts = [f for f in world.sandbox.files.values() if f.content.startswith(b"\x89PNG")]
+    assert charts and all(world.sandbox.dm_channel("U0MIA") in f.channels for f in charts)
+
+    # The summary has gone out: the reflection can no longer be changed.
+    await world.slack.click("U0ANA", prompt, "reflection_open", channel)
+    assert "can no longer be changed" in texts(world.dm("U0ANA")[-1])
+
+
+def only_button(message: dict, label: str) -> dict:
+    """The message as if it had only the button labelled `label` (to click that one)."""
+    buttons = [
+        element
+        for block in message["blocks"]
+        for element in block.get("elements") or []
+        if isinstance(element.get("text"), dict) and element["text"].get("text") == label
+    ]
+    return {**message, "blocks": [{"type": "actions", "elements": buttons}]}
+
+
+async def _person_id(database: Database, email: str) -> int:
+    async with database.reading() as session:
+        return (await session.scalars(select(PersonRow.id).where(PersonRow.email == email))).one()
+
+
+async def test_a_check_in_that_cannot_be_saved_after_the_modal_closed_is_reported(
+    world: SlackWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(world.runtime.slack.checkins, "store", broken)
+    await checkin_as(world, "U0ANA", "ana@example.com", "45", "note")
+    assert await checkins(world.database) == []
+    assert "could not save that check-in" in texts(world.dm("U0ANA")[-1])

@@ -22,11 +22,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from okrbot.adapters.conversations import CheckIns
+from okrbot.adapters.conversations import CheckIns, Submitted
 from okrbot.adapters.kudos_delivery import Recipient, give
+from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.slack import render
 from okrbot.adapters.slack.messenger import SlackMessenger
 from okrbot.bot.checkins import CHECK_IN, FORM_ID, KUDOS_TO, SKIP, SNOOZE, KudosDraft
+from okrbot.bot.digests import NUDGE as NUDGE_ACTION
 from okrbot.bot.domain import Level, Person, Platform
 from okrbot.bot.kudos import (
     BOT_KUDOS,
@@ -49,6 +51,8 @@ from okrbot.bot.kudos import KUDOS_TO as KUDOS_FORM_TO
 from okrbot.bot.kudos import help_message as kudos_help
 from okrbot.bot.messages import Context, Form, Message, Text
 from okrbot.bot.overview import ReceivedKudos, help_message, home, okr_overview
+from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
+from okrbot.bot.reflections import REFLECT
 from okrbot.scheduler.outbox import enqueue
 from okrbot.storage import checkins as weeks
 from okrbot.storage.convert import to_objective
@@ -62,8 +66,8 @@ KUDOS_COMMAND = "/kudos"
 # What this app handles; manifest/slack.yaml must declare exactly these (a test compares them).
 SLASH_COMMANDS = (OKR_COMMAND, KUDOS_COMMAND)
 EVENTS = ("app_home_opened",)
-ACTIONS = (CHECK_IN, SNOOZE, SKIP)
-VIEWS = (FORM_ID, KUDOS_FORM_ID)
+ACTIONS = (CHECK_IN, SNOOZE, SKIP, REFLECT, NUDGE_ACTION)
+VIEWS = (FORM_ID, KUDOS_FORM_ID, REFLECTION_FORM)
 # With should_escape, Slack sends a mention as <@U123|name> (or <@U123> in newer clients).
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^<>|]*))?>")
 NOT_SET_UP = (
@@ -90,6 +94,7 @@ class SlackAdapter:
         self.database = database
         self.checkins = checkins
         self.messenger = SlackMessenger(client, database)
+        self.reports = Reports(database, checkins)
         self.next_prompt = next_prompt
         self.app = AsyncApp(
             client=client,
@@ -110,8 +115,18 @@ class SlackAdapter:
     def _register(self) -> None:
         app = self.app
         app.middleware(self._deduplicate_events)
-        actions = {CHECK_IN: self.open_checkin, SNOOZE: self.snooze, SKIP: self.skip}
-        views = {FORM_ID: self.submit_checkin, KUDOS_FORM_ID: self.submit_kudos}
+        actions = {
+            CHECK_IN: self.open_checkin,
+            SNOOZE: self.snooze,
+            SKIP: self.skip,
+            REFLECT: self.open_reflection,
+            NUDGE_ACTION: self.nudge,
+        }
+        views = {
+            FORM_ID: self.submit_checkin,
+            KUDOS_FORM_ID: self.submit_kudos,
+            REFLECTION_FORM: self.submit_reflection,
+        }
         commands = {OKR_COMMAND: self.okr_command, KUDOS_COMMAND: self.kudos_command}
         events = {"app_home_opened": self.app_home_opened}
         for action in ACTIONS:
@@ -219,9 +234,7 @@ class SlackAdapter:
         if person is None:
             await ack(response_action="errors", errors={_first_block(view): NOT_SET_UP})
             return
-        result = await self.checkins.submit(
-            person, render.state_values(view), Platform.SLACK, page=_page(view)
-        )
+        result = await self.checkins.validate(person, render.state_values(view), page=_page(view))
         if result.errors:
             await ack(response_action="errors", errors=dict(result.errors))
             return
@@ -230,8 +243,11 @@ class SlackAdapter:
                 response_action="update",
                 view=render.modal(result.next_form, {"page": result.next_page}),
             )
+            await self._store_after_ack(person, result)
             return
         await ack()
+        if not await self._store_after_ack(person, result):
+            return
         kudos_note = None
         if result.kudos is not None:
             kudos_note = await self._store_checkin_kudos(
@@ -240,6 +256,17 @@ class SlackAdapter:
         if result.done:
             summary = await self.checkins.summary(person, kudos_note)
             await self._show_summary(person, result.period, summary)
+
+    async def _store_after_ack(self, person: Person, result: Submitted) -> bool:
+        """Store a validated check-in once the modal has closed; say so if that fails."""
+        try:
+            await self.checkins.store(person, result, Platform.SLACK)
+        except Exception:
+            log.exception("storing %s's check-in failed", person.email)
+            text = "Sorry, I could not save that check-in. Please try again in a minute."
+            await self.messenger.send(person, [Message(text, (Text(text),))])
+            return False
+        return True
 
     async def _store_checkin_kudos(
         self, person: Person, user_id: str | None, draft: KudosDraft, bot_user_id: str | None
@@ -267,6 +294,54 @@ class SlackAdapter:
             await self.messenger.update(
                 ref, Message("Checked in", (Context("Checked in ✅ (see below)"),))
             )
+
+    # -- reflections and nudges ------------------------------------------------------------------
+
+    async def open_reflection(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        person = await self._person(body.get("user", {}).get("id"))
+        if person is None:
+            await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
+            return
+        action = (body.get("actions") or [{}])[0]
+        form = await self.reports.reflection_form(person, str(action.get("value") or ""))
+        if isinstance(form, Message):
+            await self.messenger.send(person, [form])
+            return
+        quarter = self.reports.reflection_quarter(person, str(action.get("value") or "")).id
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=render.modal(form, {"quarter": quarter})
+        )
+
+    async def submit_reflection(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        person = await self._person(body.get("user", {}).get("id"))
+        if person is None:
+            await ack(response_action="errors", errors={_first_block(view): NOT_SET_UP})
+            return
+        requested = _metadata(view).get("quarter")
+        result = await self.reports.submit_reflection(
+            person, requested if isinstance(requested, str) else None, render.state_values(view)
+        )
+        if result.errors:
+            await ack(response_action="errors", errors=dict(result.errors))
+            return
+        await ack()
+        if result.message is not None:
+            await self.messenger.send(person, [result.message])
+
+    async def nudge(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        manager = await self._person(body.get("user", {}).get("id"))
+        if manager is None:
+            await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
+            return
+        value = str((body.get("actions") or [{}])[0].get("value") or "")
+        report_id = int(value) if value.isdigit() else -1
+        await self.messenger.send(manager, [await self.reports.nudge(manager, report_id)])
 
     # -- /okr ----------------------------------------------------------------------------------
 
@@ -550,6 +625,15 @@ def _metadata_channel(view: dict[str, Any]) -> str | None:
     return channel if isinstance(channel, str) and channel[:1] in ("C", "G") else None
 
 
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """private_metadata as a dict; it is only ever a hint, checked before it is used."""
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _page(view: dict[str, Any]) -> int:
     """The form page from private_metadata; it only picks a page, so a forged one is harmless."""
     try:
@@ -560,8 +644,9 @@ def _page(view: dict[str, Any]) -> int:
 
 
 def _first_block(view: dict[str, Any]) -> str:
-    for item in view.get("blocks") or []:
-        if item.get("type") == "input" and item.get("block_id"):
+    blocks = view.get("blocks")
+    for item in blocks if isinstance(blocks, list) else []:
+        if isinstance(item, dict) and item.get("type") == "input" and item.get("block_id"):
             return str(item["block_id"])
     return KUDOS_TO
 

@@ -95,4 +95,7 @@ def malformed(body: bytes, content_type: str) -> str | None:
     actions = data.get("actions", [])
     if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
         return "actions is not a list of objects"
+    if data.get("type") == "block_actions" and not actions:
+        # Bolt reads the first action of every block_actions payload before any listener runs.
+        return "block_actions without actions"
     return None

@@ -192,6 +192,19 @@ class SlackMessenger:
         except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as error:
             raise as_delivery_error(error) from error
 
+    async def attach(self, person: Person, filename: str, title: str, png: bytes) -> None:
+        """Share an image (a chart) in the person's DM with Slack's external upload flow."""
+        try:
+            channel = person.slack_dm_channel
+            if channel is None:
+                opened = await self.client.conversations_open(users=await self.user_id(person))
+                channel = str(opened["channel"]["id"])
+            await self.client.files_upload_v2(
+                channel=channel, file=png, filename=filename, title=title
+            )
+        except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as error:
+            raise as_delivery_error(error) from error
+
     async def find_tagged(self, person: Person, key: str) -> list[dict[str, Any]]:
         """References of messages already posted for outbox `key` (newest DM history only)."""
         try:

@@ -493,7 +493,8 @@ class SlackSandbox:
         else:
             sandbox_file.content = content
             status, text = 200, f"OK - {len(content)}"
-        self.calls.append(RecordedCall("upload", params, self._clock(), status, {"text": text}))
+        answer = {"ok": status == 200, "text": text}
+        self.calls.append(RecordedCall("upload", params, self._clock(), status, answer))
         return web.Response(status=status, text=text, content_type="text/plain")
 
     # -- helpers for handlers -------------------------------------------------------------------

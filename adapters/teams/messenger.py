@@ -8,6 +8,7 @@ blocked or uninstalled (403) marks the person unreachable and is not retried.
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -171,6 +172,28 @@ class TeamsMessenger:
 
     async def update(self, ref: dict[str, Any], message: Message) -> None:
         await self.update_card(ref, render.message_card(message), message.summary)
+
+    async def attach(self, person: Person, filename: str, title: str, png: bytes) -> None:
+        """An image (a chart) as its own card; Teams shows a data URI inline, no hosting."""
+        card = {
+            "type": "AdaptiveCard",
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "version": "1.5",
+            "body": [
+                {"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True},
+                {
+                    "type": "Image",
+                    "url": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+                    "altText": f"{title}: progress of each key result over the quarter",
+                },
+            ],
+        }
+        reference = await self.reference(person)
+
+        async def logic(context: TurnContext) -> None:
+            await context.send_activity(card_activity(card, title))
+
+        await self._continue(reference, logic)
 
     async def update_card(self, ref: dict[str, Any], card: dict[str, Any], summary: str) -> None:
         reference = ConversationReference().deserialize(ref["conversation"])

@@ -1,0 +1,188 @@
+"""What managers get and what people reflect: digests, nudges, reflections, quarter summaries.
+
+Shared by Slack and Teams. Privacy is decided here, once: a nudge only reaches the clicker's
+own direct report, and a reflection only ever belongs to the person who writes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from okrbot.adapters.conversations import CheckIns
+from okrbot.bot.charts import progress_chart, progress_series
+from okrbot.bot.checkins import KeyResultStatus
+from okrbot.bot.clock import Clock
+from okrbot.bot.digests import build_digest
+from okrbot.bot.domain import Person
+from okrbot.bot.messages import Form, Message, Text
+from okrbot.bot.quarters import Quarter, week_key
+from okrbot.bot.reflections import (
+    parse_reflection,
+    reflection_closed,
+    reflection_form,
+    reflection_prompt,
+    reflection_saved,
+)
+from okrbot.bot.summaries import build_summary
+from okrbot.scheduler.outbox import SENT, enqueue
+from okrbot.storage import checkins as store
+from okrbot.storage.db import Database
+from okrbot.storage.manager_reports import digest_data, summary_data
+from okrbot.storage.models import DeliveryRow
+from okrbot.storage.people import get_person
+from okrbot.storage.reflections import get_reflection, save_reflection
+
+NUDGE = "nudge"
+
+
+@dataclass(frozen=True, slots=True)
+class ReflectionResult:
+    errors: Mapping[str, str]
+    message: Message | None = None
+
+
+class Reports:
+    def __init__(self, database: Database, checkins: CheckIns) -> None:
+        self.database = database
+        self.checkins = checkins
+
+    @property
+    def clock(self) -> Clock:
+        return self.checkins.clock
+
+    def reflection_quarter(self, person: Person, requested: str | None) -> Quarter:
+        """The quarter a reflection is about: the one asked for if it is this quarter or the
+        one just ended, else this quarter (a forged value cannot reach further back)."""
+        moment = self.checkins.moment(person)
+        current = moment.quarter
+        if requested in (current.id, current.previous().id):
+            return Quarter.parse(requested, current.fiscal_start_month)
+        return current
+
+    async def closed(self, person: Person, quarter: Quarter) -> bool:
+        """A reflection is editable until the manager's quarter summary has gone out."""
+        if person.manager_id is None:
+            return False
+        async with self.database.reading() as session:
+            status = await session.scalar(
+                select(DeliveryRow.status).where(
+                    DeliveryRow.key == f"summary:{person.manager_id}:{quarter.id}"
+                )
+            )
+        return status == SENT
+
+    async def reflection_prompt(self, person: Person, quarter: Quarter) -> Message:
+        first = person.name.split()[0] if person.name.strip() else person.email
+        return reflection_prompt(first, quarter.id)
+
+    async def reflection_form(self, person: Person, requested: str | None) -> Form | Message:
+        quarter = self.reflection_quarter(person, requested)
+        if await self.closed(person, quarter):
+            return reflection_closed(quarter.id)
+        statuses = await self._statuses(person, quarter)
+        async with self.database.reading() as session:
+            existing = await get_reflection(session, person.id, quarter.id)
+        return reflection_form(quarter.id, statuses, existing)
+
+    async def submit_reflection(
+        self, person: Person, requested: str | None, answers: Mapping[str, object]
+    ) -> ReflectionResult:
+        quarter = self.reflection_quarter(person, requested)
+        if await self.closed(person, quarter):
+            return ReflectionResult({}, reflection_closed(quarter.id))
+        statuses = await self._statuses(person, quarter)
+        parsed = parse_reflection(statuses, answers)
+        if parsed.errors:
+            return ReflectionResult(parsed.errors)
+        async with self.database.transaction() as session:
+            await save_reflection(
+                session,
+                person.id,
+                quarter.id,
+                parsed.self_scores,
+                parsed.went_well,
+                parsed.do_differently,
+                self.clock.now(),
+            )
+        return ReflectionResult({}, reflection_saved(quarter.id))
+
+    async def _statuses(self, person: Person, quarter: Quarter) -> list[KeyResultStatus]:
+        moment = self.checkins.moment(person)
+        async with self.database.reading() as session:
+            return await store.owned_statuses(
+                session, person.id, quarter.id, moment.period, week_key(quarter.start)
+            )
+
+    async def nudge(self, manager: Person, report_id: int) -> Message:
+        """Send a direct report this week's reminder now, at their manager's request."""
+        async with self.database.reading() as session:
+            report = await get_person(session, report_id)
+        if report is None or report.manager_id != manager.id:
+            return Message(
+                "You can only nudge your own direct reports",
+                (Text("You can only nudge your own direct reports."),),
+            )
+        period = self.checkins.moment(report).period
+        async with self.database.transaction() as session:
+            queued = await enqueue(
+                session,
+                key=f"{NUDGE}:{report.id}:{period}",
+                kind=NUDGE,
+                due_at=self.clock.now(),
+                person_id=report.id,
+                period=period,
+            )
+        first = report.name.split()[0] if report.name else report.email
+        text = (
+            f"👋 I've reminded {first} to check in."
+            if queued
+            else f"{first} was already nudged this week; one reminder is enough."
+        )
+        return Message(text, (Text(text),))
+
+    async def digest(self, manager: Person, period: str) -> list[Message]:
+        """This week's digest for `manager`; nothing when nobody reports to them."""
+        moment = self.checkins.moment(manager)
+        async with self.database.reading() as session:
+            data = await digest_data(
+                session,
+                [manager.id],
+                period,
+                moment.quarter,
+                self.clock.now(),
+                self.checkins.settings.default_timezone,
+            )
+        found = data.get(manager.id)
+        return build_digest(found) if found is not None and found.reports else []
+
+    async def summary(
+        self, manager: Person, quarter_id: str
+    ) -> tuple[list[Message], list[tuple[str, str, bytes]]]:
+        """The quarter summary, plus one progress chart (PNG) per direct report."""
+        fiscal = self.checkins.settings.fiscal_year_start_month
+        try:
+            quarter = Quarter.parse(quarter_id, fiscal)
+        except ValueError:
+            quarter = self.checkins.moment(manager).quarter.previous()
+        async with self.database.reading() as session:
+            summaries, values = await summary_data(session, [manager.id], quarter)
+        data = summaries.get(manager.id)
+        if data is None or not any(report.objectives for report in data.reports):
+            return [], []  # nobody had OKRs that quarter: nothing to summarise
+        charts = []
+        weeks = quarter.weeks()
+        for report in data.reports:
+            series = [
+                progress_series(
+                    item.key_result, values[report.person.id][item.key_result.id], weeks
+                )
+                for objective in report.objectives
+                for item in objective.key_results
+            ]
+            png = progress_chart(report.person.name, quarter, series)
+            name = f"{report.person.email.split('@')[0]}-{quarter.id}.png"
+            charts.append((name, f"{report.person.name} · {quarter.id}", png))
+        return build_summary(data), charts

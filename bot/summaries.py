@@ -1,0 +1,246 @@
+"""The quarter-end summary a manager takes into each end-of-quarter conversation.
+
+For every direct report it lays out what was reached (final values, scores and colours, each
+objective read against what its kind expects), how the person saw it themselves (self-scores and
+reflection), and how the quarter felt week by week (confidence history, check-in rhythm, kudos).
+The one-line diagnosis separates results from rhythm, because the conversation to have differs:
+missed targets with a steady weekly habit point at strategy or targets, missed check-ins point at
+the habit first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from okrbot.bot.checkins import week_label
+from okrbot.bot.domain import Confidence, KeyResult, KeyResultType, Objective, Person, Reflection
+from okrbot.bot.messages import Block, Context, Header, Image, Message, Text
+from okrbot.bot.overview import ReceivedKudos
+from okrbot.bot.paging import paginate, text_blocks
+from okrbot.bot.quarters import Quarter, week_key, week_start
+from okrbot.bot.scoring import (
+    Grade,
+    format_value,
+    grade,
+    key_result_progress,
+    objective_score,
+    read_against_expectation,
+)
+
+COACHING_NOTE = (
+    "OKR scores are context for your coaching conversation. They are not a performance rating "
+    "and not a compensation input."
+)
+PRIVACY_NOTE = (
+    "🔒 Only you receive this summary: check-in notes and reflections stay between each person "
+    "and their manager."
+)
+CONFIDENCE_LEGEND = "Confidence by week: 🟢 on track · 🟡 at risk · 🔴 off track · ⚪ no check-in"
+GRADE_EMOJI = {Grade.GREEN: "🟢", Grade.YELLOW: "🟡", Grade.RED: "🔴"}
+CONFIDENCE_EMOJI = {Confidence.ON_TRACK: "🟢", Confidence.AT_RISK: "🟡", Confidence.OFF_TRACK: "🔴"}
+NO_CHECKIN = "⚪"
+MAX_KUDOS_QUOTES = 3
+LOW_SCORE = 0.4
+STEADY_RHYTHM = 0.75
+
+
+@dataclass(frozen=True, slots=True)
+class WeekCheckIn:
+    period: str
+    value: float
+    confidence: Confidence
+
+
+@dataclass(frozen=True, slots=True)
+class KeyResultQuarter:
+    key_result: KeyResult
+    checkins: tuple[WeekCheckIn, ...] = ()
+
+    @property
+    def score(self) -> float:
+        return key_result_progress(self.key_result)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveQuarter:
+    """An objective with the key results one person owns in it; scored over those, since the
+    summary is about that person's part."""
+
+    objective: Objective
+    key_results: tuple[KeyResultQuarter, ...]
+
+    @property
+    def score(self) -> float | None:
+        return objective_score([item.key_result for item in self.key_results])
+
+
+@dataclass(frozen=True, slots=True)
+class PersonQuarter:
+    person: Person
+    objectives: tuple[ObjectiveQuarter, ...]
+    weeks_asked: int = 0
+    weeks_answered: int = 0
+    kudos: tuple[ReceivedKudos, ...] = ()
+    reflection: Reflection | None = None
+
+    @property
+    def mean_score(self) -> float | None:
+        scores = [s for s in (o.score for o in self.objectives) if s is not None]
+        return sum(scores) / len(scores) if scores else None
+
+    @property
+    def participation(self) -> float | None:
+        return self.weeks_answered / self.weeks_asked if self.weeks_asked else None
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryData:
+    manager: Person
+    quarter: Quarter
+    reports: tuple[PersonQuarter, ...]
+
+
+def score_text(score: float) -> str:
+    return f"{score:.2f} {GRADE_EMOJI[grade(score)]}"
+
+
+def participation_text(person: PersonQuarter) -> str:
+    if not person.weeks_asked:
+        return "not asked to check in this quarter"
+    return f"answered {person.weeks_answered} of {person.weeks_asked} weeks asked"
+
+
+def diagnosis(person: PersonQuarter) -> str:
+    """Results or rhythm: which conversation to start with."""
+    score = person.mean_score
+    if score is None:
+        return "no key results this quarter"
+    low = round(score, 9) < LOW_SCORE
+    rate = person.participation
+    if rate is None:
+        return "no check-ins were asked, so start with the weekly habit" if low else "good results"
+    steady = rate >= STEADY_RHYTHM
+    if low and steady:
+        return "results: the rhythm is there, so look at strategy or targets"
+    if low:
+        return "rhythm: check-ins were missed, so start with the weekly habit"
+    if not steady:
+        return "good results, patchy rhythm"
+    return "steady rhythm and good results"
+
+
+def confidence_history(checkins: Sequence[WeekCheckIn]) -> str:
+    """One emoji per week from the first check-in to the last, ⚪ for weeks without one."""
+    if not checkins:
+        return ""
+    by_period = {c.period: c.confidence for c in checkins}
+    ordered = sorted(by_period)
+    first, last = week_start(ordered[0]), week_start(ordered[-1])
+    weeks = (last - first).days // 7 + 1
+    marks = []
+    for offset in range(weeks):
+        period = _week_after(ordered[0], offset)
+        found = by_period.get(period)
+        marks.append(CONFIDENCE_EMOJI[found] if found else NO_CHECKIN)
+    return "".join(marks)
+
+
+def _week_after(period: str, weeks: int) -> str:
+    return week_key(week_start(period) + timedelta(weeks=weeks))
+
+
+def _key_result_lines(item: KeyResultQuarter, reflection: Reflection | None) -> list[str]:
+    kr = item.key_result
+    final = format_value(kr.current, kr.type, kr.unit)
+    if not kr.is_milestone:
+        # `65 of 100 users`: the unit once, after the target.
+        unit = None if kr.type is KeyResultType.NUMBER else kr.unit
+        target = format_value(kr.target, kr.type, kr.unit)
+        final = f"{format_value(kr.current, kr.type, unit)} of {target}"
+    line = f"• **{kr.title}** · final {final} · {score_text(item.score)}"
+    self_score = reflection.self_scores.get(kr.id) if reflection else None
+    if self_score is not None:
+        line += f" · self-score {self_score:.2f}"
+    lines = [line]
+    history = confidence_history(item.checkins)
+    if history:
+        last = max(c.period for c in item.checkins)
+        lines.append(f"   confidence {history} (to {week_label(last)})")
+    else:
+        lines.append("   no check-ins this quarter")
+    return lines
+
+
+def _quoted(text: str) -> list[str]:
+    return [f"> {line}" if line.strip() else ">" for line in text.strip().splitlines()]
+
+
+def _person_section(person: PersonQuarter, chart_url: str | None) -> list[Block]:
+    blocks: list[Block] = [Header(person.person.name)]
+    score = person.mean_score
+    head = f"Mean objective score {score_text(score)}" if score is not None else "No key results"
+    lines = [f"{head} · {participation_text(person)}"]
+    for item in person.objectives:
+        objective, objective_value = item.objective, item.score
+        if objective_value is None:
+            continue
+        lines.append(
+            f"🎯 **{objective.title}** · {score_text(objective_value)} · {objective.kind.value}"
+        )
+        lines.append(f"_{read_against_expectation(objective_value, objective.kind)}_")
+        for kr_item in item.key_results:
+            lines.extend(_key_result_lines(kr_item, person.reflection))
+    if person.kudos:
+        quotes = " · ".join(f"“{k.message}” ({k.giver})" for k in person.kudos[:MAX_KUDOS_QUOTES])
+        lines.append(f"🙌 {len(person.kudos)} kudos this quarter: {quotes}")
+    else:
+        lines.append("🙌 No kudos this quarter.")
+    reflection = person.reflection
+    if reflection and (reflection.went_well or reflection.do_differently):
+        if reflection.went_well:
+            lines.append("**What went well**")
+            lines.extend(_quoted(reflection.went_well))
+        if reflection.do_differently:
+            lines.append("**What would you do differently**")
+            lines.extend(_quoted(reflection.do_differently))
+    else:
+        lines.append("No reflection written yet.")
+    blocks.extend(text_blocks(lines))
+    if chart_url:
+        blocks.append(Image(chart_url, f"Key result progress of {person.person.name}"))
+    return blocks
+
+
+def overview_line(person: PersonQuarter) -> str:
+    score = person.mean_score
+    shown = score_text(score) if score is not None else "no score"
+    return (
+        f"**{person.person.name}** · {shown} · {participation_text(person)} · {diagnosis(person)}"
+    )
+
+
+def build_summary(data: SummaryData, chart_urls: Mapping[int, str] | None = None) -> list[Message]:
+    """The manager's quarter-end summary, split so that each message stays within limits.
+
+    `chart_urls` maps a person id to an uploaded progress chart; people without one get none.
+    """
+    urls = chart_urls or {}
+    title = f"Quarter summary · {data.quarter.id}"
+    overview: list[Block] = [Text(f"**{COACHING_NOTE}**"), Header("Your team at a glance")]
+    if data.reports:
+        overview.extend(text_blocks([overview_line(p) for p in data.reports]))
+        overview.append(Context(CONFIDENCE_LEGEND))
+    else:
+        overview.append(Text("No one reports to you in okrbot this quarter."))
+    sections = [overview, *(_person_section(p, urls.get(p.person.id)) for p in data.reports)]
+    pages = paginate(sections, reserved=2)
+    messages = []
+    for index, page in enumerate(pages, start=1):
+        part = f" ({index} of {len(pages)})" if len(pages) > 1 else ""
+        blocks: list[Block] = [Header(f"{title}{part}"), *page]
+        if index == len(pages):
+            blocks.append(Context(f"{PRIVACY_NOTE} {COACHING_NOTE}"))
+        messages.append(Message(summary=f"{title} for your team{part}", blocks=tuple(blocks)))
+    return messages
