@@ -763,3 +763,69 @@ async def test_update_of_a_paused_flag_is_not_needed_for_teams(world: TeamsWorld
         )
     await world.deliver()
     assert not any(elements(a, "Input.Number") for a in world.chat(ANA))
+
+
+# -- manager digests, nudges, reflections and the quarter summary on Teams --------------------
+
+
+async def test_digest_nudge_reflection_and_summary_on_teams(
+    world: TeamsWorld, key_results: dict[str, int]
+) -> None:
+    for user in (ANA, LI, MIA):
+        await world.teams.install(user)
+    await world.runtime.ticker.tick()
+    prompt = await installed_prompt(world)
+    activation, guide = key_results["activation"], key_results["guide"]
+    await world.teams.press(
+        ANA,
+        prompt,
+        "checkin_form",
+        {
+            f"kr-{activation}-value": "50",
+            f"kr-{activation}-confidence": "at_risk",
+            f"kr-{activation}-note": "Design review pending",
+            f"kr-{guide}-value": "not_done",
+            f"kr-{guide}-confidence": "on_track",
+        },
+    )
+    world.clock.set(datetime(2026, 11, 20, 14, 0, tzinfo=UTC))  # Friday 15:00 in Berlin
+    await world.runtime.ticker.tick()
+    digest = world.last(MIA)
+    shown = texts(digest)
+    assert "Checked in 1 of 2" in shown and "Design review pending" in shown
+    assert "Churn" not in shown or "Li Wei" in shown
+
+    # Mia nudges Li from the digest card; Li gets the reminder.
+    before = len(world.chat(LI))
+    await world.teams.press(MIA, digest, "digest_nudge")
+    await world.runtime.ticker.tick()
+    assert len(world.chat(LI)) == before + 1
+
+    # Last week of the quarter: the reflection card, filled in and saved.
+    world.clock.set(datetime(2026, 12, 27, 12, 0, tzinfo=UTC))
+    await world.runtime.ticker.tick()
+    world.clock.set(datetime(2026, 12, 28, 15, 30, tzinfo=UTC))
+    await world.runtime.ticker.tick()
+    reflect = next(a for a in reversed(world.chat(ANA)) if "Looking back" in texts(a))
+    await world.teams.press(ANA, reflect, "reflection_open")
+    form = world.sandbox.activity(ANA.conversation_id, reflect["id"])
+    await world.teams.press(ANA, form, "reflection_form", {f"kr-{activation}-self": "2"})
+    form = world.sandbox.activity(ANA.conversation_id, reflect["id"])
+    assert "0.0 to 1.0" in texts(form)
+    await world.teams.press(
+        ANA,
+        form,
+        "reflection_form",
+        {f"kr-{activation}-self": "0.5", "went-well": "Shipped the flow"},
+    )
+    assert "is saved" in texts(world.sandbox.activity(ANA.conversation_id, reflect["id"]))
+
+    # First weekday after the quarter: Mia's summary, with a chart card per report.
+    world.clock.set(datetime(2027, 1, 1, 14, 30, tzinfo=UTC))
+    await world.runtime.ticker.tick()
+    cards = [card_of(a) for a in world.chat(MIA)]
+    assert any("Quarter summary · 2026-Q4" in texts(a) for a in world.chat(MIA))
+    assert any("Shipped the flow" in texts(a) for a in world.chat(MIA))
+    images = [e for c in cards for e in walk(c.get("body") or []) if e.get("type") == "Image"]
+    assert images and all(i["url"].startswith("data:image/png;base64,") for i in images)
+    assert_cards_valid(world.sandbox)

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.kudos_delivery import Given, Recipient, give
+from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.teams import render
 from okrbot.adapters.teams.messenger import PLATFORM, TeamsMessenger, card_activity
 from okrbot.bot.checkins import (
@@ -39,6 +40,7 @@ from okrbot.bot.checkins import (
     week_label,
 )
 from okrbot.bot.clock import Clock
+from okrbot.bot.digests import NUDGE as NUDGE_ACTION
 from okrbot.bot.domain import Person, Platform
 from okrbot.bot.kudos import (
     SELF_KUDOS,
@@ -57,6 +59,8 @@ from okrbot.bot.kudos import (
 from okrbot.bot.kudos import help_message as kudos_help
 from okrbot.bot.messages import Context, Header, Message, Text
 from okrbot.bot.overview import help_message, okr_overview
+from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
+from okrbot.bot.reflections import REFLECT
 from okrbot.bot.settings import Settings
 from okrbot.scheduler.outbox import enqueue
 from okrbot.storage import checkins as weeks
@@ -158,6 +162,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         self.database = database
         self.checkins = checkins
         self.messenger = messenger
+        self.reports = Reports(database, checkins)
         self.settings = settings
 
     @property
@@ -375,8 +380,39 @@ class OkrTeamsBot(TeamsActivityHandler):
         elif action == SKIP:
             _period, message = await self.checkins.skip(person)
             await self._replace(context, render.message_card(message), message.summary)
+        elif action in (REFLECT, REFLECTION_FORM):
+            await self._reflection(context, person, action, value)
+        elif action == NUDGE_ACTION:
+            raw = str(value.get(render.VALUE_KEY) or "")
+            message = await self.reports.nudge(person, int(raw) if raw.isdigit() else -1)
+            await self._reply(context, message)
         else:
             await self._reply(context, help_message(OKR_COMMAND, KUDOS_COMMAND))
+
+    async def _reflection(
+        self, context: TurnContext, person: Person, action: str, value: dict
+    ) -> None:
+        """The quarter-end reflection: open the form in place, or save what was typed."""
+        requested = str(value.get(render.VALUE_KEY) or value.get(render.PERIOD_KEY) or "")
+        quarter = self.reports.reflection_quarter(person, requested).id
+        if action == REFLECTION_FORM:
+            typed = render.answers(value)
+            result = await self.reports.submit_reflection(person, quarter, typed)
+            if not result.errors and result.message is not None:
+                message = result.message
+                await self._replace(context, render.message_card(message), message.summary)
+                return
+            errors = dict(result.errors)
+        else:
+            errors, typed = {}, {}
+        form = await self.reports.reflection_form(person, quarter)
+        if isinstance(form, Message):
+            await self._replace(context, render.message_card(form), form.summary)
+            return
+        card = render.form_card(
+            form, page=0, period=quarter, errors=errors or None, typed=typed or None
+        )
+        await self._replace(context, card, form.title)
 
     async def _checkin_card(self, person: Person, page: int = 0, **extra: Any) -> dict[str, Any]:
         return await self.messenger.checkin_card(person, page, **extra)
