@@ -1,0 +1,108 @@
+"""`okrbot digests send --now`, `okrbot reflections send --now`, `okrbot quarter close`."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from okrbot.adapters.slack.sandbox import SlackSandbox
+from okrbot.cli.common import console
+from okrbot.cli.main import app
+from okrbot.storage.db import Database
+from okrbot.storage.models import KeyResultRow, ObjectiveRow, PersonRow
+
+
+async def seed(database: Database) -> None:
+    async with database.transaction() as session:
+        mia = PersonRow(email="mia@example.com", name="Mia Boss", slack_user_id="U0MIA")
+        session.add(mia)
+        await session.flush()
+        ana = PersonRow(
+            email="ana@example.com", name="Ana Lima", slack_user_id="U0ANA", manager_id=mia.id
+        )
+        session.add(ana)
+        await session.flush()
+        objective = ObjectiveRow(
+            quarter="2026-Q4",
+            title="Onboarding",
+            level="personal",
+            kind="committed",
+            owner_id=ana.id,
+        )
+        session.add(objective)
+        await session.flush()
+        session.add(
+            KeyResultRow(
+                objective_id=objective.id,
+                title="Activation from 40 to 60",
+                owner_id=ana.id,
+                type="number",
+                start=40,
+                target=60,
+                current=50,
+            )
+        )
+
+
+@pytest.fixture
+async def sandbox() -> SlackSandbox:
+    sandbox = SlackSandbox()
+    sandbox.add_user("U0MIA", "mia", "mia@example.com")
+    sandbox.add_user("U0ANA", "ana", "ana@example.com")
+    await sandbox.start()
+    yield sandbox
+    await sandbox.stop()
+
+
+async def invoke(args: list[str], database: Database, sandbox: SlackSandbox) -> str:
+    env = {
+        "OKRBOT_DATABASE_URL": database.url,
+        "SLACK_BOT_TOKEN": sandbox.token,
+        "SLACK_SIGNING_SECRET": "cli-test",
+        "OKRBOT_SLACK_API_URL": sandbox.url,
+    }
+    result = await asyncio.to_thread(CliRunner().invoke, app, args, env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+async def test_digests_reflections_and_quarter_close_from_the_cli(
+    sqlite_database: Database,
+    sandbox: SlackSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setattr(console, "width", 200)
+    await seed(sqlite_database)
+    out = await invoke(["digests", "send", "--now"], sqlite_database, sandbox)
+    assert "queued 1 digest(s); 1 delivered now" in out
+    [digest] = sandbox.messages_in("U0MIA")
+    assert "Your team" in str(digest["blocks"])
+    again = await invoke(
+        ["digests", "send", "--now", "--manager", "mia@example.com"], sqlite_database, sandbox
+    )
+    assert "1 delivered now" in again and len(sandbox.messages_in("U0MIA")) == 2
+
+    out = await invoke(["reflections", "send", "--now"], sqlite_database, sandbox)
+    assert "reflection prompt(s)" in out
+    assert any("Looking back" in str(m["blocks"]) for m in sandbox.messages_in("U0ANA"))
+    assert not any("Looking back" in str(m["blocks"]) for m in sandbox.messages_in("U0MIA"))
+
+    out = await invoke(["quarter", "close", "--quarter", "2026-Q4"], sqlite_database, sandbox)
+    assert "quarter summar(ies)" in out
+    assert any(
+        "Quarter summary · 2026-Q4" in str(m["blocks"]) for m in sandbox.messages_in("U0MIA")
+    )
+    assert any(f.content.startswith(b"\x89PNG") for f in sandbox.files.values())
+
+
+def test_bad_arguments_are_named(sqlite_database: Database) -> None:
+    runner = CliRunner()
+    env = {"OKRBOT_DATABASE_URL": sqlite_database.url}
+    bad = runner.invoke(app, ["quarter", "close", "--quarter", "Q4"], env=env)
+    assert bad.exit_code == 1 and "--quarter" in bad.output
+    missing = runner.invoke(app, ["digests", "send"], env=env)
+    assert missing.exit_code == 1 and "--now" in missing.output
