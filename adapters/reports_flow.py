@@ -30,10 +30,9 @@ from okrbot.bot.summaries import build_summary
 from okrbot.scheduler.outbox import SENT, enqueue
 from okrbot.storage import checkins as store
 from okrbot.storage.db import Database
-from okrbot.storage.manager_reports import digest_data, summary_data
 from okrbot.storage.models import DeliveryRow
 from okrbot.storage.people import get_person
-from okrbot.storage.reflections import get_reflection, save_reflection
+from okrbot.storage.reports import digest_data, reflection_for, save_reflection, summary_data
 
 NUDGE = "nudge"
 
@@ -84,7 +83,7 @@ class Reports:
             return reflection_closed(quarter.id)
         statuses = await self._statuses(person, quarter)
         async with self.database.reading() as session:
-            existing = await get_reflection(session, person.id, quarter.id)
+            existing = await reflection_for(session, person.id, quarter.id)
         return reflection_form(quarter.id, statuses, existing)
 
     async def submit_reflection(
@@ -147,14 +146,7 @@ class Reports:
         """This week's digest for `manager`; nothing when nobody reports to them."""
         moment = self.checkins.moment(manager)
         async with self.database.reading() as session:
-            data = await digest_data(
-                session,
-                [manager.id],
-                period,
-                moment.quarter,
-                self.clock.now(),
-                self.checkins.settings.default_timezone,
-            )
+            data = await digest_data(session, [manager.id], period, moment.quarter)
         found = data.get(manager.id)
         return build_digest(found) if found is not None and found.reports else []
 
@@ -168,7 +160,7 @@ class Reports:
         except ValueError:
             quarter = self.checkins.moment(manager).quarter.previous()
         async with self.database.reading() as session:
-            summaries, values = await summary_data(session, [manager.id], quarter)
+            summaries = await summary_data(session, quarter, [manager.id])
         data = summaries.get(manager.id)
         if data is None or not any(report.objectives for report in data.reports):
             return [], []  # nobody had OKRs that quarter: nothing to summarise
@@ -176,9 +168,7 @@ class Reports:
         weeks = quarter.weeks()
         for report in data.reports:
             series = [
-                progress_series(
-                    item.key_result, values[report.person.id][item.key_result.id], weeks
-                )
+                progress_series(item.key_result, {c.period: c.value for c in item.checkins}, weeks)
                 for objective in report.objectives
                 for item in objective.key_results
             ]

@@ -82,9 +82,17 @@ class DemoCompany:
                     ]
                 )
         okrs_file.write_text(
-            yaml.safe_dump(self.okrs, sort_keys=False, allow_unicode=True), encoding="utf-8"
+            yaml.dump(self.okrs, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True),
+            encoding="utf-8",
         )
         return people_file, okrs_file
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes shared templates out in full: import files take no YAML aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def load_catalog() -> dict[str, Any]:
