@@ -18,6 +18,7 @@ from okrbot.bot.messages import (
     Message,
     Text,
 )
+from okrbot.bot.preferences import OPEN as PREFERENCES
 from okrbot.bot.scoring import objective_score, progress_bar
 
 # A home tab holds at most 100 blocks; these caps leave room for headers and dividers.
@@ -76,6 +77,7 @@ def home(
     blocks: list[Block] = [Header(f"Hi {name.split()[0] if name.strip() else name} 👋 · {quarter}")]
     if next_prompt:
         blocks.append(Context(f"Your next check-in prompt: {next_prompt}"))
+    blocks.append(Actions((Button("Check-in settings", PREFERENCES, ""),)))
     blocks.append(Header("Your key results"))
     if statuses:
         blocks.extend(_own_blocks(statuses))

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.courier import Courier
+from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.slack.app import SlackAdapter
 from okrbot.adapters.slack.messenger import web_client
 from okrbot.adapters.teams.app import TeamsAdapter
@@ -92,6 +93,7 @@ async def build_runtime(
             process_before_response=settings.slack_process_before_response,
             next_prompt=lambda person: cadence.next_prompt(person.id),
         )
+        slack.preferences = PreferencesFlow(checkins, cadence)
         slack.messenger.throttle = PostThrottle(
             SharedRateLimiter(database, clock),
             "slack:chat.postMessage",
@@ -107,6 +109,7 @@ async def build_runtime(
                 "authenticate its messages to Teams"
             )
         teams = TeamsAdapter(database=database, checkins=checkins, settings=settings, clock=clock)
+        teams.bot.preferences = PreferencesFlow(checkins, cadence)
     courier = Courier(
         database,
         checkins,

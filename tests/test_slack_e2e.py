@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
@@ -660,3 +661,38 @@ async def test_a_check_in_that_cannot_be_saved_after_the_modal_closed_is_reporte
     await checkin_as(world, "U0ANA", "ana@example.com", "45", "note")
     assert await checkins(world.database) == []
     assert "could not save that check-in" in texts(world.dm("U0ANA")[-1])
+
+
+async def test_people_choose_their_own_checkin_time_and_time_away(world: SlackWorld) -> None:
+    await world.runtime.ticker.tick()
+    await world.slack.open_home("U0ANA")
+    home = world.sandbox.home_views["U0ANA"]
+    assert "Check-in settings" in texts(home)
+    channel = world.sandbox.dm_channel("U0ANA") or "D0HOME"
+    button = {**only_button(home, "Check-in settings"), "ts": "1.0"}  # clicked on the Home tab
+    await world.slack.click("U0ANA", button, "prefs_open", channel)
+    modal = world.last_modal()
+    assert view_problems(modal) == []
+    bad = await world.slack.submit(
+        "U0ANA", modal, {"prefs-day": "tue", "prefs-time": "09:30", "prefs-away": "soon"}
+    )
+    assert "not a date" in bad.json()["errors"]["prefs-away"]
+    ok = await world.slack.submit(
+        "U0ANA", modal, {"prefs-day": "tue", "prefs-time": "09:30", "prefs-away": "2026-11-30"}
+    )
+    assert ok.status == 200 and ok.body == ""
+    assert "Tuesdays at 09:30 (America/New_York)" in texts(world.dm("U0ANA")[-1])
+    ana = await _person_id(world.database, "ana@example.com")
+    next_prompt = await world.runtime.cadence.next_prompt(ana)
+    assert next_prompt is not None
+    local = next_prompt.astimezone(ZoneInfo("America/New_York"))
+    assert (local.strftime("%a %H:%M"), local.date().isoformat()) == ("Tue 09:30", "2026-11-17")
+    # Away until the 30th: Tuesday's and the next Tuesday's prompts do not come.
+    before = len(world.dm("U0ANA"))
+    for day in (17, 24):
+        world.clock.set(datetime(2026, 11, day, 15, 0, tzinfo=UTC))
+        await world.runtime.ticker.tick()
+    assert len(world.dm("U0ANA")) == before
+    world.clock.set(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
+    await world.runtime.ticker.tick()
+    assert "Weekly check-in" in texts(world.dm("U0ANA")[-1])

@@ -829,3 +829,26 @@ async def test_digest_nudge_reflection_and_summary_on_teams(
     images = [e for c in cards for e in walk(c.get("body") or []) if e.get("type") == "Image"]
     assert images and all(i["url"].startswith("data:image/png;base64,") for i in images)
     assert_cards_valid(world.sandbox)
+
+
+async def test_settings_card_moves_the_checkin_and_pauses(
+    world: TeamsWorld, key_results: dict[str, int]
+) -> None:
+    await world.teams.install(ANA)
+    await world.runtime.ticker.tick()
+    await world.teams.say(ANA, "settings")
+    card = world.last(ANA)
+    assert "Check-in settings" in texts(card) or "Ask me on" in texts(card)
+    await world.teams.press(
+        ANA, card, "prefs_form", {"prefs-day": "fri", "prefs-time": "08:00", "prefs-away": "x"}
+    )
+    card = world.sandbox.activity(ANA.conversation_id, card["id"])
+    assert "not a date" in texts(card)
+    await world.teams.press(
+        ANA, card, "prefs_form", {"prefs-day": "fri", "prefs-time": "08:00", "prefs-away": ""}
+    )
+    saved = world.sandbox.activity(ANA.conversation_id, card["id"])
+    assert "Fridays at 08:00" in texts(saved)
+    ana = await person(world.database, ANA.email)
+    assert (ana.checkin_day, ana.checkin_time.strftime("%H:%M")) == (4, "08:00")
+    assert_cards_valid(world.sandbox)

@@ -53,7 +53,13 @@ def test_manifest_declares_the_bot_okrbot_needs() -> None:
     assert "personal" in bot["scopes"]
     assert bot["supportsFiles"] is False and bot["isNotificationOnly"] is False
     personal = next(c for c in bot["commandLists"] if c["scopes"] == ["personal"])
-    assert [c["title"] for c in personal["commands"]] == ["okr", "checkin", "kudos", "help"]
+    assert [c["title"] for c in personal["commands"]] == [
+        "okr",
+        "checkin",
+        "kudos",
+        "settings",
+        "help",
+    ]
     assert all(len(c["commands"]) <= 10 for c in bot["commandLists"])
     assert manifest["permissions"] == ["identity", "messageTeamMembers"]
 

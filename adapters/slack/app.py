@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from okrbot.adapters.conversations import CheckIns, Submitted
 from okrbot.adapters.kudos_delivery import Recipient, give
+from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.slack import render
 from okrbot.adapters.slack.messenger import SlackMessenger
@@ -51,6 +52,8 @@ from okrbot.bot.kudos import KUDOS_TO as KUDOS_FORM_TO
 from okrbot.bot.kudos import help_message as kudos_help
 from okrbot.bot.messages import Context, Form, Message, Text
 from okrbot.bot.overview import ReceivedKudos, help_message, home, okr_overview
+from okrbot.bot.preferences import FORM_ID as PREFS_FORM
+from okrbot.bot.preferences import OPEN as PREFS_OPEN
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
 from okrbot.scheduler.outbox import enqueue
@@ -66,8 +69,8 @@ KUDOS_COMMAND = "/kudos"
 # What this app handles; manifest/slack.yaml must declare exactly these (a test compares them).
 SLASH_COMMANDS = (OKR_COMMAND, KUDOS_COMMAND)
 EVENTS = ("app_home_opened",)
-ACTIONS = (CHECK_IN, SNOOZE, SKIP, REFLECT, NUDGE_ACTION)
-VIEWS = (FORM_ID, KUDOS_FORM_ID, REFLECTION_FORM)
+ACTIONS = (CHECK_IN, SNOOZE, SKIP, REFLECT, NUDGE_ACTION, PREFS_OPEN)
+VIEWS = (FORM_ID, KUDOS_FORM_ID, REFLECTION_FORM, PREFS_FORM)
 # With should_escape, Slack sends a mention as <@U123|name> (or <@U123> in newer clients).
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^<>|]*))?>")
 NOT_SET_UP = (
@@ -95,6 +98,8 @@ class SlackAdapter:
         self.checkins = checkins
         self.messenger = SlackMessenger(client, database)
         self.reports = Reports(database, checkins)
+        # Set by the runtime, which owns the scheduler the settings must move.
+        self.preferences: PreferencesFlow | None = None
         self.next_prompt = next_prompt
         self.app = AsyncApp(
             client=client,
@@ -121,11 +126,13 @@ class SlackAdapter:
             SKIP: self.skip,
             REFLECT: self.open_reflection,
             NUDGE_ACTION: self.nudge,
+            PREFS_OPEN: self.open_preferences,
         }
         views = {
             FORM_ID: self.submit_checkin,
             KUDOS_FORM_ID: self.submit_kudos,
             REFLECTION_FORM: self.submit_reflection,
+            PREFS_FORM: self.submit_preferences,
         }
         commands = {OKR_COMMAND: self.okr_command, KUDOS_COMMAND: self.kudos_command}
         events = {"app_home_opened": self.app_home_opened}
@@ -332,6 +339,38 @@ class SlackAdapter:
         await ack()
         if result.message is not None:
             await self.messenger.send(person, [result.message])
+
+    async def open_preferences(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        person = await self._person(body.get("user", {}).get("id"))
+        if person is None or self.preferences is None:
+            await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
+            return
+        form = self.preferences.form(person)
+        await client.views_open(trigger_id=body["trigger_id"], view=render.modal(form, {}))
+
+    async def submit_preferences(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        user_id = body.get("user", {}).get("id")
+        person = await self._person(user_id)
+        if person is None or self.preferences is None:
+            await ack(response_action="errors", errors={_first_block(view): NOT_SET_UP})
+            return
+        errors, message = await self.preferences.save(person, render.state_values(view))
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        if message is not None:
+            await self.messenger.send(person, [message])
+        refreshed = await self._person(user_id)
+        if refreshed is not None:
+            await client.views_publish(
+                user_id=user_id, view=render.home_view(await self.home(refreshed))
+            )
 
     async def nudge(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()

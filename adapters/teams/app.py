@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.kudos_delivery import Given, Recipient, give
+from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.teams import render
 from okrbot.adapters.teams.messenger import PLATFORM, TeamsMessenger, card_activity
@@ -59,6 +60,7 @@ from okrbot.bot.kudos import (
 from okrbot.bot.kudos import help_message as kudos_help
 from okrbot.bot.messages import Context, Header, Message, Text
 from okrbot.bot.overview import help_message, okr_overview
+from okrbot.bot.preferences import FORM_ID as PREFS_FORM
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
 from okrbot.bot.settings import Settings
@@ -73,6 +75,7 @@ log = logging.getLogger(__name__)
 
 OKR_COMMAND = "okr"
 KUDOS_COMMAND = "kudos"
+SETTINGS_COMMAND = "settings"
 NOT_SET_UP = (
     "Hi! I don't know you yet: okrbot only talks to people its admin has imported, so there is "
     "nothing for me to show you. Ask your admin to add you with `okrbot import people`."
@@ -163,6 +166,8 @@ class OkrTeamsBot(TeamsActivityHandler):
         self.checkins = checkins
         self.messenger = messenger
         self.reports = Reports(database, checkins)
+        # Set by the runtime, which owns the scheduler the settings must move.
+        self.preferences: PreferencesFlow | None = None
         self.settings = settings
 
     @property
@@ -346,6 +351,9 @@ class OkrTeamsBot(TeamsActivityHandler):
             await self._send_card(context, await self._checkin_card(person))
         elif command == KUDOS_COMMAND or words[:2] == [OKR_COMMAND, KUDOS_COMMAND]:
             await self._kudos_command(context, person, text)
+        elif command == SETTINGS_COMMAND and self.preferences is not None:
+            form = self.preferences.form(person)
+            await self._send_card(context, render.form_card(form, page=0, period=""))
         elif command in ("help", "?"):
             await self._reply(context, help_message(OKR_COMMAND, KUDOS_COMMAND))
         else:
@@ -382,6 +390,15 @@ class OkrTeamsBot(TeamsActivityHandler):
             await self._replace(context, render.message_card(message), message.summary)
         elif action in (REFLECT, REFLECTION_FORM):
             await self._reflection(context, person, action, value)
+        elif action == PREFS_FORM and self.preferences is not None:
+            typed = render.answers(value)
+            errors, message = await self.preferences.save(person, typed)
+            if message is not None:
+                await self._replace(context, render.message_card(message), message.summary)
+            else:
+                form = self.preferences.form(person)
+                card = render.form_card(form, page=0, period="", errors=errors, typed=typed)
+                await self._replace(context, card, "Check-in settings: please fix a field")
         elif action == NUDGE_ACTION:
             raw = str(value.get(render.VALUE_KEY) or "")
             message = await self.reports.nudge(person, int(raw) if raw.isdigit() else -1)

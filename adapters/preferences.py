@@ -1,0 +1,55 @@
+"""Saving a person's own check-in day, time and time away, for both platforms."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import update
+
+from okrbot.adapters.conversations import CheckIns
+from okrbot.bot.domain import Person
+from okrbot.bot.messages import Form, Message
+from okrbot.bot.preferences import Preferences, parse_preferences, preferences_form, saved_message
+from okrbot.scheduler.cadence import Cadence
+from okrbot.storage.models import PersonRow
+
+
+class PreferencesFlow:
+    def __init__(self, checkins: CheckIns, cadence: Cadence) -> None:
+        self.checkins = checkins
+        self.cadence = cadence
+
+    def current(self, person: Person) -> Preferences:
+        settings = self.checkins.settings
+        today = self.checkins.moment(person).local_date
+        away = person.paused_until if person.paused_until and person.paused_until >= today else None
+        return Preferences(
+            person.checkin_day if person.checkin_day is not None else settings.checkin_day,
+            person.checkin_time or settings.checkin_time,
+            away,
+        )
+
+    def form(self, person: Person) -> Form:
+        return preferences_form(self.current(person))
+
+    async def save(
+        self, person: Person, answers: Mapping[str, object]
+    ) -> tuple[dict[str, str], Message | None]:
+        """Store the person's choices and move their next prompt to match."""
+        today = self.checkins.moment(person).local_date
+        chosen, errors = parse_preferences(answers, today)
+        if chosen is None:
+            return errors, None
+        async with self.checkins.database.transaction() as session:
+            await session.execute(
+                update(PersonRow)
+                .where(PersonRow.id == person.id)
+                .values(
+                    checkin_day=int(chosen.day),
+                    checkin_time=chosen.at,
+                    paused_until=chosen.away_until,
+                )
+            )
+            await self.cadence.reschedule(session, [person.id])
+        zone = person.timezone or self.checkins.settings.default_timezone
+        return {}, saved_message(chosen, zone)
