@@ -2,7 +2,7 @@
 a steady key result would keep.
 
 Built with matplotlib's object API and the Agg canvas, never pyplot, so that charts drawn side by
-side in a server share no global state and every figure is freed when its function returns. The
+side in a server share no global state and a figure is garbage once its function returns. The
 PNG carries no software or date metadata, so the same data always gives the same bytes (archives
 and caches can compare them).
 """
@@ -76,8 +76,8 @@ def progress_chart(person_name: str, quarter: Quarter, series: Sequence[Progress
     axes.set_title(f"{person_name} · {quarter.id}", fontsize=11)
     axes.grid(True, alpha=0.3)
     axes.legend(loc="upper left", fontsize=7, frameon=False)
-    figure.tight_layout()
+    # Fixed margins instead of tight_layout, which measures every text and doubles the time.
+    figure.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.08)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
-    figure.clear()
     return buffer.getvalue()
