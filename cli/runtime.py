@@ -29,6 +29,8 @@ from okrbot.storage.db import Database
 
 # Slack: about one message per second per conversation, with short bursts allowed.
 SLACK_CONVERSATION_RATE = Rate(per_second=1.0, burst=3.0)
+# Teams: at most 7 messages a second per conversation (and 8 in 2 s, 60 in 30 s): keep well in.
+TEAMS_CONVERSATION_RATE = Rate(per_second=2.0, burst=4.0)
 
 
 class ConfigurationError(ValueError):
@@ -110,6 +112,13 @@ async def build_runtime(
             )
         teams = TeamsAdapter(database=database, checkins=checkins, settings=settings, clock=clock)
         teams.bot.preferences = PreferencesFlow(checkins, cadence)
+        teams.messenger.throttle = PostThrottle(
+            SharedRateLimiter(database, clock),
+            "teams:tenant",
+            Rate(settings.teams_tenant_rate, float(settings.teams_tenant_rate)),
+            LocalRateLimiter(clock),
+            TEAMS_CONVERSATION_RATE,
+        )
     courier = Courier(
         database,
         checkins,

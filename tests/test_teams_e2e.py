@@ -21,15 +21,22 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from okrbot.adapters.teams.card_schema import card_problems, card_size
-from okrbot.adapters.teams.sandbox import DEFAULT_BOT_ID, TeamsSandbox, message_activity
+from okrbot.adapters.teams.sandbox import (
+    DEFAULT_BOT_ID,
+    RateLimits,
+    TeamsSandbox,
+    message_activity,
+)
 from okrbot.adapters.teams.simulator import TeamsSimulator, TeamsUser, card_of, inputs_of, walk
 from okrbot.bot.clock import FakeClock
+from okrbot.bot.messages import Message, Text
 from okrbot.bot.settings import Settings
 from okrbot.cli.main import app as cli_app
 from okrbot.cli.runtime import Runtime, build_runtime
 from okrbot.cli.serve import web_app
 from okrbot.scheduler.prompts import enqueue_prompts_now
 from okrbot.storage.checkins import get_week
+from okrbot.storage.convert import to_person
 from okrbot.storage.db import Database
 from okrbot.storage.models import (
     CheckInRow,
@@ -852,3 +859,25 @@ async def test_settings_card_moves_the_checkin_and_pauses(
     ana = await person(world.database, ANA.email)
     assert (ana.checkin_day, ana.checkin_time.strftime("%H:%M")) == (4, "08:00")
     assert_cards_valid(world.sandbox)
+
+
+async def test_sends_keep_within_teams_rate_limits(
+    sqlite_database: Database, key_results: dict[str, int]
+) -> None:
+    """A burst to one conversation is paced by okrbot, so Teams never has to answer 429."""
+    settings = Settings(database_url=sqlite_database.url, teams_dev_no_auth=True)
+    async for running in start_world(sqlite_database, settings):
+        clock = running.clock
+        limits = RateLimits(per_conversation=((1.0, 7), (2.0, 8), (30.0, 60)))
+        running.sandbox.rate_limits = limits
+        running.sandbox.clock = lambda fake=clock: fake.now().timestamp()
+        await running.teams.install(ANA)
+        ana = await person(running.database, ANA.email)
+        messenger = running.runtime.teams.messenger
+        started = clock.now()
+        note = Message("note", (Text("hello"),))
+        for _ in range(12):
+            await messenger.send(to_person(ana), [note])
+        refused = [r for r in running.sandbox.requests if r.status == 429]
+        assert refused == []
+        assert clock.now() - started >= timedelta(seconds=3)

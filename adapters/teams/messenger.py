@@ -26,6 +26,7 @@ from okrbot.bot.clock import Clock
 from okrbot.bot.delivery import PermanentDeliveryError, TransientDeliveryError, Unreachable
 from okrbot.bot.domain import Person
 from okrbot.bot.messages import Actions, Button, Context, Header, Message, Text
+from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage.db import Database
 from okrbot.storage.models import PersonRow
 
@@ -102,6 +103,8 @@ class TeamsMessenger:
         self.checkins = checkins
         self.clock = clock
         self.app_id = app_id
+        # Set by the runtime: the tenant-wide and per-conversation rate Teams allows.
+        self.throttle: PostThrottle | None = None
 
     async def checkin_card(
         self,
@@ -226,6 +229,8 @@ class TeamsMessenger:
             except Exception as error:
                 outcome["error"] = error
 
+        if self.throttle is not None and reference.conversation is not None:
+            await self.throttle.before_post(str(reference.conversation.id))
         try:
             await self.adapter.continue_conversation(reference, turn, bot_app_id=self.app_id)
         except Exception as error:
