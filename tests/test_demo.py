@@ -71,3 +71,26 @@ def test_demo_command_reports_where_things_are(
     assert result.exit_code == 0, result.output
     assert "index.html" in result.output and "Next: connect a real workspace" in result.output
     assert (out / "index.html").is_file()
+
+
+async def test_a_full_quarter_ends_with_every_manager_summarised(tmp_path: Path) -> None:
+    out = tmp_path / "quarter"
+    out.mkdir()
+    await run_demo(out, people=4, weeks=13, seed=5, show_progress=False)
+    company = build_company(4, 5)
+    managers = [p for p in company.people if p.reports]
+    assert managers
+    for manager in managers:
+        folder = out / "managers" / manager.email
+        summary = (folder / "summary.md").read_text()
+        assert "not a performance rating and not a compensation input" in summary
+        charts = sorted(folder.glob("*.png"))
+        assert len(charts) == len(manager.reports)
+        assert all(c.read_bytes().startswith(b"\x89PNG") for c in charts)
+        assert len(list(folder.glob("digest-*.md"))) >= 12
+        for report in manager.reports:
+            assert company.by_email(report).name in summary
+        outsiders = [p for p in company.people if p.email not in manager.reports]
+        for person in outsiders:
+            if person.email != manager.email:
+                assert f"## {person.name}\n" not in summary  # no one else's section
