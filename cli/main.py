@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from okrbot import __version__
-from okrbot.cli import checkins, data, db, demo, outbox, people, reports, serve, teams
+from okrbot.cli import checkins, data, db, demo, outbox, people, quarter, reports, serve, teams
 
 app = typer.Typer(
     name="okrbot",
@@ -20,7 +20,8 @@ app.add_typer(checkins.app, name="checkins")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(reports.digests_app, name="digests")
 app.add_typer(reports.reflections_app, name="reflections")
-app.add_typer(reports.quarter_app, name="quarter")
+quarter.app.command("close")(reports.close_quarter)
+app.add_typer(quarter.app, name="quarter")
 app.command()(serve.serve)
 app.add_typer(teams.app, name="teams")
 app.add_typer(people.app, name="people")

@@ -24,7 +24,6 @@ from okrbot.storage.people import get_person_by_email
 
 digests_app = typer.Typer(help="Managers' weekly digests.", no_args_is_help=True)
 reflections_app = typer.Typer(help="Quarter-end reflections.", no_args_is_help=True)
-quarter_app = typer.Typer(help="Quarter-end summaries and archives.", no_args_is_help=True)
 
 NowOption = Annotated[bool, typer.Option("--now", help="Send immediately.")]
 
@@ -127,7 +126,6 @@ def send_reflections(now: NowOption = False) -> None:
     _report(*run_runtime(work), "reflection prompt(s)")
 
 
-@quarter_app.command("close")
 def close_quarter(
     quarter: Annotated[str, typer.Option("--quarter", help="The quarter to close, e.g. 2026-Q4.")],
 ) -> None:
