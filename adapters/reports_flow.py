@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from okrbot.adapters.conversations import CheckIns
-from okrbot.bot.charts import progress_chart, progress_series
+from okrbot.bot.charts import person_chart
 from okrbot.bot.checkins import KeyResultStatus
 from okrbot.bot.clock import Clock
 from okrbot.bot.digests import build_digest
@@ -165,14 +165,8 @@ class Reports:
         if data is None or not any(report.objectives for report in data.reports):
             return [], []  # nobody had OKRs that quarter: nothing to summarise
         charts = []
-        weeks = quarter.weeks()
         for report in data.reports:
-            series = [
-                progress_series(item.key_result, {c.period: c.value for c in item.checkins}, weeks)
-                for objective in report.objectives
-                for item in objective.key_results
-            ]
-            png = progress_chart(report.person.name, quarter, series)
+            png = person_chart(report, quarter)
             name = f"{report.person.email.split('@')[0]}-{quarter.id}.png"
             charts.append((name, f"{report.person.name} · {quarter.id}", png))
         return build_summary(data), charts

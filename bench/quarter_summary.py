@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import event, insert
 
-from okrbot.bot.charts import progress_chart, progress_series
+from okrbot.bot.charts import person_chart
 from okrbot.bot.quarters import Quarter
 from okrbot.bot.summaries import build_summary
 from okrbot.storage.db import Database
@@ -211,15 +211,9 @@ async def measure(people: int, all_charts: bool) -> dict[str, Any]:
 
             reports = [person for data in summaries.values() for person in data.reports]
             sample = reports if all_charts else reports[:CHART_SAMPLE]
-            weeks = QUARTER.weeks()
             started = time.perf_counter()
             for person in sample:
-                series = [
-                    progress_series(kr.key_result, {c.period: c.value for c in kr.checkins}, weeks)
-                    for objective in person.objectives
-                    for kr in objective.key_results
-                ]
-                progress_chart(person.person.name, QUARTER, series)
+                person_chart(person, QUARTER)
             charted = time.perf_counter() - started
         finally:
             await database.dispose()

@@ -20,6 +20,7 @@ from matplotlib.ticker import PercentFormatter
 from okrbot.bot.domain import KeyResult
 from okrbot.bot.quarters import Quarter
 from okrbot.bot.scoring import key_result_progress
+from okrbot.bot.summaries import PersonQuarter
 
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.5, 100
 TITLE_MAX = 40
@@ -81,3 +82,14 @@ def progress_chart(person_name: str, quarter: Quarter, series: Sequence[Progress
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
+
+
+def person_chart(person: PersonQuarter, quarter: Quarter) -> bytes:
+    """One person's quarter chart: every key result they own, from its weekly check-ins."""
+    weeks = quarter.weeks()
+    series = [
+        progress_series(item.key_result, {c.period: c.value for c in item.checkins}, weeks)
+        for objective in person.objectives
+        for item in objective.key_results
+    ]
+    return progress_chart(person.person.name, quarter, series)

@@ -14,11 +14,11 @@ from typing import Annotated
 
 import typer
 
-from okrbot.bot.charts import progress_chart, progress_series
+from okrbot.bot.charts import person_chart
 from okrbot.bot.markdown import messages_markdown
 from okrbot.bot.quarters import Quarter
 from okrbot.bot.settings import Settings
-from okrbot.bot.summaries import PersonQuarter, build_summary
+from okrbot.bot.summaries import build_summary
 from okrbot.cli.common import console, fail, run_with_database
 from okrbot.storage.db import Database
 from okrbot.storage.reports import summary_data
@@ -39,16 +39,6 @@ def file_stem(email: str) -> str:
     return _UNSAFE.sub("_", email.strip().lower()) or "unknown"
 
 
-def chart_png(person: PersonQuarter, quarter: Quarter) -> bytes:
-    weeks = quarter.weeks()
-    series = [
-        progress_series(item.key_result, {c.period: c.value for c in item.checkins}, weeks)
-        for objective in person.objectives
-        for item in objective.key_results
-    ]
-    return progress_chart(person.person.name, quarter, series)
-
-
 async def write_report(database: Database, quarter: Quarter, out: Path) -> tuple[int, int]:
     """Write `out/<manager>.md`, `out/charts/<person>.png` and `out/index.md`; return the number
     of managers and charts written."""
@@ -63,7 +53,7 @@ async def write_report(database: Database, quarter: Quarter, out: Path) -> tuple
         urls = {}
         for person in data.reports:
             name = f"{file_stem(person.person.email)}.png"
-            (charts_dir / name).write_bytes(chart_png(person, quarter))
+            (charts_dir / name).write_bytes(person_chart(person, quarter))
             urls[person.person.id] = f"charts/{name}"
             charts += 1
         manager_file = f"{file_stem(data.manager.email)}.md"
