@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import random
 import resource
@@ -21,13 +22,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, insert
 
-from okrbot.bot.charts import person_chart
+from okrbot.bot.charts import progress_chart, progress_series
 from okrbot.bot.quarters import Quarter
 from okrbot.bot.summaries import build_summary
 from okrbot.storage.db import Database
@@ -183,7 +185,27 @@ async def seed(database: Database, people: int) -> None:
     await _insert(database, ReflectionScoreRow.__table__, scores)
 
 
-async def measure(people: int, all_charts: bool) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One company size. `seconds` is the quarter-end job without charts: summary_data for every
+    manager plus build_summary for every manager."""
+
+    people: int
+    managers: int
+    messages: int
+    statements: int
+    seed_seconds: float
+    load_seconds: float
+    build_seconds: float
+    seconds: float
+    charts_drawn: int
+    chart_seconds: float
+    charts_all_seconds: float
+    charts_extrapolated: bool
+    peak_mb: float
+
+
+async def _measure(people: int, all_charts: bool) -> Result:
     with tempfile.TemporaryDirectory() as directory:
         database = Database(f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}")
         try:
@@ -204,49 +226,72 @@ async def measure(people: int, all_charts: bool) -> dict[str, Any]:
                 summaries = await summary_data(session, QUARTER)
             loaded = time.perf_counter() - started
             event.remove(database.engine.sync_engine, "before_cursor_execute", count)
-
-            started = time.perf_counter()
-            messages = sum(len(build_summary(data)) for data in summaries.values())
-            built = time.perf_counter() - started
-
-            reports = [person for data in summaries.values() for person in data.reports]
-            sample = reports if all_charts else reports[:CHART_SAMPLE]
-            started = time.perf_counter()
-            for person in sample:
-                person_chart(person, QUARTER)
-            charted = time.perf_counter() - started
         finally:
             await database.dispose()
-    return {
-        "people": people,
-        "managers": len(summaries),
-        "messages": messages,
-        "seed_s": seeded,
-        "load_s": loaded,
-        "build_s": built,
-        "statements": statements,
-        "charts_drawn": len(sample),
-        "charts_s": charted,
-        "charts_all_s": charted / max(len(sample), 1) * len(reports),
-        "charts_extrapolated": len(sample) < len(reports),
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+
+    started = time.perf_counter()
+    messages = sum(len(build_summary(data)) for data in summaries.values())
+    built = time.perf_counter() - started
+
+    reports = [person for data in summaries.values() for person in data.reports]
+    sample = reports if all_charts else reports[:CHART_SAMPLE]
+    weeks = QUARTER.weeks()
+    started = time.perf_counter()
+    for person in sample:
+        series = [
+            progress_series(kr.key_result, {c.period: c.value for c in kr.checkins}, weeks)
+            for objective in person.objectives
+            for kr in objective.key_results
+        ]
+        progress_chart(person.person.name, QUARTER, series)
+    charted = time.perf_counter() - started
+    return Result(
+        people=people,
+        managers=len(summaries),
+        messages=messages,
+        statements=statements,
+        seed_seconds=seeded,
+        load_seconds=loaded,
+        build_seconds=built,
+        seconds=loaded + built,
+        charts_drawn=len(sample),
+        chart_seconds=charted,
+        charts_all_seconds=charted / max(len(sample), 1) * len(reports),
+        charts_extrapolated=len(sample) < len(reports),
+        peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
+def measure(people: int, all_charts: bool = False) -> Result:
+    """Seed a company of `people` in a fresh SQLite file and time its quarter-end summaries."""
+    return asyncio.run(_measure(people, all_charts))
+
+
+def describe(result: Result) -> str:
+    """One line for `python -m bench`'s table."""
+    star = " (extrapolated from 100)" if result.charts_extrapolated else ""
+    return (
+        f"{result.managers:,} summaries in {result.seconds:.1f} s "
+        f"(load {result.load_seconds:.1f} s, build {result.build_seconds:.1f} s), "
+        f"{result.statements} SQL statements, charts {result.charts_all_seconds:.0f} s{star}, "
+        f"peak {result.peak_mb:.0f} MB"
+    )
+
+
+def _table(rows: list[Result]) -> str:
     header = (
         f"{'people':>7} {'managers':>8} {'messages':>8} {'SQL':>4} {'load s':>7} "
         f"{'build s':>7} {'charts s':>9} {'peak MB':>8}  (seed s)"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
-        charts = f"{r['charts_all_s']:.1f}{'*' if r['charts_extrapolated'] else ''}"
+        charts = f"{r.charts_all_seconds:.1f}{'*' if r.charts_extrapolated else ''}"
         lines.append(
-            f"{r['people']:>7} {r['managers']:>8} {r['messages']:>8} {r['statements']:>4} "
-            f"{r['load_s']:>7.2f} {r['build_s']:>7.2f} {charts:>9} {r['peak_mb']:>8.0f}"
-            f"  ({r['seed_s']:.1f})"
+            f"{r.people:>7} {r.managers:>8} {r.messages:>8} {r.statements:>4} "
+            f"{r.load_seconds:>7.2f} {r.build_seconds:>7.2f} {charts:>9} {r.peak_mb:>8.0f}"
+            f"  ({r.seed_seconds:.1f})"
         )
-    if any(r["charts_extrapolated"] for r in rows):
+    if any(r.charts_extrapolated for r in rows):
         lines.append(
             f"* charts drawn for a sample of {CHART_SAMPLE} people and extrapolated to everyone"
         )
@@ -266,14 +311,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="measure one size, print JSON")
     args = parser.parse_args(argv)
     if args.json:
-        print(json.dumps(asyncio.run(measure(args.people, args.all_charts))))
+        print(json.dumps(dataclasses.asdict(measure(args.people, args.all_charts))))
         return
     rows = []
     for people in sorted({args.people, 1_000}, reverse=True):
         command = [sys.executable, "-m", "bench.quarter_summary", "--json", "--people", str(people)]
         command += ["--all-charts"] if args.all_charts else []
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        rows.append(json.loads(output.strip().splitlines()[-1]))
+        rows.append(Result(**json.loads(output.strip().splitlines()[-1])))
     print(_table(rows))
 
 
