@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import event, insert
 
-from okrbot.bot.charts import progress_chart, progress_series
+from okrbot.bot.charts import person_chart
 from okrbot.bot.quarters import Quarter
 from okrbot.bot.summaries import build_summary
 from okrbot.storage.db import Database
@@ -235,15 +235,9 @@ async def _measure(people: int, all_charts: bool) -> Result:
 
     reports = [person for data in summaries.values() for person in data.reports]
     sample = reports if all_charts else reports[:CHART_SAMPLE]
-    weeks = QUARTER.weeks()
     started = time.perf_counter()
     for person in sample:
-        series = [
-            progress_series(kr.key_result, {c.period: c.value for c in kr.checkins}, weeks)
-            for objective in person.objectives
-            for kr in objective.key_results
-        ]
-        progress_chart(person.person.name, QUARTER, series)
+        person_chart(person, QUARTER)
     charted = time.perf_counter() - started
     return Result(
         people=people,
