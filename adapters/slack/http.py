@@ -95,7 +95,14 @@ def malformed(body: bytes, content_type: str) -> str | None:
     actions = data.get("actions", [])
     if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
         return "actions is not a list of objects"
-    if data.get("type") == "block_actions" and not actions:
-        # Bolt reads the first action of every block_actions payload before any listener runs.
-        return "block_actions without actions"
+    if data.get("type") == "block_actions":
+        # Bolt reads every action's action_id while matching listeners, before any listener runs.
+        if not actions:
+            return "block_actions without actions"
+        if not all(isinstance(a.get("action_id"), str) for a in actions):
+            return "an action without an action_id"
+    if data.get("type") in ("view_submission", "view_closed"):
+        view = data.get("view")
+        if not isinstance(view, dict) or not isinstance(view.get("callback_id"), str):
+            return "a view without a callback_id"
     return None
