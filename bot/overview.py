@@ -108,7 +108,9 @@ def home(
     return Message(summary="okrbot home", blocks=tuple(blocks[:100]))
 
 
-def help_message(okr_command: str, kudos_command: str) -> Message:
+def help_message(
+    okr_command: str, kudos_command: str, settings: str = "the Home tab's Check-in settings"
+) -> Message:
     return Message(
         summary="How to use okrbot",
         blocks=(
@@ -117,7 +119,8 @@ def help_message(okr_command: str, kudos_command: str) -> Message:
                 f"`{okr_command}` — your objectives and key results, with progress\n"
                 f"`{okr_command} checkin` — check in on your key results now\n"
                 f"`{okr_command} help` — this help\n"
-                f"`{kudos_command} @someone thanks for … #value` — recognise a colleague"
+                f"`{kudos_command} @someone thanks for … #value` — recognise a colleague\n"
+                f"{settings} — choose your check-in day and time, or pause while you are away"
             ),
             Context(
                 "Every week I ask you, at your local time, how your key results are going. "

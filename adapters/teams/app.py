@@ -76,6 +76,7 @@ log = logging.getLogger(__name__)
 OKR_COMMAND = "okr"
 KUDOS_COMMAND = "kudos"
 SETTINGS_COMMAND = "settings"
+TEAMS_SETTINGS = f"`{SETTINGS_COMMAND}`"
 NOT_SET_UP = (
     "Hi! I don't know you yet: okrbot only talks to people its admin has imported, so there is "
     "nothing for me to show you. Ask your admin to add you with `okrbot import people`."
@@ -355,9 +356,9 @@ class OkrTeamsBot(TeamsActivityHandler):
             form = self.preferences.form(person)
             await self._send_card(context, render.form_card(form, page=0, period=""))
         elif command in ("help", "?"):
-            await self._reply(context, help_message(OKR_COMMAND, KUDOS_COMMAND))
+            await self._reply(context, help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS))
         else:
-            helping = help_message(OKR_COMMAND, KUDOS_COMMAND)
+            helping = help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS)
             unknown = Text(f"I don't know “{' '.join(words)[:50]}”. Here is what I can do:")
             await self._reply(context, Message(helping.summary, (unknown, *helping.blocks[1:])))
 
@@ -404,7 +405,7 @@ class OkrTeamsBot(TeamsActivityHandler):
             message = await self.reports.nudge(person, int(raw) if raw.isdigit() else -1)
             await self._reply(context, message)
         else:
-            await self._reply(context, help_message(OKR_COMMAND, KUDOS_COMMAND))
+            await self._reply(context, help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS))
 
     async def _reflection(
         self, context: TurnContext, person: Person, action: str, value: dict
