@@ -365,6 +365,69 @@ class OkrFile:
     problems: tuple[Problem, ...] = field(default=())
 
 
+YAML_MAX_DEPTH = 20
+YAML_MAX_VALUES = 100_000
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with limits on nesting and on the size of the document once its aliases are
+    expanded. An OKR file comes nowhere near them; without them a small file could take the
+    stack (`[[[[…`), or, through aliases of aliases (a "billion laughs"), unbounded time and
+    memory as soon as a value is built or shown in a message.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self._depth >= YAML_MAX_DEPTH and not self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, f"nested more than {YAML_MAX_DEPTH} levels deep", mark
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_node(self) -> yaml.Node | None:
+        root = super().get_single_node()
+        if root is not None:
+            _check_expanded(root, {})
+        return root
+
+
+def _check_expanded(node: yaml.Node, seen: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """The number of values and the depth of `node` with aliases expanded, each shared node
+    counted once (so this is quick even for a bomb); raises when either is over the limit."""
+    known = seen.get(id(node))
+    if known is not None:
+        if known == (-1, -1):
+            raise yaml.composer.ComposerError(
+                None, None, "an alias refers to a value that contains it", node.start_mark
+            )
+        return known
+    seen[id(node)] = (-1, -1)
+    values, depth = 1, 1
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    elif isinstance(node, yaml.MappingNode):
+        children = [item for pair in node.value for item in pair]
+    for child in children:
+        child_values, child_depth = _check_expanded(child, seen)
+        values, depth = values + child_values, max(depth, child_depth + 1)
+    if values > YAML_MAX_VALUES or depth > YAML_MAX_DEPTH:
+        what = f"more than {YAML_MAX_VALUES} values" if values > YAML_MAX_VALUES else "too deep"
+        raise yaml.composer.ComposerError(
+            None, None, f"its aliases expand to {what}", node.start_mark
+        )
+    seen[id(node)] = (values, depth)
+    return values, depth
+
+
 class _Reader:
     """Walks a composed YAML document, keeping every node's line for the error messages."""
 
@@ -450,7 +513,14 @@ class _Reader:
 
 def parse_okrs(text: str, file: str) -> OkrFile:
     """Check the file's structure and values; references are checked by `check_okrs`."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = _Loader(text)  # it checks every character here, before anything is parsed
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        character = error.character
+        shown = f"U+{character:04X}" if isinstance(character, int) else repr(character)
+        message = f"not valid YAML: the character {shown} is not allowed"
+        return OkrFile(file, None, (), (Problem(file, line, None, message),))
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
