@@ -6,9 +6,10 @@ leases when sending), so N replicas send each message once, not N times.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -17,6 +18,10 @@ from okrbot.scheduler.outbox import PENDING, SEND_CONCURRENCY, Courier, Outbox
 from okrbot.storage.models import DeliveryRow, ScheduleRow
 
 log = logging.getLogger(__name__)
+
+# Real time, not the business clock: how long one tick may send, and when it counts as hung.
+SEND_BUDGET = timedelta(minutes=5)
+TICK_TIMEOUT = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +38,19 @@ class Ticker:
         self.courier = courier
         self.concurrency = SEND_CONCURRENCY
 
-    async def tick(self) -> TickReport:
+    async def tick(self, budget: timedelta = SEND_BUDGET) -> TickReport:
+        """Plan what is due, then send until the outbox is empty or `budget` (real time) is
+        spent; a large fan-out continues at the next tick instead of holding this one."""
         scheduled = await self.cadence.schedule_new_people()
         queued = 0
         while planned := await self.cadence.plan_due():
             queued += planned
         sent = 0
-        while batch := await self.outbox.deliver_due(self.courier, concurrency=self.concurrency):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget.total_seconds()
+        while loop.time() < deadline and (
+            batch := await self.outbox.deliver_due(self.courier, concurrency=self.concurrency)
+        ):
             sent += batch
         return TickReport(scheduled, queued, sent)
 
@@ -58,8 +69,15 @@ class Ticker:
         return min(times) if times else None
 
     async def safe_tick(self) -> None:
-        """A tick for the background scheduler: a failure is logged and the next tick retries."""
+        """A tick for the background scheduler: a failure is logged and the next tick retries.
+
+        A tick that hangs (a database that went away mid-query) is abandoned after
+        TICK_TIMEOUT, so it cannot block every later tick; what it had claimed comes back when
+        its lease runs out, and Slack posts are checked for before they are sent again.
+        """
         try:
-            await self.tick()
+            await asyncio.wait_for(self.tick(), TICK_TIMEOUT.total_seconds())
+        except TimeoutError:
+            log.error("scheduler tick took over %s; abandoned, the next tick goes on", TICK_TIMEOUT)
         except Exception:
             log.exception("scheduler tick failed; the next tick tries again")

@@ -51,6 +51,9 @@ def create_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine
         return engine
     if (backend, driver) == ("postgresql", "asyncpg"):
         kwargs.setdefault("pool_pre_ping", True)
+        # No statement or connection attempt may wait forever on a server that went away.
+        kwargs.setdefault("connect_args", {"timeout": 5, "command_timeout": 15})
+        kwargs.setdefault("pool_timeout", 10)
         return create_async_engine(url, **kwargs)
     raise DatabaseURLError(
         f"OKRBOT_DATABASE_URL: {parsed.render_as_string(hide_password=True)!r} is not supported; "
