@@ -15,12 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.clock import Clock
 from okrbot.bot.delivery import PermanentDeliveryError, Suppressed, TransientDeliveryError
-from okrbot.storage.db import Database
+from okrbot.storage.db import Database, dialect_insert
 from okrbot.storage.models import DeliveryRow
 
 log = logging.getLogger(__name__)
@@ -79,8 +78,7 @@ async def enqueue(
     payload: dict[str, Any] | None = None,
 ) -> bool:
     """Add a delivery unless one with this key exists; True when it was added."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     statement = (
         insert(DeliveryRow)
         .values(

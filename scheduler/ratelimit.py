@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from okrbot.bot.clock import Clock
-from okrbot.storage.db import Database
+from okrbot.storage.db import Database, dialect_insert
 from okrbot.storage.models import RateBucketRow
 
 
@@ -67,15 +66,14 @@ class SharedRateLimiter:
         """Take up to `want` whole tokens; return how many, or how long to wait for one."""
         async with self.database.transaction() as session:
             now = self.clock.now()
-            dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            insert = dialect_insert(session)
             await session.execute(
                 insert(RateBucketRow)
                 .values(key=key, tokens=rate.burst, updated_at=now)
                 .on_conflict_do_nothing(index_elements=["key"])
             )
             query = select(RateBucketRow).where(RateBucketRow.key == key)
-            if dialect == "postgresql":
+            if not self.database.is_sqlite:
                 query = query.with_for_update()
             bucket = (await session.scalars(query)).one()
             tokens = refill(bucket.tokens, bucket.updated_at, now, rate)

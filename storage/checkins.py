@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
 
@@ -15,6 +14,7 @@ from okrbot.bot.checkins import CheckInEntry, KeyResultStatus
 from okrbot.bot.domain import CheckIn, Platform
 from okrbot.bot.scoring import is_stale
 from okrbot.storage.convert import to_checkin, to_key_result, to_objective
+from okrbot.storage.db import dialect_insert
 from okrbot.storage.models import CheckInRow, KeyResultRow, ObjectiveRow, PersonWeekRow
 
 
@@ -110,8 +110,7 @@ def _checkin_upsert(
     platform: Platform,
     now: datetime,
 ) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     statement = insert(CheckInRow).values(
         key_result_id=entry.key_result_id,
         person_id=person_id,

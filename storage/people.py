@@ -12,8 +12,6 @@ from okrbot.bot.imports import ImportCounts, PeopleFile
 from okrbot.storage.convert import to_person
 from okrbot.storage.models import PersonRow
 
-person_from_row = to_person
-
 
 async def get_person(session: AsyncSession, person_id: int) -> Person | None:
     row = await session.get(PersonRow, person_id)

@@ -27,10 +27,10 @@ from okrbot.bot.kudos import (
     recipient_dm,
     safe_text,
 )
+from okrbot.storage.convert import to_person as person_from_row
 from okrbot.storage.db import Database
 from okrbot.storage.kudos import given_since, received_in
 from okrbot.storage.models import DeliveryRow, PersonRow
-from okrbot.storage.people import person_from_row
 
 VALUES = ["ownership", "customer-focus"]
 NEW_YORK = ZoneInfo("America/New_York")

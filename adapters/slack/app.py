@@ -20,7 +20,6 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from okrbot.adapters.conversations import CheckIns, Submitted
 from okrbot.adapters.kudos_delivery import Recipient, give
@@ -60,7 +59,8 @@ from okrbot.scheduler.outbox import enqueue
 from okrbot.storage import checkins as weeks
 from okrbot.storage.convert import to_objective
 from okrbot.storage.db import Database
-from okrbot.storage.models import InboundEventRow, KudosRow, ObjectiveRow, PersonRow
+from okrbot.storage.events import first_time
+from okrbot.storage.models import KudosRow, ObjectiveRow, PersonRow
 
 log = logging.getLogger(__name__)
 
@@ -156,16 +156,7 @@ class SlackAdapter:
         return await next()
 
     async def _first_time(self, event_key: str) -> bool:
-        async with self.database.transaction() as session:
-            dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            result = await session.execute(
-                insert(InboundEventRow)
-                .values(id=event_key, received_at=self.clock.now())
-                .on_conflict_do_nothing(index_elements=["id"])
-                .returning(InboundEventRow.id)
-            )
-            return result.first() is not None
+        return await first_time(self.database, event_key, self.clock.now())
 
     async def _person(self, user_id: str | None) -> Person | None:
         if not user_id:

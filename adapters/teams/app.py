@@ -21,7 +21,6 @@ from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ErrorResponseException
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.kudos_delivery import Given, Recipient, give
@@ -66,10 +65,12 @@ from okrbot.bot.reflections import REFLECT
 from okrbot.bot.settings import Settings
 from okrbot.scheduler.outbox import enqueue
 from okrbot.storage import checkins as weeks
+from okrbot.storage.convert import to_person
 from okrbot.storage.db import Database
+from okrbot.storage.events import first_time
 from okrbot.storage.kudos import received_in
-from okrbot.storage.models import InboundEventRow, PersonRow
-from okrbot.storage.people import get_person, get_person_by_teams_id, person_from_row
+from okrbot.storage.models import PersonRow
+from okrbot.storage.people import get_person, get_person_by_teams_id
 
 log = logging.getLogger(__name__)
 
@@ -189,16 +190,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         await super().on_turn(turn_context)
 
     async def _first_time(self, event_key: str) -> bool:
-        async with self.database.transaction() as session:
-            dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            result = await session.execute(
-                insert(InboundEventRow)
-                .values(id=event_key[:128], received_at=self.clock.now())
-                .on_conflict_do_nothing(index_elements=["id"])
-                .returning(InboundEventRow.id)
-            )
-            return result.first() is not None
+        return await first_time(self.database, event_key, self.clock.now())
 
     async def _identify(self, context: TurnContext) -> tuple[Person | None, bool]:
         """Find the sender among imported people and keep their 1:1 conversation reference.
@@ -259,7 +251,7 @@ class OkrTeamsBot(TeamsActivityHandler):
                 return None
             row.teams_aad_id = aad_id
             await session.flush()
-            return person_from_row(row)
+            return to_person(row)
 
     # -- install -------------------------------------------------------------------------------
 
@@ -516,7 +508,7 @@ class OkrTeamsBot(TeamsActivityHandler):
                     )
                 )
                 if len(rows) == 1:
-                    found.append(person_from_row(rows[0]))
+                    found.append(to_person(rows[0]))
                 else:
                     unknown.append(name)
         return found, unknown
@@ -654,7 +646,7 @@ class OkrTeamsBot(TeamsActivityHandler):
             for row in rows:
                 user = (row.teams_conversation or {}).get("user") or {}
                 if user.get("id") == mentioned.platform_id:
-                    return person_from_row(row)
+                    return to_person(row)
         try:
             member = await TeamsInfo.get_member(context, mentioned.platform_id)
         except (ErrorResponseException, KeyError, TypeError, AttributeError, ValueError):
