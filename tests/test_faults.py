@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -124,7 +125,24 @@ def posts_per_channel(sandbox: SlackSandbox) -> Counter[str]:
     )
 
 
-def start_serve(database_url: str, api_url: str, **extra: str) -> subprocess.Popen[bytes]:
+class Serve(subprocess.Popen[bytes]):
+    """A real `okrbot serve` whose stderr goes to a file, read back by `stop`.
+
+    Not a pipe: a pipe nobody reads until the end fills at 64 KiB (a few logged tracebacks,
+    say while PostgreSQL restarts), and the server then blocks in its next log write.
+    """
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - as long-lived as the process
+        command = [sys.executable, "-m", "okrbot", "serve", "--port", str(free_port())]
+        super().__init__(command, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+
+def start_serve(database_url: str, api_url: str, **extra: str) -> Serve:
     env = {
         **os.environ,
         "OKRBOT_DATABASE_URL": database_url,
@@ -137,15 +155,10 @@ def start_serve(database_url: str, api_url: str, **extra: str) -> subprocess.Pop
         "OKRBOT_LOG_LEVEL": "WARNING",
         **extra,
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "okrbot", "serve", "--port", str(free_port())],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    return Serve(env)
 
 
-async def stop(process: subprocess.Popen[bytes]) -> str:
+async def stop(process: Serve) -> str:
     """SIGTERM, wait, and return what it wrote to stderr."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -154,7 +167,7 @@ async def stop(process: subprocess.Popen[bytes]) -> str:
         except subprocess.TimeoutExpired:
             process.kill()
             await asyncio.to_thread(process.wait)
-    return process.stderr.read().decode() if process.stderr else ""
+    return process.output()
 
 
 async def wait_for(condition: object, seconds: float, what: str) -> None:
@@ -194,7 +207,7 @@ async def test_serve_killed_mid_fan_out_and_restarted_sends_each_prompt_once(
     sandbox.fail_next("chat.postMessage", delay=0.03, count=10**6)
     await sandbox.start()
     first = start_serve(database.url, sandbox.url)
-    second: subprocess.Popen[bytes] | None = None
+    second: Serve | None = None
     try:
         await wait_for(lambda: len(sandbox.calls_to("chat.postMessage")) >= people // 4, 60, "1/4")
         first.send_signal(signal.SIGKILL)

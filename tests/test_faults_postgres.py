@@ -5,13 +5,8 @@ pre-ping replaces the dead connections, and every prompt reaches Slack exactly o
 ones whose "sent" could not be recorded (the retry finds its outbox key in the DM first).
 
 It restarts the PostgreSQL cluster the tests use, so it runs only against a local cluster that
-`pg_ctlcluster` controls, only when OKRBOT_TEST_RESTART_POSTGRES=1 (a restart breaks any other
-test run sharing the cluster), and always leaves it running.
-
-Open bug it reproduces (about 2 runs in 3): after the restart the serve process makes no more
-progress. Some deliveries log "crashed" (connection refused while PostgreSQL was down), then
-nothing is logged again and the prompts stay pending/sending: the tick that was running hangs,
-and max_instances=1 keeps every later tick from starting.
+`pg_ctlcluster` controls, only when OKRBOT_TEST_RESTART_POSTGRES=1 (`.ci/run` sets it; on a
+shared cluster a restart would break other test runs), and always leaves it running.
 """
 
 from __future__ import annotations

@@ -4,11 +4,7 @@ also when one of them is killed with SIGKILL in the middle of the fan-out."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -19,38 +15,11 @@ from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.bot.quarters import Quarter
 from okrbot.storage.db import Database
 from okrbot.storage.models import DeliveryRow, KeyResultRow, ObjectiveRow, PersonRow, ScheduleRow
+from tests.test_faults import start_serve, stop
 
 pytestmark = pytest.mark.postgres
 
 PEOPLE = 500
-LEASE_SECONDS = 2
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_serve(url: str, api_url: str) -> subprocess.Popen[bytes]:
-    """A real `okrbot serve`, as an operator would start a replica."""
-    env = {
-        **os.environ,
-        "OKRBOT_DATABASE_URL": url,
-        "SLACK_BOT_TOKEN": "xoxb-sandbox-token",
-        "SLACK_SIGNING_SECRET": "replica-test-secret",
-        "OKRBOT_SLACK_API_URL": api_url,
-        "OKRBOT_SLACK_POST_RATE": "60000",
-        "OKRBOT_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
-        "OKRBOT_TICK_SECONDS": "0.5",
-        "OKRBOT_LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "okrbot", "serve", "--port", str(free_port())],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
 
 
 async def seed(database: Database) -> None:
@@ -144,15 +113,14 @@ async def test_two_replicas_deliver_each_prompt_once_even_when_one_is_killed(
         async with asyncio.timeout(60):
             while not await all_sent(postgres_database):  # noqa: ASYNC110
                 await asyncio.sleep(0.1)
-        survivor.send_signal(signal.SIGTERM)
-        await asyncio.to_thread(survivor.wait, 30)
+        survivor_log = await stop(survivor)
     finally:
         for process in (victim, survivor):
             if process.poll() is None:
                 process.kill()
         await sandbox.stop()
     assert victim.returncode == -signal.SIGKILL
-    assert survivor.returncode == 0, survivor.stderr.read().decode() if survivor.stderr else ""
+    assert survivor.returncode == 0, survivor_log
     assert killed_at < PEOPLE  # the kill really happened mid-run
     posts = [call for call in sandbox.calls_to("chat.postMessage") if call.ok]
     per_person = Counter(call.params["channel"] for call in posts)
