@@ -54,6 +54,10 @@ class Moment:
         return self.local.date()
 
 
+Standing = tuple[Moment, list[KeyResultStatus]]
+"""A person's key results as they stand at a moment: what every check-in step starts from."""
+
+
 @dataclass(frozen=True, slots=True)
 class Submitted:
     """The result of a form submission: field errors, the next page, or what was recorded."""
@@ -81,9 +85,7 @@ class CheckIns:
         quarter = Quarter.containing(local.date(), self.settings.fiscal_year_start_month)
         return Moment(local=local, period=week_key(local.date()), quarter=quarter)
 
-    async def statuses(
-        self, person: Person, session: AsyncSession | None = None
-    ) -> tuple[Moment, list[KeyResultStatus]]:
+    async def statuses(self, person: Person, session: AsyncSession | None = None) -> Standing:
         """The person's key results as they stand now (in `session`, or a new read)."""
         moment = self.moment(person)
         if session is None:
@@ -98,8 +100,8 @@ class CheckIns:
         moment, statuses = await self.statuses(person)
         return moment.period, prompt_messages(person, moment.period, statuses)
 
-    async def form(self, person: Person, page: int = 0) -> Form:
-        moment, statuses = await self.statuses(person)
+    async def form(self, person: Person, page: int = 0, standing: Standing | None = None) -> Form:
+        moment, statuses = standing or await self.statuses(person)
         return checkin_form(moment.period, statuses, page)
 
     async def submit(
@@ -112,14 +114,19 @@ class CheckIns:
         return result
 
     async def validate(
-        self, person: Person, answers: Mapping[str, object], page: int = 0
+        self,
+        person: Person,
+        answers: Mapping[str, object],
+        page: int = 0,
+        standing: Standing | None = None,
     ) -> Submitted:
         """Read and check one submitted page, without writing anything.
 
         Slack waits at most three seconds for an answer to a modal; validating needs only a
-        read, so the modal can close before the write queues behind other writers.
+        read, so the modal can close before the write queues behind other writers. `standing`
+        is that read, when the caller already made it.
         """
-        moment, statuses = await self.statuses(person)
+        moment, statuses = standing or await self.statuses(person)
         pages = form_pages(statuses)
         page = min(max(page, 0), pages - 1)
         shown = statuses[page * KEY_RESULTS_PER_FORM : (page + 1) * KEY_RESULTS_PER_FORM]
@@ -149,8 +156,8 @@ class CheckIns:
 
     async def summary(self, person: Person, kudos_note: str | None = None) -> Message:
         """This week's answers as recorded, with progress (shown in place of the prompt)."""
-        moment, statuses = await self.statuses(person)
         async with self.database.reading() as session:
+            moment, statuses = await self.statuses(person, session)
             ids = [s.key_result.id for s in statuses]
             before = await store.latest_checkins(session, ids, before=moment.period)
         recorded = []

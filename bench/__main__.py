@@ -130,11 +130,12 @@ def run_ack(suite: Suite) -> None:
         "p99 < 50 ms, ≤ 1.5× Bolt",
         f"worst okrbot p99 {worst_p99:.1f} ms ({'met' if worst_p99 < 50 else 'missed'}); "
         f"worst p99 ratio {worst_ratio:.2f}× ({'met' if worst_ratio <= 1.5 else 'missed'}); "
-        f"{report.checkins_stored} check-ins stored",
+        f"{report.checkins_stored} check-ins stored of {report.checkins_acked} acked",
     )
     suite.results["ack_latency"] = {
         "people": report.people,
         "checkins_stored": report.checkins_stored,
+        "checkins_acked": report.checkins_acked,
         "latencies": [dataclasses.asdict(latency) for latency in report.latencies],
         "ratios": {
             f"{kind}@{level}": report.ratio(kind, level)

@@ -78,6 +78,9 @@ class AckReport:
     people: int
     latencies: list[Latency] = field(default_factory=list)
     checkins_stored: int = 0
+    # Submissions okrbot acked, each a different person's check-in: every one must be stored
+    # by the time `okrbot serve` has shut down (it finishes acked work before it exits).
+    checkins_acked: int = 0
 
     def find(self, target: str, kind: str, concurrency: int) -> Latency | None:
         for latency in self.latencies:
@@ -326,7 +329,10 @@ async def measure(
                     simulator = SlackSimulator(urls[target], SIGNING_SECRET, sandbox)
                     simulators.append(simulator)
                     for kind in KINDS:
-                        await load(sender(simulator, kind, world, offset), warmup, 5)
+                        send = sender(simulator, kind, world, offset)
+                        _, failures, _ = await load(send, warmup, 5)
+                        if (target, kind) == ("okrbot", "submit"):
+                            report.checkins_acked += warmup - failures
                     offset += warmup
                 for level, count in zip(concurrency, requests, strict=True):
                     for kind in KINDS:
@@ -335,6 +341,8 @@ async def measure(
                             send = sender(simulator, kind, world, offset)
                             latencies, failures, seconds = await load(send, count, level)
                             offset += count
+                            if (target, kind) == ("okrbot", "submit"):
+                                report.checkins_acked += count - failures
                             report.latencies.append(
                                 Latency(
                                     target,
@@ -370,7 +378,10 @@ def print_report(report: AckReport) -> None:
                 f"{bare.p50_ms:8.1f} {bare.p99_ms:5.1f}  {ratio[0]:9.2f} {ratio[1]:4.2f}  "
                 f"{ours.failures + bare.failures:8}"
             )
-    print(f"check-ins stored by okrbot: {report.checkins_stored}")
+    print(
+        f"check-ins stored by okrbot: {report.checkins_stored} "
+        f"(submissions acked: {report.checkins_acked})"
+    )
 
 
 def main(argv: list[str] | None = None) -> AckReport:

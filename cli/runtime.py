@@ -59,6 +59,10 @@ class Runtime:
             return False
         return True
 
+    async def drain(self, seconds: float) -> int:
+        """Let Slack listeners that already acked finish their writes; how many did not."""
+        return await self.slack.in_flight.drain(seconds) if self.slack is not None else 0
+
     async def close(self) -> None:
         await self.database.dispose()
 

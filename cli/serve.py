@@ -22,6 +22,9 @@ from okrbot.storage.db import DatabaseURLError
 
 log = logging.getLogger("okrbot")
 
+# Within the 30 s a container orchestrator usually waits between SIGTERM and SIGKILL.
+DRAIN_SECONDS = 20
+
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -87,6 +90,9 @@ async def serve_forever(runtime: Runtime, host: str, port: int, socket_mode: boo
         if socket_handler is not None:
             await socket_handler.close_async()
         await runner.cleanup()
+        # No new requests now; what was acked before the signal still gets written.
+        if left := await runtime.drain(DRAIN_SECONDS):
+            log.warning("shutting down with %d Slack request(s) still being handled", left)
 
 
 def serve(
@@ -99,9 +105,7 @@ def serve(
     """Run okrbot: Slack at POST /slack/events, Teams at POST /api/messages, GET /healthz, and
     the scheduler."""
     config = settings()
-    logging.basicConfig(
-        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=config.log_level, format=LOG_FORMAT)
     if socket_mode and not config.slack_app_token:
         fail("--socket-mode needs SLACK_APP_TOKEN (an app-level token with connections:write)")
     if socket_mode and not config.slack_bot_token:

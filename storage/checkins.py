@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import aliased, lazyload
 
 from okrbot.bot.checkins import CheckInEntry, KeyResultStatus
 from okrbot.bot.domain import CheckIn, Platform
@@ -50,27 +50,39 @@ async def latest_checkins(
 async def owned_statuses(
     session: AsyncSession, person_id: int, quarter: str, period: str, quarter_start_period: str
 ) -> list[KeyResultStatus]:
-    """The key results a person owns this quarter, in objective order, with their last check-in."""
+    """The key results a person owns this quarter, in objective order, with their last check-in.
+
+    One query: every Slack command, button and modal of a check-in starts here, so a second
+    round trip for the check-ins would be paid on each of them.
+    """
+    earlier = aliased(CheckInRow)
+    newest = (
+        select(func.max(earlier.period))
+        .where(earlier.key_result_id == KeyResultRow.id)
+        .correlate(KeyResultRow)
+        .scalar_subquery()
+    )
     rows = await session.execute(
-        select(KeyResultRow, ObjectiveRow)
+        select(KeyResultRow, ObjectiveRow, CheckInRow)
         .join(ObjectiveRow, KeyResultRow.objective_id == ObjectiveRow.id)
+        .outerjoin(
+            CheckInRow,
+            and_(CheckInRow.key_result_id == KeyResultRow.id, CheckInRow.period == newest),
+        )
         .where(KeyResultRow.owner_id == person_id, ObjectiveRow.quarter == quarter)
         .order_by(ObjectiveRow.position, ObjectiveRow.id, KeyResultRow.position, KeyResultRow.id)
         # The objective's own key-result list is not needed here; loading it is a query more.
         .options(lazyload(ObjectiveRow.key_results))
     )
-    pairs = rows.all()
-    latest = await latest_checkins(session, [kr.id for kr, _ in pairs])
     statuses = []
-    for kr_row, objective_row in pairs:
-        last = latest.get(kr_row.id)
-        stale = is_stale(last.period if last else None, period, quarter_start_period)
+    for kr_row, objective_row, checkin_row in rows.all():
+        last = to_checkin(checkin_row) if checkin_row is not None else None
         statuses.append(
             KeyResultStatus(
                 key_result=to_key_result(kr_row),
                 objective=to_objective(objective_row, with_key_results=False),
                 last_checkin=last,
-                stale=stale,
+                stale=is_stale(last.period if last else None, period, quarter_start_period),
             )
         )
     return statuses

@@ -17,12 +17,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
 from sqlalchemy import func, insert, select
 
 from okrbot.adapters.slack.sandbox import SlackSandbox
+from okrbot.adapters.slack.simulator import Reply, SlackSimulator
 from okrbot.adapters.teams.sandbox import TeamsSandbox
 from okrbot.adapters.teams.simulator import TeamsSimulator, TeamsUser
 from okrbot.bot.clock import FakeClock
@@ -110,6 +112,33 @@ async def seed(database: Database, people: int, due: datetime, *, slack: bool = 
         )
 
 
+async def open_checkin_modals(
+    slack: SlackSimulator, sandbox: SlackSandbox, people: int
+) -> list[dict[str, Any]]:
+    """Persons 1..people each run `/okr checkin`; their modals, in order."""
+    modals = []
+    for n in range(1, people + 1):
+        assert (await slack.command(slack_id(n), "/okr", "checkin")).status == 200
+        # The modal opens just after the ack, unless Bolt processes before responding.
+        await wait_for(lambda: len(sandbox.calls_to("views.open")) >= n, 10, "modal")  # noqa: B023
+        modals.append(sandbox.calls_to("views.open")[-1].params["view"])
+    return modals
+
+
+async def submit_checkins(
+    slack: SlackSimulator, modals: list[dict[str, Any]], confidence: str = "on_track"
+) -> list[Reply]:
+    """Everyone submits at once: person n reports n/10 on key result n."""
+    return await asyncio.gather(
+        *(
+            slack.submit(
+                slack_id(n), modal, {f"kr-{n}-value": str(n / 10), f"kr-{n}-confidence": confidence}
+            )
+            for n, modal in enumerate(modals, start=1)
+        )
+    )
+
+
 async def prompt_statuses(database: Database) -> Counter[str]:
     async with database.reading() as session:
         rows = await session.scalars(select(DeliveryRow.status).where(DeliveryRow.kind == "prompt"))
@@ -134,7 +163,8 @@ class Serve(subprocess.Popen[bytes]):
 
     def __init__(self, env: dict[str, str]) -> None:
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - as long-lived as the process
-        command = [sys.executable, "-m", "okrbot", "serve", "--port", str(free_port())]
+        self.port = free_port()
+        command = [sys.executable, "-m", "okrbot", "serve", "--port", str(self.port)]
         super().__init__(command, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
 
     def output(self) -> str:

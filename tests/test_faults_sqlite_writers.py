@@ -8,7 +8,6 @@ check-ins are stored.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from okrbot.cli.serve import web_app
 from okrbot.storage.models import CheckInRow
 from tests.test_faults import (
     SECRET,
+    open_checkin_modals,
     posts_per_channel,
     prompt_statuses,
     seed,
@@ -31,6 +31,7 @@ from tests.test_faults import (
     sqlite_copy,
     start_serve,
     stop,
+    submit_checkins,
     wait_for,
 )
 
@@ -65,22 +66,10 @@ async def test_fifty_check_ins_while_another_process_fans_out(
         slack = SlackSimulator(url, SECRET, sandbox)
         other = None
         try:
-            modals = []
-            for n in range(1, SUBMITTERS + 1):
-                assert (await slack.command(slack_id(n), "/okr", "checkin")).status == 200
-                modals.append(sandbox.calls_to("views.open")[-1].params["view"])
+            modals = await open_checkin_modals(slack, sandbox, SUBMITTERS)
             other = start_serve(database.url, sandbox.url, OKRBOT_TICK_SECONDS="0.2")
             await wait_for(lambda: len(sandbox.calls_to("chat.postMessage")) > 0, 30, "fan-out")
-            replies = await asyncio.gather(
-                *(
-                    slack.submit(
-                        slack_id(n),
-                        modal,
-                        {f"kr-{n}-value": str(n / 10), f"kr-{n}-confidence": "on_track"},
-                    )
-                    for n, modal in enumerate(modals, start=1)
-                )
-            )
+            replies = await submit_checkins(slack, modals)
             fanning = len(posts_per_channel(sandbox)) < people  # still going at the end
             await wait_for(lambda: _all_sent(database, people), 120, "every prompt sent")
             stderr = await stop(other)

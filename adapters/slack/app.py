@@ -7,6 +7,7 @@ signed the request, never anyone named in an action value or private_metadata.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -21,7 +22,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
-from okrbot.adapters.conversations import CheckIns, Submitted
+from okrbot.adapters.conversations import CheckIns, Standing, Submitted
+from okrbot.adapters.inflight import InFlight
 from okrbot.adapters.kudos_delivery import Recipient, give
 from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
@@ -61,6 +63,7 @@ from okrbot.storage.convert import to_objective
 from okrbot.storage.db import Database
 from okrbot.storage.events import first_time
 from okrbot.storage.models import KudosRow, ObjectiveRow, PersonRow
+from okrbot.storage.people import get_person_by_slack_id
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,8 @@ NOT_SET_UP = (
     "I don't know you yet: okrbot only talks to people its admin imported. "
     "Ask your admin to add you with `okrbot import people`."
 )
+
+FOLLOW_UPS = 4
 
 NextPrompt = Callable[[Person], Awaitable[datetime | None]]
 
@@ -101,6 +106,11 @@ class SlackAdapter:
         # Set by the runtime, which owns the scheduler the settings must move.
         self.preferences: PreferencesFlow | None = None
         self.next_prompt = next_prompt
+        # Work done after Slack has its answer (the summary after a check-in) takes at most
+        # this many database connections and turns of the event loop at once: under a burst
+        # of submissions the acks, which Slack times, go first and the summaries follow.
+        self._follow_ups = asyncio.Semaphore(FOLLOW_UPS)
+        self.in_flight = InFlight()
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -136,14 +146,15 @@ class SlackAdapter:
         }
         commands = {OKR_COMMAND: self.okr_command, KUDOS_COMMAND: self.kudos_command}
         events = {"app_home_opened": self.app_home_opened}
+        track = self.in_flight.track
         for action in ACTIONS:
-            app.action(action)(actions[action])
+            app.action(action)(track(actions[action]))
         for view in VIEWS:
-            app.view(view)(views[view])
+            app.view(view)(track(views[view]))
         for command in SLASH_COMMANDS:
-            app.command(command)(commands[command])
+            app.command(command)(track(commands[command]))
         for event in EVENTS:
-            app.event(event)(events[event])
+            app.event(event)(track(events[event]))
 
     async def _deduplicate_events(
         self, body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
@@ -163,17 +174,32 @@ class SlackAdapter:
             return None
         return await self.messenger.person_for_user(user_id)
 
+    async def _person_standing(self, user_id: str | None) -> tuple[Person, Standing] | None:
+        """The person behind a Slack user and their key results as they stand, in one read:
+        /okr, the Check in button and the modal need both before they can answer Slack."""
+        if not user_id:
+            return None
+        async with self.database.reading() as session:
+            person = await get_person_by_slack_id(session, user_id)
+            if person is not None:
+                return person, await self.checkins.statuses(person, session)
+        person = await self._person(user_id)  # the first time: learns the Slack id by email
+        if person is None:
+            return None
+        return person, await self.checkins.statuses(person)
+
     # -- buttons -------------------------------------------------------------------------------
 
     async def open_checkin(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        person = await self._person(body.get("user", {}).get("id"))
-        if person is None:
+        found = await self._person_standing(body.get("user", {}).get("id"))
+        if found is None:
             await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
             return
-        form = await self.checkins.form(person, page=0)
+        person, standing = found
+        form = await self.checkins.form(person, page=0, standing=standing)
         await client.views_open(trigger_id=body["trigger_id"], view=render.modal(form, {"page": 0}))
 
     async def snooze(self, ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -228,11 +254,13 @@ class SlackAdapter:
         context: AsyncBoltContext,
     ) -> None:
         user_id = body.get("user", {}).get("id")
-        person = await self._person(user_id)
-        if person is None:
+        found = await self._person_standing(user_id)
+        if found is None:
             await ack(response_action="errors", errors={_first_block(view): NOT_SET_UP})
             return
-        result = await self.checkins.validate(person, render.state_values(view), page=_page(view))
+        person, standing = found
+        answers = render.state_values(view)
+        result = await self.checkins.validate(person, answers, _page(view), standing)
         if result.errors:
             await ack(response_action="errors", errors=dict(result.errors))
             return
@@ -246,14 +274,16 @@ class SlackAdapter:
         await ack()
         if not await self._store_after_ack(person, result):
             return
-        kudos_note = None
-        if result.kudos is not None:
-            kudos_note = await self._store_checkin_kudos(
-                person, user_id, result.kudos, context.bot_user_id
-            )
-        if result.done:
-            summary = await self.checkins.summary(person, kudos_note)
-            await self._show_summary(person, result.period, summary)
+        # Kudos and the summary can wait a moment; the next person's modal cannot.
+        async with self._follow_ups:
+            kudos_note = None
+            if result.kudos is not None:
+                kudos_note = await self._store_checkin_kudos(
+                    person, user_id, result.kudos, context.bot_user_id
+                )
+            if result.done:
+                summary = await self.checkins.summary(person, kudos_note)
+                await self._show_summary(person, result.period, summary)
 
     async def _store_after_ack(self, person: Person, result: Submitted) -> bool:
         """Store a validated check-in once the modal has closed; say so if that fails."""
@@ -383,19 +413,19 @@ class SlackAdapter:
         if sub == "help":
             await ack(**render.message_kwargs(help_message(OKR_COMMAND, KUDOS_COMMAND)))
             return
-        person = await self._person(command.get("user_id"))
-        if person is None:
+        found = await self._person_standing(command.get("user_id"))
+        if found is None:
             await ack(text=NOT_SET_UP)
             return
+        person, (moment, statuses) = found
         if sub == "":
-            moment, statuses = await self.checkins.statuses(person)
             await ack(
                 **render.message_kwargs(okr_overview(moment.quarter.id, statuses, OKR_COMMAND))
             )
             return
         if sub in ("checkin", "check-in"):
             await ack()
-            form = await self.checkins.form(person, page=0)
+            form = await self.checkins.form(person, page=0, standing=(moment, statuses))
             await client.views_open(
                 trigger_id=command["trigger_id"], view=render.modal(form, {"page": 0})
             )
