@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -179,6 +180,43 @@ class Outbox:
 
         results = await asyncio.gather(*(one(d) for d in await self.claim(limit)))
         return sum(results)
+
+    async def deliver_for(
+        self, courier: Courier, seconds: float, concurrency: int = SEND_CONCURRENCY
+    ) -> int:
+        """Send what is due, `concurrency` at a time, for at most `seconds`; how many went out.
+
+        A send starts whenever another finishes, claiming the next small batch as the last one
+        runs out, so a fan-out never idles while the slowest send of a batch completes (that
+        wait cost a tenth of the platform's rate limit). What is claimed but not yet started
+        stays within one batch, well inside its lease.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        waiting: deque[Delivery] = deque()
+        running: set[asyncio.Task[bool]] = set()
+        drained = False
+        sent = 0
+        try:
+            while True:
+                if not waiting and not drained and len(running) < concurrency:
+                    if loop.time() < deadline:
+                        claimed = await self.claim()
+                        waiting.extend(claimed)
+                        drained = not claimed
+                    else:
+                        drained = True
+                while waiting and len(running) < concurrency:
+                    running.add(asyncio.create_task(self._deliver(courier, waiting.popleft())))
+                if not running:
+                    return sent
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                sent += sum(task.result() for task in done)
+        finally:
+            # A send whose bookkeeping failed (the database went away) ends this pass; the
+            # others still finish, and anything claimed but not started returns with its lease.
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
 
     async def _deliver(self, courier: Courier, delivery: Delivery) -> bool:
         try:

@@ -45,13 +45,7 @@ class Ticker:
         queued = 0
         while planned := await self.cadence.plan_due():
             queued += planned
-        sent = 0
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + budget.total_seconds()
-        while loop.time() < deadline and (
-            batch := await self.outbox.deliver_due(self.courier, concurrency=self.concurrency)
-        ):
-            sent += batch
+        sent = await self.outbox.deliver_for(self.courier, budget.total_seconds(), self.concurrency)
         return TickReport(scheduled, queued, sent)
 
     async def next_event(self) -> datetime | None:

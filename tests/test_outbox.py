@@ -156,3 +156,52 @@ def test_outbox_cli_lists_failures_and_retries(
     assert retried.exit_code == 0 and "next scheduler tick" in retried.output
     missing = runner.invoke(app, ["outbox", "retry", "999"])
     assert missing.exit_code == 1 and "no failed or pending delivery 999" in missing.output
+
+
+@dataclass
+class GatedCourier:
+    """Each send waits until the test lets one finish; says when the number under way changes."""
+
+    started: list[str] = field(default_factory=list)
+    finished: int = 0
+    gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(0))
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def deliver(self, delivery: Delivery) -> None:
+        async with self.changed:
+            self.started.append(delivery.key)
+            self.changed.notify_all()
+        await self.gate.acquire()
+        async with self.changed:
+            self.finished += 1
+            self.changed.notify_all()
+
+    async def until_under_way(self, count: int) -> None:
+        async with asyncio.timeout(10), self.changed:
+            await self.changed.wait_for(lambda: len(self.started) - self.finished == count)
+
+
+async def test_a_fan_out_keeps_every_sending_slot_busy_across_claim_batches(
+    database: Database,
+) -> None:
+    keys = [f"prompt:{n:02d}" for n in range(45)]  # over two claims of 20
+    await add(database, *keys)
+    courier = GatedCourier()
+    sending = asyncio.create_task(Outbox(database, FakeClock(NOW)).deliver_for(courier, 60, 8))
+    for finished in range(len(keys)):
+        # Eight at a time until fewer than eight are left: no slot waits for a batch's last send.
+        await courier.until_under_way(min(8, len(keys) - finished))
+        courier.gate.release()
+    assert await sending == len(keys)
+    assert sorted(courier.started) == keys  # each once
+
+
+async def test_a_pass_past_its_time_finishes_what_it_claimed_and_claims_no_more(
+    database: Database,
+) -> None:
+    await add(database, *(f"prompt:{n:02d}" for n in range(30)))
+    courier = ScriptedCourier()
+    outbox = Outbox(database, FakeClock(NOW))
+    assert await outbox.deliver_for(courier, 0, 8) == 0  # no time: nothing claimed
+    assert await outbox.deliver_for(courier, 60, 8) == 30
+    assert len(courier.delivered) == 30
