@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from okrbot.bot.checkins import CheckInEntry, KeyResultStatus
 from okrbot.bot.domain import CheckIn, Platform
@@ -101,16 +103,17 @@ async def record_checkins(
     Callers pass entries already filtered to the person's own key results; ownership is checked
     again here because a write to someone else's key result must be impossible, not unlikely.
     """
-    ids = [entry.key_result_id for entry in entries]
-    owned_only = and_(KeyResultRow.id.in_(ids), KeyResultRow.owner_id == person_id)
-    owned = set(await session.scalars(select(KeyResultRow.id).where(owned_only)))
-    if owned != set(ids):
-        raise PermissionError("a check-in names a key result this person does not own")
     for entry in entries:
+        # The owner is part of the statement: no row moves unless this person owns it.
+        moved = await session.execute(
+            update(KeyResultRow)
+            .where(KeyResultRow.id == entry.key_result_id, KeyResultRow.owner_id == person_id)
+            .values(current=entry.value)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            raise PermissionError("a check-in names a key result this person does not own")
         await session.execute(_checkin_upsert(session, person_id, period, entry, platform, now))
-        row = await session.get(KeyResultRow, entry.key_result_id)
-        assert row is not None
-        row.current = entry.value
     await mark_week(session, person_id, period, checked_in_at=now)
 
 
@@ -151,14 +154,22 @@ async def get_week(session: AsyncSession, person_id: int, period: str) -> Person
 
 
 async def mark_week(session: AsyncSession, person_id: int, period: str, **fields: Any) -> None:
-    """Set fields of a person's week, creating the row the first time."""
-    week = await session.get(PersonWeekRow, (person_id, period))
-    if week is None:
-        week = PersonWeekRow(person_id=person_id, period=period, prompt_refs=[])
-        session.add(week)
-    for name, value in fields.items():
-        setattr(week, name, value)
-    await session.flush()
+    """Set fields of a person's week, creating the row the first time (one statement)."""
+    insert = dialect_insert(session)
+    statement = insert(PersonWeekRow).values(
+        person_id=person_id, period=period, **{"prompt_refs": [], **fields}
+    )
+    keys = ["person_id", "period"]
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=keys, set_=fields)
+        if fields
+        else statement.on_conflict_do_nothing(index_elements=keys)
+    )
+    # A copy this session loaded earlier would still show the old values; bring it up to date
+    # without a query (an expired attribute would need one, which async code cannot do lazily).
+    loaded = session.identity_map.get(identity_key(PersonWeekRow, (person_id, period)))
+    for name, value in fields.items() if loaded is not None else ():
+        set_committed_value(loaded, name, value)
 
 
 async def add_prompt_ref(
