@@ -198,7 +198,9 @@ async def wait_healthy(base_url: str, child: subprocess.Popen[bytes], seconds: f
 
 
 @asynccontextmanager
-async def servers(url: str, sandbox: SlackSandbox, folder: Path) -> AsyncIterator[dict[str, str]]:
+async def servers(
+    url: str, sandbox: SlackSandbox, folder: Path, workers: int = 1
+) -> AsyncIterator[dict[str, str]]:
     """`okrbot serve` and bare Bolt, both healthy; yields their /slack/events URLs by target."""
     env = {
         "SLACK_BOT_TOKEN": TOKEN,
@@ -210,6 +212,7 @@ async def servers(url: str, sandbox: SlackSandbox, folder: Path) -> AsyncIterato
     ours, bare = free_port(), free_port()
     okrbot_env = {**env, "OKRBOT_DATABASE_URL": url, "OKRBOT_SLACK_POST_RATE": "1000000"}
     serve = [sys.executable, "-m", "okrbot", "serve", "--host", "127.0.0.1", "--port", str(ours)]
+    serve += ["--workers", str(workers)]
     bolt = [sys.executable, "-m", "bench.bare_bolt", "--port", str(bare)]
     # okrbot runs in the temp dir so that no okrbot.toml of the working directory applies.
     with process(serve, okrbot_env, folder) as okrbot, process(bolt, env, REPO_ROOT) as baseline:
@@ -312,7 +315,9 @@ async def measure(
     concurrency: Sequence[int] = (1, 50),
     targets: Sequence[str] = TARGETS,
     warmup: int = 30,
+    workers: int = 1,
 ) -> AckReport:
+    """Latencies against `okrbot serve --workers {workers}` and bare Bolt, taken in turns."""
     report = AckReport(people)
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'ack.db'}"
@@ -323,7 +328,7 @@ async def measure(
         await sandbox.start()
         simulators: list[SlackSimulator] = []
         try:
-            async with servers(url, sandbox, Path(folder)) as urls:
+            async with servers(url, sandbox, Path(folder), workers) as urls:
                 offset = 0
                 for target in targets:
                     simulator = SlackSimulator(urls[target], SIGNING_SECRET, sandbox)
@@ -389,8 +394,11 @@ def main(argv: list[str] | None = None) -> AckReport:
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--requests", type=int, nargs="+", default=[200, 500])
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 50])
+    parser.add_argument("--workers", type=int, default=1, help="okrbot serve --workers N")
     args = parser.parse_args(argv)
-    report = asyncio.run(measure(args.people, args.requests, args.concurrency))
+    report = asyncio.run(
+        measure(args.people, args.requests, args.concurrency, workers=args.workers)
+    )
     print_report(report)
     return report
 

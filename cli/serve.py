@@ -1,12 +1,18 @@
-"""`okrbot serve`: the HTTP server (Slack, Teams, health) and the scheduler, in one process."""
+"""`okrbot serve`: the HTTP server (Slack, Teams, health) and the scheduler, in one process
+(or in several, with --workers)."""
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
 import logging
+import os
 import signal
+import socket
+import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
+from multiprocessing.synchronize import Event
 from typing import Annotated
 
 import typer
@@ -16,9 +22,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from okrbot.adapters.server import build_web_app
 from okrbot.adapters.slack.http import SlackEndpoint
 from okrbot.adapters.teams.http import TeamsEndpoint
-from okrbot.cli.common import console, fail, settings
+from okrbot.bot.settings import Settings
+from okrbot.cli.common import console, fail, run_with_database, settings
 from okrbot.cli.runtime import ConfigurationError, Runtime, build_runtime
-from okrbot.storage.db import DatabaseURLError
+from okrbot.cli.workers import Supervisor, WorkerStartupError
+from okrbot.storage.db import Database, DatabaseURLError
 
 log = logging.getLogger("okrbot")
 
@@ -53,7 +61,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-async def serve_forever(runtime: Runtime, host: str, port: int, socket_mode: bool) -> None:
+async def serve_forever(
+    runtime: Runtime,
+    host: str,
+    port: int,
+    socket_mode: bool,
+    reuse_port: bool = False,
+    ready: Callable[[], object] | None = None,
+) -> None:
     scheduler = AsyncIOScheduler(timezone="UTC")
     # The first tick runs at once, and as a job like the others: max_instances=1 then keeps
     # it from overlapping the next tick, which could claim its deliveries again once their
@@ -69,7 +84,7 @@ async def serve_forever(runtime: Runtime, host: str, port: int, socket_mode: boo
     )
     runner = web.AppRunner(web_app(runtime), access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -82,7 +97,10 @@ async def serve_forever(runtime: Runtime, host: str, port: int, socket_mode: boo
         socket_handler = AsyncSocketModeHandler(runtime.slack.app, runtime.settings.slack_app_token)
         await socket_handler.connect_async()
     scheduler.start()
-    console.print(f"okrbot is serving on http://{host}:{port} (health: /healthz)")
+    worker = f", worker {os.getpid()}" if reuse_port else ""
+    console.print(f"okrbot is serving on http://{host}:{port} (health: /healthz{worker})")
+    if ready is not None:
+        ready()
     try:
         await stop.wait()
     finally:
@@ -101,6 +119,15 @@ def serve(
     socket_mode: Annotated[
         bool, typer.Option("--socket-mode", help="Receive Slack events over Socket Mode.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes sharing the port (Linux SO_REUSEPORT), one per core is a "
+            "good start; each also runs the scheduler, and nothing is sent twice.",
+        ),
+    ] = 1,
 ) -> None:
     """Run okrbot: Slack at POST /slack/events, Teams at POST /api/messages, GET /healthz, and
     the scheduler."""
@@ -117,15 +144,50 @@ def serve(
             f"only listens on a loopback address in that mode (not {listen_on}). Use "
             "--host 127.0.0.1, or set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD."
         )
+    port = port or config.port
+    if workers == 1:
+        asyncio.run(_serve(config, listen_on, port, socket_mode, reuse_port=False))
+        return
+    if not hasattr(socket, "SO_REUSEPORT"):
+        fail("--workers needs SO_REUSEPORT, which this system does not have; use --workers 1")
+    # Once, here: workers racing to migrate the same database would trip over each other.
+    run_with_database(_migrated)
+    supervisor = Supervisor(workers, run_worker, (listen_on, port, socket_mode))
+    try:
+        code = supervisor.run()
+    except WorkerStartupError as error:
+        fail(f"{error} (its error is above); okrbot stopped every worker")
+    raise typer.Exit(code)
 
-    async def main() -> None:
-        try:
-            runtime = await build_runtime(config)
-        except (ConfigurationError, DatabaseURLError) as error:
-            fail(str(error))
-        try:
-            await serve_forever(runtime, listen_on, port or config.port, socket_mode)
-        finally:
-            await runtime.close()
 
-    asyncio.run(main())
+async def _serve(
+    config: Settings,
+    host: str,
+    port: int,
+    socket_mode: bool,
+    *,
+    reuse_port: bool,
+    ready: Callable[[], object] | None = None,
+) -> None:
+    try:
+        runtime = await build_runtime(config, migrate=not reuse_port)
+    except (ConfigurationError, DatabaseURLError) as error:
+        fail(str(error))
+    try:
+        await serve_forever(runtime, host, port, socket_mode, reuse_port=reuse_port, ready=ready)
+    finally:
+        await runtime.close()
+
+
+async def _migrated(_database: Database, _config: Settings) -> None:
+    """Nothing more: `run_with_database` has applied the migrations by the time this runs."""
+
+
+def run_worker(host: str, port: int, socket_mode: bool, ready: Event) -> None:
+    """One of `okrbot serve --workers N`'s processes; sets `ready` once it is serving."""
+    config = settings()
+    logging.basicConfig(level=config.log_level, format=LOG_FORMAT)
+    try:
+        asyncio.run(_serve(config, host, port, socket_mode, reuse_port=True, ready=ready.set))
+    except typer.Exit as exit:
+        sys.exit(exit.exit_code)

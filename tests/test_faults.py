@@ -14,11 +14,14 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import func, insert, select
@@ -112,6 +115,38 @@ async def seed(database: Database, people: int, due: datetime, *, slack: bool = 
         )
 
 
+async def healthy(serve: Serve) -> bool:
+    try:
+        async with (
+            aiohttp.ClientSession() as client,
+            client.get(f"http://127.0.0.1:{serve.port}/healthz") as response,
+        ):
+            return response.status == 200
+    except aiohttp.ClientError:
+        return False
+
+
+@asynccontextmanager
+async def serving_slack(
+    database: Database, people: int, *args: str
+) -> AsyncIterator[tuple[Serve, SlackSimulator, SlackSandbox]]:
+    """A healthy `okrbot serve` (with `args`) for `people` seeded Slack users, none of them due
+    a prompt; killed on the way out if the test has not stopped it."""
+    await seed(database, people, datetime.now(UTC) + timedelta(days=30))
+    async with SlackSandbox() as sandbox:
+        for n in range(1, people + 1):
+            sandbox.add_user(slack_id(n), f"p{n}", f"p{n}@example.com")
+        serve = start_serve(database.url, sandbox.url, *args)
+        slack = SlackSimulator(f"http://127.0.0.1:{serve.port}/slack/events", SECRET, sandbox)
+        try:
+            await wait_for(lambda: healthy(serve), 60, "okrbot serve healthy")
+            yield serve, slack, sandbox
+        finally:
+            if serve.poll() is None:
+                serve.kill()
+            await slack.close()
+
+
 async def open_checkin_modals(
     slack: SlackSimulator, sandbox: SlackSandbox, people: int
 ) -> list[dict[str, Any]]:
@@ -155,24 +190,24 @@ def posts_per_channel(sandbox: SlackSandbox) -> Counter[str]:
 
 
 class Serve(subprocess.Popen[bytes]):
-    """A real `okrbot serve` whose stderr goes to a file, read back by `stop`.
+    """A real `okrbot serve` whose output goes to a file, read back by `stop` or `output`.
 
     Not a pipe: a pipe nobody reads until the end fills at 64 KiB (a few logged tracebacks,
     say while PostgreSQL restarts), and the server then blocks in its next log write.
     """
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], args: Sequence[str] = ()) -> None:
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - as long-lived as the process
         self.port = free_port()
-        command = [sys.executable, "-m", "okrbot", "serve", "--port", str(self.port)]
-        super().__init__(command, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
+        command = [sys.executable, "-m", "okrbot", "serve", "--port", str(self.port), *args]
+        super().__init__(command, env=env, stdout=self.log, stderr=self.log)
 
     def output(self) -> str:
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
 
 
-def start_serve(database_url: str, api_url: str, **extra: str) -> Serve:
+def start_serve(database_url: str, api_url: str, *args: str, **extra: str) -> Serve:
     env = {
         **os.environ,
         "OKRBOT_DATABASE_URL": database_url,
@@ -185,7 +220,7 @@ def start_serve(database_url: str, api_url: str, **extra: str) -> Serve:
         "OKRBOT_LOG_LEVEL": "WARNING",
         **extra,
     }
-    return Serve(env)
+    return Serve(env, args)
 
 
 async def stop(process: Serve) -> str:

@@ -7,41 +7,21 @@ of those check-ins and send each person their summary before it exits.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from okrbot.adapters.slack.sandbox import SlackSandbox
-from okrbot.adapters.slack.simulator import SlackSimulator
 from okrbot.storage.models import CheckInRow
 from tests.test_faults import (
-    SECRET,
-    Serve,
     open_checkin_modals,
-    seed,
-    slack_id,
+    serving_slack,
     sqlite_copy,
-    start_serve,
     stop,
     submit_checkins,
-    wait_for,
 )
 
 PEOPLE = 80
-
-
-async def healthy(serve: Serve) -> bool:
-    try:
-        async with (
-            aiohttp.ClientSession() as client,
-            client.get(f"http://127.0.0.1:{serve.port}/healthz") as response,
-        ):
-            return response.status == 200
-    except aiohttp.ClientError:
-        return False
 
 
 @pytest.mark.slow
@@ -49,22 +29,10 @@ async def test_sigterm_right_after_a_burst_of_check_ins_stores_every_one(
     sqlite_template: Path, tmp_path: Path
 ) -> None:
     database = sqlite_copy(sqlite_template, tmp_path)
-    # Nobody is due a prompt: the only traffic is the people checking in.
-    await seed(database, PEOPLE, datetime.now(UTC) + timedelta(days=30))
-    async with SlackSandbox() as sandbox:
-        for n in range(1, PEOPLE + 1):
-            sandbox.add_user(slack_id(n), f"p{n}", f"p{n}@example.com")
-        serve = start_serve(database.url, sandbox.url)
-        slack = SlackSimulator(f"http://127.0.0.1:{serve.port}/slack/events", SECRET, sandbox)
-        try:
-            await wait_for(lambda: healthy(serve), 60, "okrbot serve healthy")
-            modals = await open_checkin_modals(slack, sandbox, PEOPLE)
-            replies = await submit_checkins(slack, modals, "at_risk")
-            stderr = await stop(serve)  # SIGTERM the moment the last modal closed
-        finally:
-            if serve.poll() is None:
-                serve.kill()
-            await slack.close()
+    async with serving_slack(database, PEOPLE) as (serve, slack, sandbox):
+        modals = await open_checkin_modals(slack, sandbox, PEOPLE)
+        replies = await submit_checkins(slack, modals, "at_risk")
+        stderr = await stop(serve)  # SIGTERM the moment the last modal closed
     assert [(reply.status, reply.body) for reply in replies] == [(200, "")] * PEOPLE
     assert serve.returncode == 0, stderr
     async with database.reading() as session:
