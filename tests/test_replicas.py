@@ -9,96 +9,29 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import select
 
 from okrbot.adapters.slack.sandbox import SlackSandbox
-from okrbot.bot.quarters import Quarter
 from okrbot.storage.db import Database
-from okrbot.storage.models import DeliveryRow, KeyResultRow, ObjectiveRow, PersonRow, ScheduleRow
-from tests.test_faults import start_serve, stop
+from okrbot.storage.models import DeliveryRow
+from tests.test_faults import prompt_statuses, seed, slack_id, start_serve, stop
 
 pytestmark = pytest.mark.postgres
 
 PEOPLE = 500
 
 
-async def seed(database: Database) -> None:
-    due = datetime.now(UTC) - timedelta(seconds=1)
-    quarter = Quarter.containing(due.date()).id
-    async with database.transaction() as session:
-        await session.execute(
-            insert(PersonRow),
-            [
-                {
-                    "id": n,
-                    "email": f"p{n}@example.com",
-                    "name": f"P {n}",
-                    "timezone": "UTC",
-                    "slack_user_id": f"U{n:05d}",
-                    "created_at": due,
-                    "updated_at": due,
-                }
-                for n in range(1, PEOPLE + 1)
-            ],
-        )
-        await session.execute(
-            insert(ObjectiveRow),
-            [
-                {
-                    "id": n,
-                    "quarter": quarter,
-                    "title": f"O{n}",
-                    "level": "personal",
-                    "kind": "aspirational",
-                    "owner_id": n,
-                    "position": 0,
-                    "created_at": due,
-                }
-                for n in range(1, PEOPLE + 1)
-            ],
-        )
-        await session.execute(
-            insert(KeyResultRow),
-            [
-                {
-                    "objective_id": n,
-                    "title": "KR",
-                    "owner_id": n,
-                    "type": "number",
-                    "start": 0,
-                    "target": 10,
-                    "current": 1,
-                    "position": 0,
-                }
-                for n in range(1, PEOPLE + 1)
-            ],
-        )
-        await session.execute(
-            insert(ScheduleRow),
-            [{"person_id": n, "kind": "prompt", "next_at": due} for n in range(1, PEOPLE + 1)],
-        )
-
-
 async def all_sent(database: Database) -> bool:
-    async with database.reading() as session:
-        left = await session.scalar(
-            select(func.count())
-            .select_from(DeliveryRow)
-            .where(DeliveryRow.kind == "prompt", DeliveryRow.status != "sent")
-        )
-        total = await session.scalar(
-            select(func.count()).select_from(DeliveryRow).where(DeliveryRow.kind == "prompt")
-        )
-    return total == PEOPLE and left == 0
+    return await prompt_statuses(database) == {"sent": PEOPLE}
 
 
 async def test_two_replicas_deliver_each_prompt_once_even_when_one_is_killed(
     postgres_database: Database,
 ) -> None:
-    await seed(postgres_database)
+    await seed(postgres_database, PEOPLE, datetime.now(UTC) - timedelta(seconds=1))
     sandbox = SlackSandbox()
     for n in range(1, PEOPLE + 1):
-        sandbox.add_user(f"U{n:05d}", f"p{n}", f"p{n}@example.com")
+        sandbox.add_user(slack_id(n), f"p{n}", f"p{n}@example.com")
     await sandbox.start()
     victim = start_serve(postgres_database.url, sandbox.url)
     survivor = start_serve(postgres_database.url, sandbox.url)
