@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.clock import Clock
@@ -97,6 +98,30 @@ async def enqueue(
         .returning(DeliveryRow.id)
     )
     return (await session.execute(statement)).first() is not None
+
+
+# SQLSTATE classes of a connection that failed or a server going down or starting up.
+CONNECTION_SQLSTATES = ("08", "57P")
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """A lost or refused database connection (a restart, say), as opposed to a bug."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionError | TimeoutError):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if str(getattr(current, "sqlstate", "") or "").startswith(CONNECTION_SQLSTATES):
+            return True
+        orig = current.orig if isinstance(current, DBAPIError) else None
+        pending += [orig, current.__cause__, current.__context__]
+    return False
 
 
 def backoff(attempts: int) -> timedelta:
@@ -211,6 +236,11 @@ class Outbox:
                 if not running:
                     return sent
                 done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                # Look at every finished send's error before raising the first, so that none
+                # is left unretrieved.
+                failures = [error for task in done if (error := task.exception()) is not None]
+                if failures:
+                    raise failures[0]
                 sent += sum(task.result() for task in done)
         finally:
             # A send whose bookkeeping failed (the database went away) ends this pass; the
@@ -228,7 +258,14 @@ class Outbox:
         except PermanentDeliveryError as error:
             await self.failed(delivery, str(error), None, permanent=True)
         except Exception as error:
-            log.exception("delivery %s (%s) crashed", delivery.id, delivery.key)
+            if database_unreachable(error):
+                # Every send in flight fails alike while the database is away; a traceback
+                # each would bury the one line that says what is wrong.
+                log.warning(
+                    "delivery %s (%s): database unreachable: %s", delivery.id, delivery.key, error
+                )
+            else:
+                log.exception("delivery %s (%s) crashed", delivery.id, delivery.key)
             await self.failed(delivery, f"{type(error).__name__}: {error}", None, False)
         else:
             await self.finish(delivery)

@@ -14,7 +14,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from okrbot.scheduler.cadence import Cadence
-from okrbot.scheduler.outbox import PENDING, SEND_CONCURRENCY, Courier, Outbox
+from okrbot.scheduler.outbox import (
+    PENDING,
+    SEND_CONCURRENCY,
+    Courier,
+    Outbox,
+    database_unreachable,
+)
 from okrbot.storage.models import DeliveryRow, ScheduleRow
 
 log = logging.getLogger(__name__)
@@ -73,5 +79,8 @@ class Ticker:
             await asyncio.wait_for(self.tick(), TICK_TIMEOUT.total_seconds())
         except TimeoutError:
             log.error("scheduler tick took over %s; abandoned, the next tick goes on", TICK_TIMEOUT)
-        except Exception:
-            log.exception("scheduler tick failed; the next tick tries again")
+        except Exception as error:
+            if database_unreachable(error):
+                log.error("scheduler tick failed, database unreachable (%s); retrying", error)
+            else:
+                log.exception("scheduler tick failed; the next tick tries again")

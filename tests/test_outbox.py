@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import DBAPIError, OperationalError
 from typer.testing import CliRunner
 
 from okrbot.bot.clock import FakeClock
 from okrbot.bot.delivery import PermanentDeliveryError, TransientDeliveryError
 from okrbot.cli.common import console
 from okrbot.cli.main import app
-from okrbot.scheduler.outbox import LEASE, MAX_ATTEMPTS, Delivery, Outbox, enqueue, list_deliveries
+from okrbot.scheduler.outbox import (
+    LEASE,
+    MAX_ATTEMPTS,
+    Delivery,
+    Outbox,
+    database_unreachable,
+    enqueue,
+    list_deliveries,
+)
+from okrbot.scheduler.ticker import Ticker, TickReport
 from okrbot.storage.db import Database
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
@@ -205,3 +216,68 @@ async def test_a_pass_past_its_time_finishes_what_it_claimed_and_claims_no_more(
     assert await outbox.deliver_for(courier, 0, 8) == 0  # no time: nothing claimed
     assert await outbox.deliver_for(courier, 60, 8) == 30
     assert len(courier.delivered) == 30
+
+
+async def test_a_lost_database_connection_is_one_line_in_the_log_and_the_send_is_retried(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    await add(database, "prompt:1")
+    lost = OperationalError("SELECT 1", None, ConnectionRefusedError("connection refused"))
+    courier = ScriptedCourier(failures=[lost, RuntimeError("a bug")])
+    clock = FakeClock(NOW)
+    outbox = Outbox(database, clock)
+    with caplog.at_level(logging.WARNING, logger="okrbot.scheduler.outbox"):
+        assert await outbox.deliver_due(courier) == 0
+    unreachable = [r for r in caplog.records if "database unreachable" in r.getMessage()]
+    assert len(unreachable) == 1 and unreachable[0].exc_info is None
+    caplog.clear()
+    clock.advance(timedelta(minutes=5))
+    with caplog.at_level(logging.WARNING, logger="okrbot.scheduler.outbox"):
+        assert await outbox.deliver_due(courier) == 0
+    crashed = [r for r in caplog.records if "crashed" in r.getMessage()]
+    assert len(crashed) == 1 and crashed[0].exc_info is not None  # a bug keeps its traceback
+    clock.advance(timedelta(minutes=5))
+    assert await outbox.deliver_due(courier) == 1
+    assert courier.delivered == ["prompt:1"]
+
+
+class ServerStartingUp(Exception):
+    """Like asyncpg's CannotConnectNowError: a PostgreSQL error carrying its SQLSTATE."""
+
+    sqlstate = "57P03"
+
+
+def wrapped(cause: BaseException) -> DBAPIError:
+    """What SQLAlchemy raises: the driver's error as `orig`, its own cause behind that."""
+    driver_error = Exception(str(cause))
+    driver_error.__cause__ = cause
+    return DBAPIError("SELECT 1", None, driver_error)
+
+
+def test_what_counts_as_the_database_being_unreachable() -> None:
+    assert database_unreachable(wrapped(ServerStartingUp("the database system is starting up")))
+    assert database_unreachable(wrapped(ConnectionResetError("reset by peer")))
+    assert database_unreachable(ConnectionRefusedError("connect call failed"))
+    assert not database_unreachable(wrapped(ValueError("invalid input syntax")))
+    assert not database_unreachable(RuntimeError("a bug"))
+
+
+class FailingTicker(Ticker):
+    """A tick that fails the way it is told to."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def tick(self, budget: timedelta = timedelta(minutes=5)) -> TickReport:
+        raise self.error
+
+
+async def test_a_failed_tick_is_logged_and_the_next_tick_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="okrbot.scheduler.ticker"):
+        await FailingTicker(wrapped(ConnectionResetError("reset by peer"))).safe_tick()
+        await FailingTicker(RuntimeError("a bug")).safe_tick()
+    outage, bug = caplog.records
+    assert "database unreachable" in outage.getMessage() and outage.exc_info is None
+    assert "tick failed" in bug.getMessage() and bug.exc_info is not None
