@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from okrbot.adapters.teams.card_schema import (
     MAX_CARD_BYTES,
@@ -15,14 +12,7 @@ from okrbot.adapters.teams.card_schema import (
     card_problems,
     card_size,
 )
-
-
-def _refs() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "refs"
-        if candidate.is_dir():
-            return candidate
-    pytest.fail("shared/refs not found above the tests: check out shared/ beside the repository")
+from tests.refs import REFS
 
 
 def _check_in_card() -> dict[str, Any]:
@@ -72,7 +62,7 @@ def test_valid_check_in_card_passes() -> None:
 
 
 def test_official_refresh_sample_fails_with_the_properties_at_fault() -> None:
-    path = _refs() / "teams-payloads" / "adaptive_card_refresh_execute_sample.json"
+    path = REFS / "teams-payloads" / "adaptive_card_refresh_execute_sample.json"
     problems = card_problems(json.loads(path.read_text(encoding="utf-8")))
     assert any("'originator' was unexpected" in problem for problem in problems)
     assert any(problem.startswith("/body/3/actions/0/fallback:") for problem in problems)
@@ -108,5 +98,5 @@ def test_oversize_card_fails() -> None:
 
 def test_packaged_schema_is_the_reference_copy() -> None:
     packaged = resources.files("okrbot.adapters.teams").joinpath(SCHEMA_RESOURCE)
-    reference = _refs() / "adaptive-card-schema-1.5.0" / "adaptive-card.json"
+    reference = REFS / "adaptive-card-schema-1.5.0" / "adaptive-card.json"
     assert packaged.read_bytes() == reference.read_bytes()

@@ -17,25 +17,15 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.refs import REFS
+
 MANIFEST = Path(__file__).resolve().parents[1] / "manifest" / "slack.yaml"
 SCHEMA_NAME = "slack-manifest-schema/manifest.schema.1.0.0.json"
 
 
-def _refs_dir() -> Path:
-    """Find shared/refs beside the clone (CI: <root>/shared and <root>/<clone>)."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "refs"
-        if candidate.is_dir():
-            return candidate
-    pytest.fail(
-        "shared/refs (the platforms' reference schemas) was not found in any parent of "
-        f"{Path(__file__).resolve()}; check out the shared folder beside the repository"
-    )
-
-
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft7Validator:
-    path = _refs_dir() / SCHEMA_NAME
+    path = REFS / SCHEMA_NAME
     if not path.is_file():
         pytest.fail(f"Slack manifest schema missing at {path}")
     schema = json.loads(path.read_text(encoding="utf-8"))

@@ -16,20 +16,13 @@ from typer.testing import CliRunner
 
 from okrbot.cli.main import app
 from okrbot.manifest.teams_package import PLACEHOLDER_APP_ID, PackageError, build_package
+from tests.refs import REFS
 
 APP_ID = "1a2b3c4d-5e6f-4a7b-8c9d-0123456789ab"
 
 
-def _refs() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "refs"
-        if candidate.is_dir():
-            return candidate
-    pytest.fail("shared/refs not found above the tests: check out shared/ beside the repository")
-
-
 def _schema_problems(manifest: dict[str, Any]) -> list[str]:
-    path = _refs() / "teams-manifest-v1.22" / "MicrosoftTeams.schema.json"
+    path = REFS / "teams-manifest-v1.22" / "MicrosoftTeams.schema.json"
     validator = Draft4Validator(json.loads(path.read_text(encoding="utf-8")))
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(manifest)]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -32,6 +31,7 @@ from okrbot.adapters.teams.sandbox import (
     installation_update_activity,
     message_activity,
 )
+from tests.refs import REFS
 
 CHANNEL_THREAD = "19:a1b2c3@thread.tacv2;messageid=1700000000000"
 PERSONAL = "a:1XJKJMvc5GBtc2JwZq0oj8tHZmzrQgFmB39ATiQWA85g"
@@ -343,16 +343,9 @@ def test_fail_next_rejects_unknown_kinds() -> None:
         TeamsSandbox().fail_next("delete", 500)  # type: ignore[arg-type]
 
 
-def _sample_message() -> dict[str, Any]:
-    for parent in Path(__file__).resolve().parents:
-        sample = parent / "shared" / "refs" / "teams-payloads" / "teams_message_activity.json"
-        if sample.is_file():
-            return json.loads(sample.read_text(encoding="utf-8"))
-    pytest.fail("shared/refs not found above the tests: check out shared/ beside the repository")
-
-
 def test_message_activity_has_the_shape_teams_sends() -> None:
-    sample = _sample_message()
+    path = REFS / "teams-payloads" / "teams_message_activity.json"
+    sample = json.loads(path.read_text(encoding="utf-8"))
     built = message_activity(
         "okr",
         from_id=MEGAN["teams_user_id"],
