@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Row
+
 from okrbot.bot.domain import (
     CheckIn,
     Confidence,
@@ -34,7 +38,8 @@ def to_person(row: PersonRow) -> Person:
     )
 
 
-def to_key_result(row: KeyResultRow) -> KeyResult:
+def to_key_result(row: KeyResultRow | Row[Any]) -> KeyResult:
+    """From the ORM row, or from a Core row that selected the same columns by the same names."""
     return KeyResult(
         id=row.id,
         objective_id=row.objective_id,

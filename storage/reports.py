@@ -23,7 +23,6 @@ from okrbot.bot.domain import (
     CheckIn,
     Confidence,
     KeyResult,
-    KeyResultType,
     Level,
     Objective,
     ObjectiveKind,
@@ -42,6 +41,7 @@ from okrbot.bot.summaries import (
     SummaryData,
     WeekCheckIn,
 )
+from okrbot.storage.convert import to_key_result
 from okrbot.storage.models import (
     CheckInRow,
     KeyResultRow,
@@ -136,18 +136,7 @@ async def _plan(session: AsyncSession, quarter: str) -> _Plan:
                 kind=ObjectiveKind(row.kind),
                 parent_id=row.parent_id,
             )
-        kr = KeyResult(
-            id=row.id,
-            objective_id=row.objective_id,
-            title=row.title,
-            owner_id=row.owner_id,
-            type=KeyResultType(row.type),
-            start=row.start,
-            target=row.target,
-            current=row.current,
-            unit=row.unit,
-            position=row.position,
-        )
+        kr = to_key_result(row)
         by_owner[kr.owner_id].append(kr)
     return _Plan(objectives, dict(by_owner))
 
