@@ -9,6 +9,7 @@ import typer
 from okrbot.cli.common import console, fail, run_runtime
 from okrbot.cli.runtime import Runtime
 from okrbot.scheduler.prompts import enqueue_prompts_now
+from okrbot.scheduler.ticker import SEND_BUDGET
 from okrbot.storage.people import get_person_by_email, list_people
 
 app = typer.Typer(help="Weekly check-ins.", no_args_is_help=True)
@@ -39,9 +40,7 @@ def send(
         queued = await enqueue_prompts_now(
             runtime.database, people, runtime.clock.now(), runtime.settings.default_timezone
         )
-        sent = 0
-        while batch := await runtime.outbox.deliver_due(runtime.courier):
-            sent += batch
+        sent = await runtime.outbox.deliver_for(runtime.courier, SEND_BUDGET.total_seconds())
         return queued, sent
 
     queued, sent = run_runtime(work)

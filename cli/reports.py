@@ -18,6 +18,7 @@ from okrbot.cli.common import console, fail, run_runtime
 from okrbot.cli.runtime import Runtime
 from okrbot.scheduler.cadence import DIGEST, REFLECTION, SUMMARY
 from okrbot.scheduler.outbox import enqueue
+from okrbot.scheduler.ticker import SEND_BUDGET
 from okrbot.storage.convert import to_person
 from okrbot.storage.models import PersonRow
 from okrbot.storage.people import get_person_by_email
@@ -55,9 +56,7 @@ async def _queue_and_send(
                     period=period,
                     payload=payload,
                 )
-    sent = 0
-    while batch := await runtime.outbox.deliver_due(runtime.courier):
-        sent += batch
+    sent = await runtime.outbox.deliver_for(runtime.courier, SEND_BUDGET.total_seconds())
     return len(items), sent
 
 
