@@ -13,7 +13,6 @@ import http.client
 import json
 import shutil
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +30,7 @@ from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import build_runtime
 from okrbot.cli.serve import web_app
 from okrbot.storage.db import Database
+from tests.background import BackgroundServer
 
 SECRET = "fuzz-signing-secret"
 FUZZ = settings(
@@ -41,29 +41,12 @@ FUZZ = settings(
 STORED_TABLES = ("checkins", "kudos", "objectives", "key_results")
 
 
-class Server:
+class Server(BackgroundServer):
     """okrbot's web app and a Slack sandbox, served from a background thread."""
 
     def __init__(self, database_path: Path) -> None:
+        super().__init__()
         self.database_path = database_path
-        self.port = 0
-        self._ready = threading.Event()
-        self._loop = asyncio.new_event_loop()
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        if not self._ready.wait(30):
-            raise RuntimeError("the okrbot server did not start")
-
-    def stop(self) -> None:
-        assert self._stop is not None
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
-
-    def _run(self) -> None:
-        self._loop.run_until_complete(self._serve())
 
     async def _serve(self) -> None:
         self._stop = asyncio.Event()

@@ -18,7 +18,6 @@ import json
 import logging
 import shutil
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -46,6 +45,7 @@ from okrbot.cli.runtime import build_runtime
 from okrbot.cli.serve import web_app
 from okrbot.storage.db import Database
 from okrbot.storage.models import KeyResultRow, ObjectiveRow, PersonRow
+from tests.background import BackgroundServer
 
 FUZZ = settings(
     max_examples=60,
@@ -72,33 +72,16 @@ class FailedTurns(logging.Handler):
         self.records.append(record)
 
 
-class Server:
+class Server(BackgroundServer):
     """okrbot's web app and a Teams connector sandbox, served from a background thread."""
 
     def __init__(self, database_path: Path, **config: Any) -> None:
+        super().__init__()
         self.database_path = database_path
         self.config = config
-        self.port = 0
         self.service_url = ""
         self.key_results: dict[str, int] = {}
         self.sandbox: TeamsSandbox | None = None
-        self._ready = threading.Event()
-        self._loop = asyncio.new_event_loop()
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        if not self._ready.wait(30):
-            raise RuntimeError("the okrbot server did not start")
-
-    def stop(self) -> None:
-        assert self._stop is not None
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
-
-    def _run(self) -> None:
-        self._loop.run_until_complete(self._serve())
 
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
