@@ -20,7 +20,9 @@ from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import Runtime, build_runtime
 from okrbot.cli.serve import web_app
 from okrbot.storage.db import Database
-from okrbot.storage.models import DeliveryRow, KeyResultRow, KudosRow, ObjectiveRow, PersonRow
+from okrbot.storage.models import DeliveryRow, KudosRow, PersonRow
+from tests.okr_rows import activation as activation_row
+from tests.okr_rows import onboarding
 
 SECRET = "test-signing-secret"
 # 10:00 UTC is 05:00 for Ana in New York: her day ends 19 hours later.
@@ -75,26 +77,10 @@ async def seed(database: Database) -> int:
         mia = PersonRow(email="mia@example.com", name="Mia Boss", slack_user_id="U0MIA")
         session.add_all([ana, li, mia])
         await session.flush()
-        objective = ObjectiveRow(
-            quarter="2026-Q4",
-            title="Make onboarding effortless",
-            level="personal",
-            kind="committed",
-            owner_id=ana.id,
-            position=0,
-        )
+        objective = onboarding(ana.id)
         session.add(objective)
         await session.flush()
-        activation = KeyResultRow(
-            objective_id=objective.id,
-            title="Activation from 40% to 60%",
-            owner_id=ana.id,
-            type="percent",
-            start=40,
-            target=60,
-            current=40,
-            position=0,
-        )
+        activation = activation_row(objective.id, ana.id)
         session.add(activation)
         await session.flush()
         return activation.id

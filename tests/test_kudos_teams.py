@@ -22,7 +22,9 @@ from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import Runtime, build_runtime
 from okrbot.cli.serve import web_app
 from okrbot.storage.db import Database
-from okrbot.storage.models import KeyResultRow, KudosRow, ObjectiveRow, PersonRow
+from okrbot.storage.models import KudosRow, PersonRow
+from tests.okr_rows import activation as activation_row
+from tests.okr_rows import onboarding
 
 MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
 ANA = TeamsUser("29:ana", "aad-ana", "Ana Lima", "ana@example.com")
@@ -68,26 +70,10 @@ async def activation(sqlite_database: Database) -> int:
         li = PersonRow(email=LI.email, name=LI.name)
         session.add_all([ana, li])
         await session.flush()
-        objective = ObjectiveRow(
-            quarter="2026-Q4",
-            title="Make onboarding effortless",
-            level="personal",
-            kind="committed",
-            owner_id=ana.id,
-            position=0,
-        )
+        objective = onboarding(ana.id)
         session.add(objective)
         await session.flush()
-        kr = KeyResultRow(
-            objective_id=objective.id,
-            title="Activation from 40% to 60%",
-            owner_id=ana.id,
-            type="percent",
-            start=40,
-            target=60,
-            current=40,
-            position=0,
-        )
+        kr = activation_row(objective.id, ana.id)
         session.add(kr)
         await session.flush()
         return kr.id

@@ -30,6 +30,7 @@ from okrbot.storage.models import (
     PersonRow,
 )
 from okrbot.storage.people import list_people
+from tests.okr_rows import activation, churn, churn_objective, onboarding, setup_guide
 
 SECRET = "test-signing-secret"
 MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)  # ISO week 2026-W47, in 2026-Q4
@@ -80,23 +81,8 @@ async def seed(database: Database) -> None:
             owner_id=boss.id,
             position=0,
         )
-        mine = ObjectiveRow(
-            quarter="2026-Q4",
-            title="Make onboarding effortless",
-            level="personal",
-            kind="committed",
-            owner_id=ana.id,
-            parent_id=None,
-            position=1,
-        )
-        theirs = ObjectiveRow(
-            quarter="2026-Q4",
-            title="Cut churn",
-            level="team",
-            kind="aspirational",
-            owner_id=li.id,
-            position=2,
-        )
+        mine = onboarding(ana.id, position=1)
+        theirs = churn_objective(li.id, position=2)
         session.add_all([company, mine, theirs])
         await session.flush()
         session.add_all(
@@ -111,36 +97,9 @@ async def seed(database: Database) -> None:
                     current=30,
                     position=0,
                 ),
-                KeyResultRow(
-                    objective_id=mine.id,
-                    title="Activation from 40% to 60%",
-                    owner_id=ana.id,
-                    type="percent",
-                    start=40,
-                    target=60,
-                    current=40,
-                    position=0,
-                ),
-                KeyResultRow(
-                    objective_id=mine.id,
-                    title="Publish the setup guide",
-                    owner_id=ana.id,
-                    type="milestone",
-                    start=0,
-                    target=1,
-                    current=0,
-                    position=1,
-                ),
-                KeyResultRow(
-                    objective_id=theirs.id,
-                    title="Churn from 3.5% to 2%",
-                    owner_id=li.id,
-                    type="percent",
-                    start=3.5,
-                    target=2,
-                    current=3.5,
-                    position=0,
-                ),
+                activation(mine.id, ana.id),
+                setup_guide(mine.id, ana.id),
+                churn(theirs.id, li.id),
             ]
         )
 

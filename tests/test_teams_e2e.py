@@ -43,10 +43,11 @@ from okrbot.storage.models import (
     DeliveryRow,
     KeyResultRow,
     KudosRow,
-    ObjectiveRow,
     PersonRow,
 )
 from okrbot.storage.people import list_people
+from tests.okr_rows import activation as activation_row
+from tests.okr_rows import churn, churn_objective, onboarding, setup_guide
 
 MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)  # ISO week 2026-W47, in 2026-Q4
 APP_ID = "11111111-2222-3333-4444-555555555555"
@@ -97,54 +98,13 @@ async def seed(database: Database, ana_key_results: int = 0) -> dict[str, int]:
         li = PersonRow(email=LI.email, name=LI.name, manager_id=boss.id)
         session.add_all([ana, li])
         await session.flush()
-        mine = ObjectiveRow(
-            quarter="2026-Q4",
-            title="Make onboarding effortless",
-            level="personal",
-            kind="committed",
-            owner_id=ana.id,
-            position=0,
-        )
-        theirs = ObjectiveRow(
-            quarter="2026-Q4",
-            title="Cut churn",
-            level="team",
-            kind="aspirational",
-            owner_id=li.id,
-            position=1,
-        )
+        mine = onboarding(ana.id)
+        theirs = churn_objective(li.id, position=1)
         session.add_all([mine, theirs])
         await session.flush()
-        activation = KeyResultRow(
-            objective_id=mine.id,
-            title="Activation from 40% to 60%",
-            owner_id=ana.id,
-            type="percent",
-            start=40,
-            target=60,
-            current=40,
-            position=0,
-        )
-        guide = KeyResultRow(
-            objective_id=mine.id,
-            title="Publish the setup guide",
-            owner_id=ana.id,
-            type="milestone",
-            start=0,
-            target=1,
-            current=0,
-            position=1,
-        )
-        churn = KeyResultRow(
-            objective_id=theirs.id,
-            title="Churn from 3.5% to 2%",
-            owner_id=li.id,
-            type="percent",
-            start=3.5,
-            target=2,
-            current=3.5,
-            position=0,
-        )
+        activation = activation_row(mine.id, ana.id)
+        guide = setup_guide(mine.id, ana.id)
+        churn_kr = churn(theirs.id, li.id)
         extra = [
             KeyResultRow(
                 objective_id=mine.id,
@@ -158,9 +118,9 @@ async def seed(database: Database, ana_key_results: int = 0) -> dict[str, int]:
             )
             for n in range(ana_key_results)
         ]
-        session.add_all([activation, guide, churn, *extra])
+        session.add_all([activation, guide, churn_kr, *extra])
         await session.flush()
-        return {"activation": activation.id, "guide": guide.id, "churn": churn.id}
+        return {"activation": activation.id, "guide": guide.id, "churn": churn_kr.id}
 
 
 async def start_world(database: Database, settings: Settings) -> AsyncIterator[TeamsWorld]:
