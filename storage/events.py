@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from okrbot.storage.db import Database, dialect_insert
 from okrbot.storage.models import InboundEventRow
 
-MAX_KEY = 128
+
+def stored_key(key: str) -> str:
+    """The row id for `key`: its platform prefix, then the SHA-256 of the whole key.
+
+    Keys are built from platform ids of any length (a Teams personal conversation id alone is
+    about 130 characters); cutting them to the column's 128 made every later activity of a
+    chat look like a retry of the first. The digest keeps each key distinct at a fixed length.
+    """
+    prefix, _, _ = key.partition(":")
+    return f"{prefix[:32]}:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
 
 
 async def first_time(database: Database, key: str, now: datetime) -> bool:
@@ -16,7 +26,7 @@ async def first_time(database: Database, key: str, now: datetime) -> bool:
         insert = dialect_insert(session)
         result = await session.execute(
             insert(InboundEventRow)
-            .values(id=key[:MAX_KEY], received_at=now)
+            .values(id=stored_key(key), received_at=now)
             .on_conflict_do_nothing(index_elements=["id"])
             .returning(InboundEventRow.id)
         )
