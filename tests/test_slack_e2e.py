@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 
 from okrbot.adapters.slack.blockkit_limits import blockkit_problems, view_problems
 from okrbot.adapters.slack.sandbox import SlackSandbox
-from okrbot.adapters.slack.simulator import SlackSimulator
+from okrbot.adapters.slack.simulator import Grid, SlackSimulator
 from okrbot.bot.clock import FakeClock
 from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import Runtime, build_runtime
@@ -104,16 +105,18 @@ async def seed(database: Database) -> None:
         )
 
 
-@pytest.fixture
-async def world(sqlite_database: Database) -> AsyncIterator[SlackWorld]:
-    await seed(sqlite_database)
+@contextlib.asynccontextmanager
+async def slack_world(database: Database, grid: Grid | None = None) -> AsyncIterator[SlackWorld]:
+    """okrbot's real server over loopback, a sandboxed workspace with Ana, Li and Mia, and a
+    simulator playing Slack (for an Enterprise Grid org-wide install when `grid` is given)."""
+    await seed(database)
     sandbox = SlackSandbox()
     await sandbox.start()
     sandbox.add_user("U0ANA", "ana", "ana@example.com", tz="America/New_York")
     sandbox.add_user("U0LI", "li", "li@example.com", tz="Asia/Shanghai")
     sandbox.add_user("U0MIA", "mia", "mia@example.com", tz="Europe/Berlin")
     settings = Settings(
-        database_url=sqlite_database.url,
+        database_url=database.url,
         slack_bot_token=sandbox.token,
         slack_signing_secret=SECRET,
         slack_api_url=sandbox.url,
@@ -121,18 +124,25 @@ async def world(sqlite_database: Database) -> AsyncIterator[SlackWorld]:
     )
     clock = FakeClock(MONDAY)
     runtime = await build_runtime(
-        settings, clock=clock, database=sqlite_database, migrate=False, slack_retry_backoff=0
+        settings, clock=clock, database=database, migrate=False, slack_retry_backoff=0
     )
     runner = web.AppRunner(web_app(runtime))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
-    slack = SlackSimulator(f"http://127.0.0.1:{port}/slack/events", SECRET, sandbox)
-    yield SlackWorld(runtime, sandbox, slack, clock, sqlite_database)
+    url = f"http://127.0.0.1:{port}/slack/events"
+    slack = SlackSimulator(url, SECRET, sandbox, grid=grid)
+    yield SlackWorld(runtime, sandbox, slack, clock, database)
     await slack.close()
     await runner.cleanup()
     await sandbox.stop()
+
+
+@pytest.fixture
+async def world(sqlite_database: Database) -> AsyncIterator[SlackWorld]:
+    async with slack_world(sqlite_database) as running:
+        yield running
 
 
 def texts(message: dict) -> str:
@@ -627,9 +637,7 @@ async def test_people_choose_their_own_checkin_time_and_time_away(world: SlackWo
     await world.slack.open_home("U0ANA")
     home = world.sandbox.home_views["U0ANA"]
     assert "Check-in settings" in texts(home)
-    channel = world.sandbox.dm_channel("U0ANA") or "D0HOME"
-    button = {**only_button(home, "Check-in settings"), "ts": "1.0"}  # clicked on the Home tab
-    await world.slack.click("U0ANA", button, "prefs_open", channel)
+    await world.slack.click_in_view("U0ANA", home, "prefs_open")
     modal = world.last_modal()
     assert view_problems(modal) == []
     bad = await world.slack.submit(

@@ -29,6 +29,7 @@ from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.slack import render
 from okrbot.adapters.slack.messenger import SlackMessenger
+from okrbot.adapters.slack.shapes import answer_unreadable_bodies, dig, first_action, string
 from okrbot.bot.checkins import CHECK_IN, FORM_ID, KUDOS_TO, SKIP, SNOOZE, KudosDraft
 from okrbot.bot.digests import NUDGE as NUDGE_ACTION
 from okrbot.bot.domain import Level, Person, Platform
@@ -121,6 +122,7 @@ class SlackAdapter:
             ignoring_self_events_enabled=True,
             url_verification_enabled=True,
         )
+        self.app.error(answer_unreadable_bodies)
         self._register()
 
     @property
@@ -194,17 +196,19 @@ class SlackAdapter:
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        found = await self._person_standing(body.get("user", {}).get("id"))
+        found = await self._person_standing(_user(body))
         if found is None:
             await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
             return
         person, standing = found
         form = await self.checkins.form(person, page=0, standing=standing)
-        await client.views_open(trigger_id=body["trigger_id"], view=render.modal(form, {"page": 0}))
+        await client.views_open(
+            trigger_id=string(body.get("trigger_id")), view=render.modal(form, {"page": 0})
+        )
 
     async def snooze(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        person = await self._person(body.get("user", {}).get("id"))
+        person = await self._person(_user(body))
         if person is None:
             await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
             return
@@ -222,7 +226,7 @@ class SlackAdapter:
 
     async def skip(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        person = await self._person(body.get("user", {}).get("id"))
+        person = await self._person(_user(body))
         if person is None:
             await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
             return
@@ -230,14 +234,16 @@ class SlackAdapter:
         await self._replace_clicked_message(body, message)
 
     async def _replace_clicked_message(self, body: dict[str, Any], message: Message) -> None:
-        container = body.get("container") or {}
-        channel, ts = container.get("channel_id"), container.get("message_ts")
+        channel, ts = (
+            string(dig(body, "container", "channel_id")),
+            string(dig(body, "container", "message_ts")),
+        )
         if channel and ts:
             await self.messenger.update({"channel": channel, "ts": ts}, message)
 
     async def _tell(self, body: dict[str, Any], message: Message) -> None:
         """A private answer to whoever clicked, in their DM with the bot."""
-        user = body.get("user", {}).get("id")
+        user = _user(body)
         if user:
             opened = await self.messenger.client.conversations_open(users=user)
             await self.messenger.client.chat_postMessage(
@@ -253,7 +259,7 @@ class SlackAdapter:
         view: dict[str, Any],
         context: AsyncBoltContext,
     ) -> None:
-        user_id = body.get("user", {}).get("id")
+        user_id = _user(body)
         found = await self._person_standing(user_id)
         if found is None:
             await ack(response_action="errors", errors={_first_block(view): NOT_SET_UP})
@@ -329,24 +335,24 @@ class SlackAdapter:
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        person = await self._person(body.get("user", {}).get("id"))
+        person = await self._person(_user(body))
         if person is None:
             await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
             return
-        action = (body.get("actions") or [{}])[0]
-        form = await self.reports.reflection_form(person, str(action.get("value") or ""))
+        requested = string(first_action(body).get("value")) or ""
+        form = await self.reports.reflection_form(person, requested)
         if isinstance(form, Message):
             await self.messenger.send(person, [form])
             return
-        quarter = self.reports.reflection_quarter(person, str(action.get("value") or "")).id
+        quarter = self.reports.reflection_quarter(person, requested).id
         await client.views_open(
-            trigger_id=body["trigger_id"], view=render.modal(form, {"quarter": quarter})
+            trigger_id=string(body.get("trigger_id")), view=render.modal(form, {"quarter": quarter})
         )
 
     async def submit_reflection(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
     ) -> None:
-        person = await self._person(body.get("user", {}).get("id"))
+        person = await self._person(_user(body))
         if person is None:
             await ack(response_action="errors", errors={_first_block(view): NOT_SET_UP})
             return
@@ -365,17 +371,19 @@ class SlackAdapter:
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        person = await self._person(body.get("user", {}).get("id"))
+        person = await self._person(_user(body))
         if person is None or self.preferences is None:
             await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
             return
         form = self.preferences.form(person)
-        await client.views_open(trigger_id=body["trigger_id"], view=render.modal(form, {}))
+        await client.views_open(
+            trigger_id=string(body.get("trigger_id")), view=render.modal(form, {})
+        )
 
     async def submit_preferences(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        user_id = body.get("user", {}).get("id")
+        user_id = _user(body)
         person = await self._person(user_id)
         if person is None or self.preferences is None:
             await ack(response_action="errors", errors={_first_block(view): NOT_SET_UP})
@@ -395,11 +403,11 @@ class SlackAdapter:
 
     async def nudge(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        manager = await self._person(body.get("user", {}).get("id"))
+        manager = await self._person(_user(body))
         if manager is None:
             await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
             return
-        value = str((body.get("actions") or [{}])[0].get("value") or "")
+        value = string(first_action(body).get("value")) or ""
         report_id = int(value) if value.isdigit() else -1
         await self.messenger.send(manager, [await self.reports.nudge(manager, report_id)])
 
@@ -408,12 +416,12 @@ class SlackAdapter:
     async def okr_command(
         self, ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        words = (command.get("text") or "").strip().split()
+        words = (string(command.get("text")) or "").strip().split()
         sub = words[0].lower() if words else ""
         if sub == "help":
             await ack(**render.message_kwargs(help_message(OKR_COMMAND, KUDOS_COMMAND)))
             return
-        found = await self._person_standing(command.get("user_id"))
+        found = await self._person_standing(string(command.get("user_id")))
         if found is None:
             await ack(text=NOT_SET_UP)
             return
@@ -427,7 +435,7 @@ class SlackAdapter:
             await ack()
             form = await self.checkins.form(person, page=0, standing=(moment, statuses))
             await client.views_open(
-                trigger_id=command["trigger_id"], view=render.modal(form, {"page": 0})
+                trigger_id=string(command.get("trigger_id")), view=render.modal(form, {"page": 0})
             )
             return
         helping = help_message(OKR_COMMAND, KUDOS_COMMAND)
@@ -447,12 +455,12 @@ class SlackAdapter:
     ) -> None:
         """`/kudos @ana thanks … #value`; the ack's body is the giver's private reply."""
         settings = self.checkins.settings
-        text = command.get("text") or ""
-        parsed = parse_kudos_text(text, slack_mentions(text), settings.company_values)
+        typed = string(command.get("text")) or ""
+        parsed = parse_kudos_text(typed, slack_mentions(typed), settings.company_values)
         if parsed.problem is Problem.HELP:
             await ack(**render.message_kwargs(kudos_help(KUDOS_COMMAND, settings.company_values)))
             return
-        user_id = command.get("user_id")
+        user_id = string(command.get("user_id"))
         person = await self._person(user_id)
         if person is None:
             await ack(text=NOT_SET_UP)
@@ -460,16 +468,16 @@ class SlackAdapter:
         if parsed.problem is Problem.EMPTY:
             await ack()
             form = kudos_form(settings.company_values)
-            metadata = {"channel": command.get("channel_id")}
+            metadata = {"channel": string(command.get("channel_id"))}
             await client.views_open(
-                trigger_id=command["trigger_id"], view=render.modal(form, metadata)
+                trigger_id=string(command.get("trigger_id")), view=render.modal(form, metadata)
             )
             return
         if parsed.problem is not None:
             problem = problem_text(parsed, KUDOS_COMMAND)
             await ack(**render.message_kwargs(Message(problem, (Text(problem),))))
             return
-        channel = settings.kudos_channel or command.get("channel_id")
+        channel = settings.kudos_channel or string(command.get("channel_id"))
         words = KudosText(parsed.message, parsed.values, parsed.unknown_values)
         recipients = [mention.platform_id for mention in parsed.recipients]
         labels = {mention.platform_id: mention.name for mention in parsed.recipients}
@@ -486,7 +494,7 @@ class SlackAdapter:
         context: AsyncBoltContext,
     ) -> None:
         settings = self.checkins.settings
-        user_id = body.get("user", {}).get("id")
+        user_id = _user(body)
         person = await self._person(user_id)
         if person is None:
             await ack(response_action="errors", errors={KUDOS_FORM_TO: NOT_SET_UP})
@@ -608,7 +616,7 @@ class SlackAdapter:
     async def app_home_opened(self, event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab", "home") != "home":
             return
-        user_id = event.get("user")
+        user_id = string(event.get("user"))
         person = await self._person(user_id)
         if person is None:
             view = render.home_view(Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
@@ -667,6 +675,11 @@ def slack_mentions(text: str) -> list[Mention]:
     ]
 
 
+def _user(body: dict[str, Any]) -> str | None:
+    """Who clicked or submitted: the user Slack signed the request for."""
+    return string(dig(body, "user", "id"))
+
+
 def _who(user_ids: Sequence[str], labels: Mapping[str, str]) -> str:
     return names_list([f"@{labels.get(uid, uid)}" for uid in user_ids])
 
@@ -679,7 +692,7 @@ def _done_form(reply: Message) -> Form:
 def _metadata_channel(view: dict[str, Any]) -> str | None:
     """The channel /kudos was typed in, kept in the modal's private_metadata."""
     try:
-        channel = json.loads(view.get("private_metadata") or "{}").get("channel")
+        channel = json.loads(string(view.get("private_metadata")) or "{}").get("channel")
     except (ValueError, AttributeError):
         return None
     return channel if isinstance(channel, str) and channel[:1] in ("C", "G") else None
@@ -688,7 +701,7 @@ def _metadata_channel(view: dict[str, Any]) -> str | None:
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:
     """private_metadata as a dict; it is only ever a hint, checked before it is used."""
     try:
-        data = json.loads(view.get("private_metadata") or "{}")
+        data = json.loads(string(view.get("private_metadata")) or "{}")
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
@@ -697,7 +710,7 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any]:
 def _page(view: dict[str, Any]) -> int:
     """The form page from private_metadata; it only picks a page, so a forged one is harmless."""
     try:
-        page = json.loads(view.get("private_metadata") or "{}").get("page", 0)
+        page = json.loads(string(view.get("private_metadata")) or "{}").get("page", 0)
         return page if isinstance(page, int) and 0 <= page < 100 else 0
     except (ValueError, AttributeError):
         return 0

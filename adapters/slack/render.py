@@ -187,7 +187,8 @@ def home_view(message: Message) -> dict[str, Any]:
 def state_values(view: dict[str, Any]) -> dict[str, object]:
     """Flatten `view.state.values` to {block_id: value} in the shape the core reads."""
     answers: dict[str, object] = {}
-    values = (view.get("state") or {}).get("values") or {}
+    values = view.get("state")
+    values = values.get("values") if isinstance(values, dict) else None
     if not isinstance(values, dict):
         return answers
     for block_id, actions in values.items():
@@ -200,9 +201,13 @@ def state_values(view: dict[str, Any]) -> dict[str, object]:
                 option = action["selected_option"]
                 answers[block_id] = option.get("value") if isinstance(option, dict) else None
             elif "selected_users" in action:
-                answers[block_id] = list(action["selected_users"] or [])
+                users = action["selected_users"]
+                answers[block_id] = (
+                    [u for u in users if isinstance(u, str)] if isinstance(users, list) else []
+                )
             elif "selected_user" in action:
-                answers[block_id] = [action["selected_user"]] if action["selected_user"] else []
+                user = action["selected_user"]
+                answers[block_id] = [user] if isinstance(user, str) and user else []
             else:
                 answers[block_id] = action.get("value")
     return answers
