@@ -23,6 +23,7 @@ import yaml
 from okrbot.bot.domain import KeyResultType, Level, ObjectiveKind, Person, Weekday
 from okrbot.bot.quarters import Quarter
 from okrbot.bot.settings import check_timezone, parse_local_time
+from okrbot.bot.spreadsheet import read_cell, safe_cell
 
 PEOPLE_COLUMNS = ("email", "name", "manager_email", "timezone", "slack_user_id", "teams_aad_id")
 CHECKIN_COLUMNS = ("checkin_day", "checkin_time")
@@ -171,7 +172,8 @@ def parse_people(text: str, file: str) -> PeopleFile:
             problems.append(Problem(file, start, None, message))
             continue
         row = {
-            column: (cells[i].strip() if i < len(cells) else "") for i, column in enumerate(header)
+            column: (read_cell(cells[i].strip()).strip() if i < len(cells) else "")
+            for i, column in enumerate(header)
         }
         record = _person_record(row, start, file, problems)
         if record is None:
@@ -310,18 +312,17 @@ def people_csv(rows: Iterable[PersonRecord]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*PEOPLE_COLUMNS, *CHECKIN_COLUMNS])
     for row in rows:
-        writer.writerow(
-            [
-                row.email,
-                row.name,
-                row.manager_email or "",
-                row.timezone or "",
-                row.slack_user_id or "",
-                row.teams_aad_id or "",
-                row.checkin_day.name.lower() if row.checkin_day is not None else "",
-                row.checkin_time.strftime("%H:%M") if row.checkin_time is not None else "",
-            ]
-        )
+        cells = [
+            row.email,
+            row.name,
+            row.manager_email or "",
+            row.timezone or "",
+            row.slack_user_id or "",
+            row.teams_aad_id or "",
+            row.checkin_day.name.lower() if row.checkin_day is not None else "",
+            row.checkin_time.strftime("%H:%M") if row.checkin_time is not None else "",
+        ]
+        writer.writerow([safe_cell(cell) for cell in cells])
     return out.getvalue()
 
 

@@ -21,6 +21,7 @@ from okrbot.bot.domain import KeyResult, Objective
 from okrbot.bot.imports import PersonRecord, people_csv
 from okrbot.bot.quarters import Quarter
 from okrbot.bot.scoring import key_result_progress, objective_score
+from okrbot.bot.spreadsheet import safe_cell
 from okrbot.storage.models import CheckInRow, KudosRow
 from okrbot.storage.okrs import objectives_for_quarter
 from okrbot.storage.people import list_people
@@ -128,9 +129,9 @@ async def export_okrs_csv(session: AsyncSession, quarter: Quarter) -> str:
             writer.writerow(
                 [
                     quarter.id,
-                    objective.title,
-                    kr.title,
-                    email_of[kr.owner_id],
+                    safe_cell(objective.title),
+                    safe_cell(kr.title),
+                    safe_cell(email_of[kr.owner_id]),
                     kr.type.value,
                     _number(kr.start),
                     _number(kr.target),

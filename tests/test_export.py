@@ -325,3 +325,59 @@ def test_help_for_export_and_export_people() -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output
         assert "--out" in result.output
+
+
+FORMULAS = ['=HYPERLINK("https://evil.example","Click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]
+
+
+async def test_exports_never_hand_a_spreadsheet_a_formula(
+    database: Database, tmp_path: Path
+) -> None:
+    """A name or title that starts like a formula is written as text (a leading apostrophe),
+    and an exported people file still imports back to the same names."""
+    rows = [
+        ["boss@example.com", FORMULAS[0], "", "UTC", "", "", "", ""],
+        *[
+            [f"p{n}@example.com", name, "boss@example.com", "UTC", "", "", "", ""]
+            for n, name in enumerate(FORMULAS[1:])
+        ],
+        ["tab@example.com", "\tTabbed", "", "UTC", "", "", "", ""],
+    ]
+    people = tmp_path / "people.csv"
+    people.write_text(people_text(rows), encoding="utf-8")
+    assert (await cli(database, "import", "people", str(people))).exit_code == 0
+    exported = await cli(database, "export", "people")
+    assert exported.exit_code == 0, exported.output
+    cells = [row["name"] for row in csv.DictReader(io.StringIO(exported.stdout))]
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+    assert "'" + FORMULAS[0] in cells and "'@SUM(A1)" in cells
+
+    again = tmp_path / "again.csv"
+    again.write_text(exported.stdout, encoding="utf-8")
+    result = await cli(database, "import", "people", str(again))
+    assert result.exit_code == 0, result.output
+    assert "0 created, 0 updated, 5 unchanged" in result.output
+    async with database.reading() as session:
+        names = set(await session.scalars(select(PersonRow.name)))
+    assert set(FORMULAS) <= names
+
+    document = {
+        "quarter": "2026-Q4",
+        "objectives": [
+            {
+                "title": FORMULAS[0],
+                "owner": "boss@example.com",
+                "level": "company",
+                "key_results": [{"title": "@SUM(A1:A9)", "start": 0, "target": 10}],
+            }
+        ],
+    }
+    okrs = tmp_path / "okrs.yaml"
+    okrs.write_text(yaml.safe_dump(document), encoding="utf-8")
+    imported = await cli(database, "import", "okrs", str(okrs))
+    assert imported.exit_code == 0, imported.output
+    table = await cli(database, "export", "--quarter", "2026-Q4")
+    [row] = list(csv.DictReader(io.StringIO(table.stdout)))
+    assert row["objective"] == "'" + FORMULAS[0]
+    assert row["key_result"] == "'@SUM(A1:A9)"
+    assert row["start"] == "0" and row["target"] == "10"  # numbers stay numbers
