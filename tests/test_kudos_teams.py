@@ -4,6 +4,7 @@ check-in's recognition, through real botbuilder over HTTP, with DMs and posts se
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -202,3 +203,38 @@ async def test_recognition_in_the_check_in_and_the_okr_reply(world: World, activ
 
     await world.teams.say(LI, "okr")
     assert "Kudos you received (1)" in world.last(LI) and "for the research" in world.last(LI)
+
+
+PHISH = "[re-confirm payroll](https://evil.example/login)"
+
+
+async def test_a_link_in_kudos_shows_its_target_on_the_recipients_card(world: World) -> None:
+    await world.teams.say(
+        ANA,
+        f"kudos @Li Wei please {PHISH} and ![logo](https://evil.example/pixel.png)",
+        mentions=[LI],
+    )
+    assert await world.deliver() == 1
+    card = card_of(world.sandbox.activities_in(LI.conversation_id)[-1])
+    shown = texts(world.sandbox.activities_in(LI.conversation_id)[-1])
+    assert "re-confirm payroll (https://evil.example/login)" in shown
+    assert "logo (https://evil.example/pixel.png)" in shown
+    assert "](" not in json.dumps(card)  # no markdown link or image anywhere on the card
+
+
+async def test_a_link_in_a_check_in_note_shows_its_target(world: World, activation: int) -> None:
+    await world.teams.say(ANA, "checkin")
+    card = world.sandbox.activities_in(ANA.conversation_id)[-1]
+    await world.teams.press(
+        ANA,
+        card,
+        "checkin_form",
+        {
+            f"kr-{activation}-value": "45",
+            f"kr-{activation}-confidence": "at_risk",
+            f"kr-{activation}-note": f"blocked: {PHISH}",
+        },
+    )
+    summary = world.sandbox.activities_in(ANA.conversation_id)[-1]
+    assert "re-confirm payroll (https://evil.example/login)" in texts(summary)
+    assert "](" not in json.dumps(card_of(summary))

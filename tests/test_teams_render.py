@@ -167,3 +167,25 @@ def test_sixty_key_results_make_three_pages_each_under_80_kb() -> None:
 def test_answers_drop_okrbots_own_keys() -> None:
     value = {"action": "checkin_form", "page": 1, "period": PERIOD, "value": "", "kr-1-value": "3"}
     assert render.answers(value) == {"kr-1-value": "3"}
+
+
+def test_links_people_typed_show_their_target_and_okrbot_markdown_survives() -> None:
+    cases = {
+        "[re-confirm payroll](https://evil.example/login)": (
+            "re-confirm payroll (https://evil.example/login)"
+        ),
+        "![logo](https://evil.example/p.png)": "logo (https://evil.example/p.png)",
+        'see [a [b]](https://e.example/x(1) "title") now': "see a [b] (https://e.example/x(1)) now",
+        "[https://intranet.example](https://evil.example)": (
+            "https://intranet.example (https://evil.example)"
+        ),
+        "[[odd]]](https://evil.example)": "[[odd]]] (https://evil.example)",
+        "<at>Li Wei</at> thanks": "Li Wei thanks",
+        "**Ana** said _thanks_ at https://ok.example": "**Ana** said _thanks_ at https://ok.example",
+    }
+    for typed, shown in cases.items():
+        assert render.defused(typed) == shown
+        card = render.message_card(Message("x", (Text(typed), Facts(((typed, typed),)))))
+        [text, facts] = card["body"]
+        assert text["text"] == shown
+        assert facts["facts"] == [{"title": shown, "value": shown}]

@@ -8,6 +8,7 @@ errors are shown as an "attention" TextBlock under the input, and what the perso
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,14 +55,44 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# `[label](url)` and `![alt](url)`, with an optional title and one level of brackets in the label.
+_MARKDOWN_LINK = re.compile(
+    r"!?\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\(\s*<?([^\s()<>]*(?:\([^\s()<>]*\)[^\s()<>]*)*)>?"
+    r"(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
+)
+_AT_TAG = re.compile(r"</?at\b[^>]*>", re.IGNORECASE)
+
+
+def _shown_link(match: re.Match[str]) -> str:
+    label, url = match.group(1).strip(), match.group(2)
+    if not url or label == url:
+        return label or url
+    return f"{label} ({url})" if label else url
+
+
+def defused(text: str) -> str:
+    """Text that renders on a card with every link target in plain sight.
+
+    A TextBlock turns `[label](url)` into a link that shows only the label, so a colleague's
+    note could dress a phishing address up as "re-confirm payroll"; Slack's renderer already
+    shows such links as `label (url)`, and so does this. okrbot writes no markdown links of its
+    own, so all of them came from people. What the pattern cannot parse loses the `](` that
+    would make it a link, and `<at>` tags (a mention only with an entity okrbot never sends)
+    are dropped.
+    """
+    text = _MARKDOWN_LINK.sub(_shown_link, text)
+    return _AT_TAG.sub("", text.replace("](", "] ("))
+
+
 def markdown(text: str) -> str:
     """The neutral markdown subset to what Teams' TextBlock renders.
 
     Teams joins single line breaks, so every line becomes its own paragraph; quotes (`> note`)
-    have no markdown in cards and are shown with a speech balloon instead.
+    have no markdown in cards and are shown with a speech balloon instead. Links people typed
+    show their target (`defused`).
     """
     lines = []
-    for line in text.split("\n"):
+    for line in defused(text).split("\n"):
         if line.startswith("> "):
             line = "💬 " + line[2:]
         lines.append(line)
@@ -95,7 +126,10 @@ def _block(item: Block | FormItem, in_form: bool = False) -> dict[str, Any]:
         case Facts(pairs):
             return {
                 "type": "FactSet",
-                "facts": [{"title": _cut(k, 200), "value": _cut(v, 1000)} for k, v in pairs],
+                "facts": [
+                    {"title": _cut(defused(k), 200), "value": _cut(defused(v), 1000)}
+                    for k, v in pairs
+                ],
             }
         case Image(url, alt):
             return {"type": "Image", "url": url, "altText": _cut(alt, 500)}
