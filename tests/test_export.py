@@ -327,7 +327,12 @@ def test_help_for_export_and_export_people() -> None:
         assert "--out" in result.output
 
 
-FORMULAS = ['=HYPERLINK("https://evil.example","Click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]
+FORMULAS = [
+    '=HYPERLINK("https://evil.example","Click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1)",
+]
 
 
 async def test_exports_never_hand_a_spreadsheet_a_formula(

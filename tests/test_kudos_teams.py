@@ -122,6 +122,13 @@ async def stored(database: Database) -> list[KudosRow]:
         return list((await session.scalars(select(KudosRow).order_by(KudosRow.id))).all())
 
 
+async def check_in(world: World, answers: dict[str, str]) -> None:
+    """Ana asks for the check-in card and submits it with `answers`."""
+    await world.teams.say(ANA, "checkin")
+    card = world.sandbox.activities_in(ANA.conversation_id)[-1]
+    await world.teams.press(ANA, card, "checkin_form", answers)
+
+
 async def test_kudos_in_a_one_to_one_chat(world: World) -> None:
     reply = await world.teams.say(
         ANA, "kudos @Li Wei thanks for the churn analysis #Ownership", mentions=[LI]
@@ -181,12 +188,8 @@ async def test_rules(world: World) -> None:
 
 
 async def test_recognition_in_the_check_in_and_the_okr_reply(world: World, activation: int) -> None:
-    await world.teams.say(ANA, "checkin")
-    card = world.sandbox.activities_in(ANA.conversation_id)[-1]
-    await world.teams.press(
-        ANA,
-        card,
-        "checkin_form",
+    await check_in(
+        world,
         {
             f"kr-{activation}-value": "45",
             f"kr-{activation}-confidence": "on_track",
@@ -223,12 +226,8 @@ async def test_a_link_in_kudos_shows_its_target_on_the_recipients_card(world: Wo
 
 
 async def test_a_link_in_a_check_in_note_shows_its_target(world: World, activation: int) -> None:
-    await world.teams.say(ANA, "checkin")
-    card = world.sandbox.activities_in(ANA.conversation_id)[-1]
-    await world.teams.press(
-        ANA,
-        card,
-        "checkin_form",
+    await check_in(
+        world,
         {
             f"kr-{activation}-value": "45",
             f"kr-{activation}-confidence": "at_risk",
