@@ -24,6 +24,7 @@ from okrbot.adapters.slack.http import SlackEndpoint
 from okrbot.adapters.teams.http import TeamsEndpoint
 from okrbot.bot.settings import Settings
 from okrbot.cli.common import console, fail, run_with_database, settings
+from okrbot.cli.logs import configure_logging
 from okrbot.cli.runtime import ConfigurationError, Runtime, build_runtime
 from okrbot.cli.workers import Supervisor, WorkerStartupError
 from okrbot.storage.db import Database, DatabaseURLError
@@ -32,8 +33,6 @@ log = logging.getLogger("okrbot")
 
 # Within the 30 s a container orchestrator usually waits between SIGTERM and SIGKILL.
 DRAIN_SECONDS = 20
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def web_app(runtime: Runtime) -> web.Application:
@@ -132,7 +131,7 @@ def serve(
     """Run okrbot: Slack at POST /slack/events, Teams at POST /api/messages, GET /healthz, and
     the scheduler."""
     config = settings()
-    logging.basicConfig(level=config.log_level, format=LOG_FORMAT)
+    configure_logging(config.log_level)
     if socket_mode and not config.slack_app_token:
         fail("--socket-mode needs SLACK_APP_TOKEN (an app-level token with connections:write)")
     if socket_mode and not config.slack_bot_token:
@@ -186,7 +185,7 @@ async def _migrated(_database: Database, _config: Settings) -> None:
 def run_worker(host: str, port: int, socket_mode: bool, ready: Event) -> None:
     """One of `okrbot serve --workers N`'s processes; sets `ready` once it is serving."""
     config = settings()
-    logging.basicConfig(level=config.log_level, format=LOG_FORMAT)
+    configure_logging(config.log_level)
     try:
         asyncio.run(_serve(config, host, port, socket_mode, reuse_port=True, ready=ready.set))
     except typer.Exit as exit:

@@ -44,6 +44,8 @@ def is_postgres(url: str) -> bool:
 def create_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    # Statement parameters are people's notes and kudos: keep them out of logs and errors.
+    kwargs.setdefault("hide_parameters", True)
     if (backend, driver) == ("sqlite", "aiosqlite"):
         engine = create_async_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs

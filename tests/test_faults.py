@@ -128,15 +128,15 @@ async def healthy(serve: Serve) -> bool:
 
 @asynccontextmanager
 async def serving_slack(
-    database: Database, people: int, *args: str
+    database: Database, people: int, *args: str, **env: str
 ) -> AsyncIterator[tuple[Serve, SlackSimulator, SlackSandbox]]:
-    """A healthy `okrbot serve` (with `args`) for `people` seeded Slack users, none of them due
-    a prompt; killed on the way out if the test has not stopped it."""
+    """A healthy `okrbot serve` (with `args` and `env`) for `people` seeded Slack users, none of
+    them due a prompt; killed on the way out if the test has not stopped it."""
     await seed(database, people, datetime.now(UTC) + timedelta(days=30))
     async with SlackSandbox() as sandbox:
         for n in range(1, people + 1):
             sandbox.add_user(slack_id(n), f"p{n}", f"p{n}@example.com")
-        serve = start_serve(database.url, sandbox.url, *args)
+        serve = start_serve(database.url, sandbox.url, *args, **env)
         slack = SlackSimulator(f"http://127.0.0.1:{serve.port}/slack/events", SECRET, sandbox)
         try:
             await wait_for(lambda: healthy(serve), 60, "okrbot serve healthy")
