@@ -148,7 +148,10 @@ def confidence_change(before: Confidence | None, after: Confidence) -> str:
 def describe_change(item: KeyResultWeek) -> list[str]:
     """A key result's line for the digest, followed by this week's note quoted verbatim."""
     kr, now, before = item.key_result, item.this_week, item.previous
-    value = lambda v: format_value(v, kr.type, kr.unit)  # noqa: E731
+
+    def value(v: float) -> str:
+        return format_value(v, kr.type, kr.unit)
+
     if now is not None and before is not None:
         change = value_change(kr, before.value, now.value)
         detail = (

@@ -383,7 +383,7 @@ class _Loader(yaml.SafeLoader):
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if self._depth >= YAML_MAX_DEPTH and not self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
                 None, None, f"nested more than {YAML_MAX_DEPTH} levels deep", mark
             )
@@ -465,7 +465,7 @@ class _Reader:
     ) -> str | None:
         node = keys.get(key)
         value = None if node is None else self.value(node)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if node is None or value is None or (isinstance(value, str) and not value.strip()):
             if required:
                 self.bad(node or parent, key, "is missing" if node is None else "is empty")
             return None
@@ -526,9 +526,9 @@ def parse_okrs(text: str, file: str) -> OkrFile:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else None
+        at = mark.line + 1 if mark is not None else None
         message = f"not valid YAML: {error.problem or error.context}"
-        return OkrFile(file, None, (), (Problem(file, line, None, message),))
+        return OkrFile(file, None, (), (Problem(file, at, None, message),))
     except yaml.YAMLError as error:
         return OkrFile(file, None, (), (Problem(file, None, None, f"not valid YAML: {error}"),))
     if root is None:

@@ -76,7 +76,7 @@ def reads_like_task(title: str) -> bool:
 
 
 def _key_result_warnings(objective: Objective, kr: KeyResult) -> list[QualityWarning]:
-    warnings = []
+    warnings: list[QualityWarning] = []
     if kr.is_milestone:
         return warnings
     if kr.target == kr.start:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -21,7 +21,7 @@ from okrbot.storage.models import CheckInRow, KeyResultRow, ObjectiveRow, Person
 
 
 def _latest_per_key_result(key_result_ids: Sequence[int], before: str | None) -> Select[Any]:
-    condition = CheckInRow.key_result_id.in_(key_result_ids)
+    condition: ColumnElement[bool] = CheckInRow.key_result_id.in_(key_result_ids)
     if before is not None:
         condition = and_(condition, CheckInRow.period < before)
     latest = (
@@ -49,7 +49,7 @@ async def latest_checkins(
     return {row.key_result_id: to_checkin(row) for row in rows}
 
 
-def _owned_this_quarter() -> Select[Any]:
+def _owned_this_quarter() -> Select[KeyResultRow, ObjectiveRow, CheckInRow]:
     earlier = aliased(CheckInRow)
     newest = (
         select(func.max(earlier.period))

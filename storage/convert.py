@@ -38,7 +38,7 @@ def to_person(row: PersonRow) -> Person:
     )
 
 
-def to_key_result(row: KeyResultRow | Row[Any]) -> KeyResult:
+def to_key_result(row: KeyResultRow | Row[*tuple[Any, ...]]) -> KeyResult:
     """From the ORM row, or from a Core row that selected the same columns by the same names."""
     return KeyResult(
         id=row.id,
