@@ -133,10 +133,12 @@ async def slack_world(database: Database, grid: Grid | None = None) -> AsyncIter
     port = runner.addresses[0][1]
     url = f"http://127.0.0.1:{port}/slack/events"
     slack = SlackSimulator(url, SECRET, sandbox, grid=grid)
-    yield SlackWorld(runtime, sandbox, slack, clock, database)
-    await slack.close()
-    await runner.cleanup()
-    await sandbox.stop()
+    try:
+        yield SlackWorld(runtime, sandbox, slack, clock, database)
+    finally:
+        await slack.close()
+        await runner.cleanup()
+        await sandbox.stop()
 
 
 @pytest.fixture
@@ -533,7 +535,10 @@ async def test_nudge_reaches_only_the_managers_own_report(world: SlackWorld) -> 
     [digest] = [m for m in world.dm("U0MIA") if "Your team" in texts(m)]
     before = len(world.dm("U0LI"))
     channel = world.sandbox.dm_channel("U0MIA") or ""
-    await world.slack.click("U0MIA", only_button(digest, "Nudge Li"), "digest_nudge", channel)
+    # Ana and Li have not checked in: two Nudge buttons in one block, each with its own id.
+    [nudge_li] = only_button(digest, "Nudge Li")["blocks"][0]["elements"]
+    assert nudge_li["action_id"].startswith("digest_nudge#")
+    await world.slack.click("U0MIA", digest, nudge_li["action_id"], channel)
     await world.runtime.ticker.tick()
     assert len(world.dm("U0LI")) == before + 1
     assert "still open" in texts(world.dm("U0LI")[-1])

@@ -150,7 +150,7 @@ class SlackAdapter:
         events = {"app_home_opened": self.app_home_opened}
         track = self.in_flight.track
         for action in ACTIONS:
-            app.action(action)(track(actions[action]))
+            app.action(render.action_pattern(action))(track(actions[action]))
         for view in VIEWS:
             app.view(view)(track(views[view]))
         for command in SLASH_COMMANDS:

@@ -7,6 +7,9 @@ Slack and lets the adapter's tests assert that every rendered surface stays with
 
 Only limits that Slack documents are checked; the functions return human-readable problems
 (empty list = fine) with a JSON-pointer-like path, mirroring Slack's `[ERROR] ... [json-pointer:…]`.
+On top of the hand checks, every block and view goes through slack_sdk's own models
+(`Block.parse(...).validate_json()`, `View(...).validate_json()`), and ids must be unique as Slack
+requires: action_ids within a block, block_ids within a message or view.
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any, Literal
+
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 Surface = Literal["message", "modal", "home"]
 
@@ -141,15 +148,61 @@ def _check_block(problems: list[str], path: str, block: Any) -> None:
         _check_element(problems, f"{path}/element", block.get("element"))
 
 
+def _action_ids(block: Mapping[str, Any]) -> list[str]:
+    elements = list(_items(block.get("elements")))
+    for key in ("accessory", "element"):
+        if isinstance(block.get(key), Mapping):
+            elements.append(block[key])
+    return [e["action_id"] for e in elements if isinstance(e, Mapping) and "action_id" in e]
+
+
+def duplicate_id_problems(blocks: list[Any]) -> list[str]:
+    """Slack refuses a message or view whose block_ids repeat, or a block whose action_ids do."""
+    problems: list[str] = []
+    seen_blocks: set[Any] = set()
+    for index, block in enumerate(blocks):
+        if not isinstance(block, Mapping):
+            continue
+        block_id = block.get("block_id")
+        if block_id is not None and block_id in seen_blocks:
+            problems.append(f"/blocks/{index}/block_id: {block_id!r} is not unique in the blocks")
+        seen_blocks.add(block_id)
+        seen_actions: set[Any] = set()
+        for action_id in _action_ids(block):
+            if action_id in seen_actions:
+                problems.append(
+                    f"/blocks/{index}: action_id {action_id!r} is not unique in the block"
+                )
+            seen_actions.add(action_id)
+    return problems
+
+
+def model_problems(blocks: list[Any]) -> list[str]:
+    """What slack_sdk's own Block Kit models refuse in `blocks`."""
+    problems: list[str] = []
+    for index, block in enumerate(blocks):
+        try:
+            parsed = Block.parse(block)
+            if parsed is None:
+                problems.append(f"/blocks/{index}: unsupported block type {block.get('type')!r}")
+                continue
+            parsed.validate_json()
+        except (SlackObjectFormationError, TypeError, ValueError, AttributeError) as error:
+            problems.append(f"/blocks/{index}: {error}")
+    return problems
+
+
 def blockkit_problems(blocks: list[dict[str, Any]], surface: Surface) -> list[str]:
-    """Every documented Block Kit limit that `blocks` break on `surface`; empty when valid."""
+    """Every documented Block Kit rule that `blocks` break on `surface`; empty when valid."""
     if not isinstance(blocks, list):
         return ["/blocks: must be a list"]
     problems: list[str] = []
     _too_many(problems, "/blocks", blocks, MAX_BLOCKS[surface])
     for index, block in enumerate(blocks):
         _check_block(problems, f"/blocks/{index}", block)
-    return problems
+    if problems:
+        return problems
+    return duplicate_id_problems(blocks) + model_problems(blocks)
 
 
 def view_problems(view: Mapping[str, Any]) -> list[str]:
@@ -178,4 +231,13 @@ def view_problems(view: Mapping[str, Any]) -> list[str]:
     size = len(json.dumps(view, ensure_ascii=False).encode())
     if size > MAX_VIEW_BYTES:
         problems.append(f"/view: {size} bytes, max {MAX_VIEW_BYTES}")
-    return problems
+    return problems or view_model_problems(view)
+
+
+def view_model_problems(view: Mapping[str, Any]) -> list[str]:
+    """What slack_sdk's own View model refuses in a modal or Home view."""
+    try:
+        View(**view).validate_json()
+    except (SlackObjectFormationError, TypeError, ValueError, AttributeError) as error:
+        return [f"/view: {error}"]
+    return []

@@ -37,6 +37,7 @@ LABEL_MAX = 2000
 OPTION_TEXT_MAX = 75
 FIELD_TEXT_MAX = 2000
 INPUT_ACTION = "input"
+ACTION_SEPARATOR = "#"
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 
@@ -94,11 +95,15 @@ def block(item: Block | FormItem) -> dict[str, Any]:
             return {"type": "image", "image_url": url, "alt_text": _cut(alt, 2000)}
         case Actions(buttons):
             elements = []
-            for button in buttons[:25]:
+            shown = buttons[:25]
+            repeated = {b.action for b in shown if [o.action for o in shown].count(b.action) > 1}
+            for position, button in enumerate(shown):
                 element: dict[str, Any] = {
                     "type": "button",
                     "text": plain(button.label, BUTTON_TEXT_MAX),
-                    "action_id": button.action,
+                    "action_id": numbered(button.action, position)
+                    if button.action in repeated
+                    else button.action,
                     "value": button.value[:2000],
                 }
                 if button.style is not ButtonStyle.DEFAULT:
@@ -108,6 +113,17 @@ def block(item: Block | FormItem) -> dict[str, Any]:
         case NumberInput() | ChoiceInput() | TextInput() | PersonInput():
             return _input(item)
     raise TypeError(f"cannot render {item!r} to Block Kit")
+
+
+def numbered(action: str, position: int) -> str:
+    """The action_id of one of several buttons with the same action in one block (a digest's
+    Nudge buttons): Slack refuses a message whose action_ids repeat within a block."""
+    return f"{action}{ACTION_SEPARATOR}{position}"
+
+
+def action_pattern(action: str) -> re.Pattern[str]:
+    """Matches the action_ids a button with `action` gets, numbered or not."""
+    return re.compile(rf"^{re.escape(action)}(?:{re.escape(ACTION_SEPARATOR)}\d+)?$")
 
 
 def _number(value: float) -> str:
