@@ -17,13 +17,21 @@ def build_web_app(
     slack: Handler | None = None,
     teams: Handler | None = None,
     health: Callable[[], Awaitable[bool]] | None = None,
+    teams_authenticated: bool = True,
 ) -> web.Application:
+    """`teams_authenticated` False: Teams runs in dev mode, which /healthz says."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
 
     async def healthz(_request: web.Request) -> web.Response:
         healthy = await health() if health is not None else True
         return web.json_response(
-            {"ok": healthy, "slack": slack is not None, "teams": teams is not None},
+            {
+                "ok": healthy,
+                "slack": slack is not None,
+                "teams": teams is not None,
+                # null when Teams is off; false only in OKRBOT_TEAMS_DEV_NO_AUTH mode.
+                "teams_authenticated": teams_authenticated if teams is not None else None,
+            },
             status=200 if healthy else 503,
         )
 

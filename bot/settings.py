@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     microsoft_app_password: str | None = _platform("MICROSOFT_APP_PASSWORD")
     microsoft_app_tenant_id: str | None = _platform("MICROSOFT_APP_TENANT_ID")
     teams_dev_no_auth: bool = False
+    # Where Bot Framework publishes the keys that sign its requests to the bot, and where the
+    # bot gets its own tokens ({tenant}: MICROSOFT_APP_TENANT_ID, else botframework.com). Other
+    # clouds (or a test's local stand-in) have their own.
+    botframework_openid_url: str = (
+        "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    )
+    botframework_token_url: str = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
     teams_tenant_rate: int = Field(default=30, ge=1)
 
     @field_validator("default_timezone")
@@ -120,6 +127,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = value.split(",")
         return [v.strip().lstrip("#").lower() for v in value if v.strip().lstrip("#")]
+
+    @field_validator("botframework_openid_url", "botframework_token_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
 
     @field_validator("log_level")
     @classmethod

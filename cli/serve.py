@@ -40,6 +40,7 @@ def web_app(runtime: Runtime) -> web.Application:
     if runtime.slack is not None and runtime.settings.slack_signing_secret:
         slack = SlackEndpoint(runtime.slack.app, runtime.settings.slack_signing_secret).handle
     teams = None
+    teams_authenticated = runtime.teams is None or runtime.teams.auth_enabled
     if runtime.teams is not None:
         if not runtime.teams.auth_enabled:
             log.warning(
@@ -48,7 +49,31 @@ def web_app(runtime: Runtime) -> web.Application:
                 "tests, never on a reachable server; set MICROSOFT_APP_ID for real Teams."
             )
         teams = TeamsEndpoint(runtime.teams.cloud, runtime.teams.bot, runtime.teams.app_id).handle
-    return build_web_app(slack=slack, teams=teams, health=runtime.healthy)
+    return build_web_app(
+        slack=slack, teams=teams, health=runtime.healthy, teams_authenticated=teams_authenticated
+    )
+
+
+def serving_modes(runtime: Runtime, socket_mode: bool) -> list[str]:
+    """What this server answers, in the words the README uses."""
+    modes = []
+    if runtime.slack is not None and runtime.settings.slack_signing_secret:
+        modes.append("Slack HTTP")
+    if socket_mode:
+        modes.append("Slack Socket Mode")
+    if runtime.teams is not None:
+        modes.append("Teams authenticated" if runtime.teams.auth_enabled else "Teams dev")
+    return modes
+
+
+def log_modes(runtime: Runtime, socket_mode: bool) -> None:
+    if modes := serving_modes(runtime, socket_mode):
+        log.info("serving %s", ", ".join(modes))
+    else:
+        log.warning(
+            "no platform is on: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN "
+            "with --socket-mode) for Slack, MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for Teams"
+        )
 
 
 def is_loopback(host: str) -> bool:
@@ -81,6 +106,7 @@ async def serve_forever(
         id="okrbot-tick",
         next_run_time=datetime.now(UTC),
     )
+    log_modes(runtime, socket_mode)
     runner = web.AppRunner(web_app(runtime), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()

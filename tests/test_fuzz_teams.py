@@ -26,14 +26,13 @@ from typing import Any
 
 import jwt
 import pytest
-import requests
 from aiohttp import web
-from botframework.connector.auth import jwt_token_extractor
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jwt.algorithms import RSAAlgorithm
 
+from okrbot.adapters.teams.auth import SigningKey, SigningKeys, SigningKeysUnavailable
 from okrbot.adapters.teams.sandbox import (
     TeamsSandbox,
     conversation_update_activity,
@@ -215,14 +214,14 @@ def secured(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     """Authentication on. Fetching Microsoft's keys is stubbed: it loads the test's key set."""
     fetches: list[str] = []
 
-    async def no_network(self: Any) -> None:
-        fetches.append(self.url)
-        jwk = json.loads(RSAAlgorithm.to_jwk(MICROSOFT_KEY.public_key()))
-        self.keys = [{**jwk, "kid": MICROSOFT_KID, "endorsements": ["msteams"]}]
-        self.last_updated = datetime.now()
+    async def no_network(self: SigningKeys) -> None:
+        fetches.append(self.metadata_url)
+        public = RSAAlgorithm.from_jwk(RSAAlgorithm.to_jwk(MICROSOFT_KEY.public_key()))
+        self._keys = {MICROSOFT_KID: SigningKey(public, ["msteams"])}
+        self._fetched_at = self.now()
 
     patch = pytest.MonkeyPatch()
-    patch.setattr(jwt_token_extractor._OpenIdMetadata, "_refresh", no_network)
+    patch.setattr(SigningKeys, "_refresh", no_network)
     directory = tmp_path_factory.mktemp("fuzz-teams-auth")
     try:
         yield from serve(
@@ -230,8 +229,6 @@ def secured(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         )
     finally:
         patch.undo()
-        for metadata in jwt_token_extractor.JwtTokenExtractor.metadataCache.values():
-            metadata.keys, metadata.last_updated = [], datetime.min
 
 
 def assert_handled(status: int, body: str) -> None:
@@ -574,9 +571,9 @@ def test_unreachable_signing_keys_are_503_not_401(
     """Microsoft's keys out of reach is okrbot's problem, not the caller's: 503, to retry."""
 
     async def unreachable(self: Any, key_id: str) -> None:
-        raise requests.ConnectionError("login.botframework.com is unreachable")
+        raise SigningKeysUnavailable("login.botframework.com is unreachable")
 
-    monkeypatch.setattr(jwt_token_extractor._OpenIdMetadata, "get", unreachable)
+    monkeypatch.setattr(SigningKeys, "get", unreachable)
     claims = {"iss": "https://api.botframework.com", "aud": APP_ID, "exp": time.time() + 60}
     activity = message_activity(
         "okr",

@@ -1,14 +1,15 @@
 """The weekly check-in on Teams, end to end: real botbuilder, real HTTP, the connector sandbox.
 
 The bot runs in dev no-auth mode (as with the Bot Framework Emulator) except in the tests of
-authentication, which configure an app id and check that nothing unauthenticated gets through.
+authentication, which configure an app id and check that nothing unauthenticated gets through
+(test_teams_auth.py runs the same world with real Bot Framework authentication both ways).
 Every card the bot sends or updates is checked against the Adaptive Card 1.5 schema.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,10 +17,10 @@ from typing import Any
 import jwt
 import pytest
 from aiohttp import web
-from botframework.connector.auth import jwt_token_extractor
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from okrbot.adapters.teams.auth import SigningKeys
 from okrbot.adapters.teams.card_schema import card_problems, card_size
 from okrbot.adapters.teams.sandbox import (
     DEFAULT_BOT_ID,
@@ -123,16 +124,26 @@ async def seed(database: Database, ana_key_results: int = 0) -> dict[str, int]:
         return {"activation": activation.id, "guide": guide.id, "churn": churn_kr.id}
 
 
-async def start_world(database: Database, settings: Settings) -> AsyncIterator[TeamsWorld]:
-    sandbox = TeamsSandbox()
-    await sandbox.start()
-    for user in (ANA, LI, MIA, STRANGER):
+def add_members(sandbox: TeamsSandbox, *users: TeamsUser) -> None:
+    for user in users:
         sandbox.add_member(
             teams_user_id=user.teams_user_id,
             aad_object_id=user.aad_object_id,
             name=user.name,
             email=user.email,
         )
+
+
+async def start_world(
+    database: Database,
+    settings: Settings,
+    *,
+    authorize: Callable[[str | None], str | None] | None = None,
+) -> AsyncIterator[TeamsWorld]:
+    """`authorize` judges the bearer okrbot presents to the connector sandbox."""
+    sandbox = TeamsSandbox(authorize=authorize)
+    await sandbox.start()
+    add_members(sandbox, ANA, LI, MIA, STRANGER)
     clock = FakeClock(MONDAY)
     runtime = await build_runtime(settings, clock=clock, database=database, migrate=False)
     runner = web.AppRunner(web_app(runtime))
@@ -631,9 +642,9 @@ async def secured(
     await seed(sqlite_database)
 
     async def no_network(self: Any) -> None:
-        raise AssertionError("botbuilder tried to fetch Microsoft's signing keys")
+        raise AssertionError("okrbot tried to fetch Microsoft's signing keys")
 
-    monkeypatch.setattr(jwt_token_extractor._OpenIdMetadata, "_refresh", no_network)
+    monkeypatch.setattr(SigningKeys, "_refresh", no_network)
     settings = Settings(
         database_url=sqlite_database.url,
         microsoft_app_id=APP_ID,
@@ -676,18 +687,6 @@ async def test_unauthenticated_requests_are_refused_and_touch_nothing(secured: T
     assert row.teams_conversation is None
     async with secured.database.reading() as session:
         assert (await session.execute(select(CheckInRow))).first() is None
-
-
-async def test_single_and_multi_tenant_configuration() -> None:
-    from okrbot.adapters.teams.app import auth_config
-
-    multi = auth_config(Settings(microsoft_app_id=APP_ID, microsoft_app_password="p"))
-    assert multi.APP_TYPE == "MultiTenant"
-    single = auth_config(
-        Settings(microsoft_app_id=APP_ID, microsoft_app_password="p", microsoft_app_tenant_id="t-1")
-    )
-    assert (single.APP_TYPE, single.APP_TENANTID) == ("SingleTenant", "t-1")
-    assert auth_config(Settings(teams_dev_no_auth=True)).APP_ID == ""
 
 
 async def test_teams_is_off_without_an_app_id(sqlite_database: Database) -> None:

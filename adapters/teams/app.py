@@ -13,12 +13,11 @@ import logging
 import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
-from types import SimpleNamespace
 from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ErrorResponseException
 from sqlalchemy import func, or_, select, update
 
@@ -27,6 +26,7 @@ from okrbot.adapters.kudos_delivery import Given, Recipient, give
 from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.teams import render
+from okrbot.adapters.teams.auth import bot_framework_authentication
 from okrbot.adapters.teams.messenger import PLATFORM, TeamsMessenger, card_activity
 from okrbot.bot.checkins import (
     CHECK_IN,
@@ -694,7 +694,9 @@ class TeamsAdapter:
     ) -> None:
         self.app_id = settings.microsoft_app_id or ""
         self.auth_enabled = bool(self.app_id)
-        self.cloud = CloudAdapter(ConfigurationBotFrameworkAuthentication(auth_config(settings)))
+        # Signing keys and app tokens are cached by okrbot's clock, so tests can move it.
+        authentication = bot_framework_authentication(settings, now=lambda: clock.now().timestamp())
+        self.cloud = CloudAdapter(authentication)
         self.cloud.on_turn_error = self._on_turn_error
         self.messenger = TeamsMessenger(self.cloud, database, checkins, clock, self.app_id)
         self.bot = OkrTeamsBot(
@@ -718,20 +720,3 @@ def others_as_recipients(people: Sequence[Person]) -> list[Recipient]:
 
 def _utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
-
-
-def auth_config(settings: Settings) -> SimpleNamespace:
-    """botbuilder's configuration: SingleTenant when a tenant id is given, else MultiTenant.
-
-    With no app id, botbuilder runs anonymously (no tokens checked or sent); okrbot only builds
-    the adapter that way when OKRBOT_TEAMS_DEV_NO_AUTH=1.
-    """
-    if not settings.microsoft_app_id:
-        return SimpleNamespace(APP_ID="", APP_PASSWORD="")
-    tenant = settings.microsoft_app_tenant_id
-    return SimpleNamespace(
-        APP_ID=settings.microsoft_app_id,
-        APP_PASSWORD=settings.microsoft_app_password or "",
-        APP_TYPE="SingleTenant" if tenant else "MultiTenant",
-        APP_TENANTID=tenant or "",
-    )

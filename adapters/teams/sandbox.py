@@ -118,7 +118,11 @@ class TeamsSandbox:
         rate_limits: RateLimits | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_activity_bytes: int = MAX_ACTIVITY_BYTES,
+        authorize: Callable[[str | None], str | None] | None = None,
     ) -> None:
+        """`authorize`, if given, judges each request's Authorization header (None: accepted,
+        else why not) and the sandbox answers 401 like the real connector when it refuses."""
+        self.authorize = authorize
         self.rate_limits = rate_limits
         self.clock = clock
         self.max_activity_bytes = max_activity_bytes
@@ -265,6 +269,11 @@ class TeamsSandbox:
                 parsed = None
             body = parsed if isinstance(parsed, dict) else None
 
+        if self.authorize is not None and self.authorize(request.headers.get("Authorization")):
+            self._record(request, kind, conversation_id, activity_id, body, 401)
+            return web.json_response(
+                {"message": "Authorization has been denied for this request."}, status=401
+            )
         fault = self._take_fault(kind) if kind is not None else None
         if fault is not None and fault.delay > 0:
             await asyncio.sleep(fault.delay)
