@@ -31,6 +31,7 @@ from sqlalchemy import select, update
 
 from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.adapters.slack.simulator import SlackSimulator
+from okrbot.adapters.teams.identity_sandbox import IdentitySandbox
 from okrbot.adapters.teams.sandbox import TeamsSandbox
 from okrbot.adapters.teams.simulator import TeamsSimulator, TeamsUser, action_of, card_of, walk
 from okrbot.bot.checkins import CHECK_IN, FORM_ID, SKIP, SNOOZE, input_id
@@ -51,6 +52,10 @@ from okrbot.storage.okrs import upsert_okrs
 from okrbot.storage.people import list_people, upsert_people
 
 SIGNING_SECRET = "demo-signing-secret"
+# The demo's Teams bot registration at the local identity stand-in: Teams runs authenticated
+# both ways, as in production.
+TEAMS_APP_ID = "00000000-0000-0000-0000-000000000de0"
+TEAMS_APP_PASSWORD = "demo-client-secret"
 KUDOS_CHANNEL = "C0KUDOS"
 PROMPT_SUMMARIES = ("Time for your weekly check-in", "Reminder: your check-in")
 
@@ -113,7 +118,11 @@ class DemoWorld:
                     real_name=person.name,
                 )
         self.slack_sandbox.add_channel(KUDOS_CHANNEL)
-        self.teams_sandbox = TeamsSandbox(clock=lambda: self.clock.now().timestamp())
+        self.identity = await IdentitySandbox().start()
+        self.identity.register_app(TEAMS_APP_ID, TEAMS_APP_PASSWORD)
+        self.teams_sandbox = TeamsSandbox(
+            clock=lambda: self.clock.now().timestamp(), authorize=self.identity.check_app_token
+        )
         for person in self.company.people:
             if person.teams_aad_id:
                 self.teams_sandbox.add_member(
@@ -130,7 +139,10 @@ class DemoWorld:
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=self.slack_sandbox.url,
             slack_process_before_response=True,
-            teams_dev_no_auth=True,
+            microsoft_app_id=TEAMS_APP_ID,
+            microsoft_app_password=TEAMS_APP_PASSWORD,
+            botframework_openid_url=self.identity.openid_url,
+            botframework_token_url=self.identity.token_url,
             company_values=["ownership", "customer-focus", "craft"],
             kudos_channel=KUDOS_CHANNEL,
         )
@@ -151,7 +163,12 @@ class DemoWorld:
         self.slack = SlackSimulator(
             f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, self.slack_sandbox
         )
-        self.teams = TeamsSimulator(f"http://127.0.0.1:{port}/api/messages", self.teams_sandbox)
+        token = self.identity.channel_token(TEAMS_APP_ID, self.teams_sandbox.service_url)
+        self.teams = TeamsSimulator(
+            f"http://127.0.0.1:{port}/api/messages",
+            self.teams_sandbox,
+            authorization=f"Bearer {token}",
+        )
         for person in self.company.people:
             if person.teams_aad_id:
                 await self.teams.install(self._teams_user(person))
@@ -222,6 +239,7 @@ class DemoWorld:
         await self.runner.cleanup()
         await self.slack_sandbox.stop()
         await self.teams_sandbox.stop()
+        await self.identity.stop()
         await self.runtime.close()
 
     def _teams_user(self, person: DemoPerson) -> TeamsUser:
@@ -569,6 +587,8 @@ class DemoWorld:
             "slack_payloads": len(self.slack_cards),
             "teams_cards": len(self.teams_cards),
             "slack_refused": [c.method for c in self.slack_sandbox.calls if not c.ok],
+            "teams_unauthorized": sum(r.status == 401 for r in self.teams_sandbox.requests),
+            "teams_app_tokens": len(self.identity.issued),
         }
 
     def _write_index(self) -> None:
@@ -713,7 +733,8 @@ def demo(
     figures = asyncio.run(run_demo(out, people, weeks, seed, show_progress=True))
     console.print(
         f"\nDone: {figures['prompts']} prompts, {figures['checkins']} check-ins, "
-        f"{figures['snoozes']} snoozes, {figures['skips']} skips, {figures['kudos']} kudos."
+        f"{figures['snoozes']} snoozes, {figures['skips']} skips, {figures['kudos']} kudos. "
+        f"Teams ran authenticated both ways ({figures['teams_app_tokens']} app token(s))."
     )
     console.print(f"\nOpen [bold]{out / 'index.html'}[/] to browse it all:")
     console.print(f"  {out / 'transcripts'}/<email>.txt   what each person was sent and answered")

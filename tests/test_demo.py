@@ -36,6 +36,8 @@ async def test_demo_leaves_transcripts_cards_and_an_index(tmp_path: Path) -> Non
         assert weeks == {"41", "42", "43"}, (person.email, weeks)
     assert figures["checkins"] > 0 and figures["checkins_stored"] > 0
     assert figures["slack_refused"] == []  # every Slack call was accepted by the sandbox
+    # Teams ran in production mode: okrbot got app tokens and the connector refused none.
+    assert figures["teams_app_tokens"] >= 1 and figures["teams_unauthorized"] == 0
 
     slack = sorted((out / "cards" / "slack").glob("*.json"))
     teams = sorted((out / "cards" / "teams").glob("*.json"))
