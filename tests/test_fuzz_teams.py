@@ -30,9 +30,9 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from jwt.algorithms import RSAAlgorithm
 
-from okrbot.adapters.teams.auth import SigningKey, SigningKeys, SigningKeysUnavailable
+from okrbot.adapters.teams.auth import SigningKeys, SigningKeysUnavailable
+from okrbot.adapters.teams.identity_sandbox import IdentitySandbox, KeyPair
 from okrbot.adapters.teams.sandbox import (
     TeamsSandbox,
     conversation_update_activity,
@@ -202,33 +202,45 @@ def dev(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     yield from serve(sqlite_template, directory, teams_dev_no_auth=True)
 
 
-# Microsoft's signing key as the test plays it; nobody but the test has the private half, and
-# no token is ever signed with it, so nothing fuzzed here can authenticate.
-MICROSOFT_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+# Microsoft's signing key as the local identity stand-in publishes it; nobody signs a token
+# with it, so nothing fuzzed here can authenticate.
+MICROSOFT_KEY = KeyPair.generate(endorsements=("msteams",))
 ATTACKER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-MICROSOFT_KID = "microsoft-key-1"
+MICROSOFT_KID = MICROSOFT_KEY.kid
+
+
+class IdentityServer(BackgroundServer):
+    """The identity stand-in (OpenID metadata and keys) on its own thread, like the server."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.identity = IdentitySandbox(published=[MICROSOFT_KEY])
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        async with self.identity:
+            self._ready.set()
+            await self._stop.wait()
 
 
 @pytest.fixture(scope="module")
 def secured(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Authentication on. Fetching Microsoft's keys is stubbed: it loads the test's key set."""
-    fetches: list[str] = []
-
-    async def no_network(self: SigningKeys) -> None:
-        fetches.append(self.metadata_url)
-        public = RSAAlgorithm.from_jwk(RSAAlgorithm.to_jwk(MICROSOFT_KEY.public_key()))
-        self._keys = {MICROSOFT_KID: SigningKey(public, ["msteams"])}
-        self._fetched_at = self.now()
-
-    patch = pytest.MonkeyPatch()
-    patch.setattr(SigningKeys, "_refresh", no_network)
+    """Authentication on, Microsoft's keys read from the local identity stand-in."""
+    keys = IdentityServer()
+    keys.start()
     directory = tmp_path_factory.mktemp("fuzz-teams-auth")
     try:
         yield from serve(
-            sqlite_template, directory, microsoft_app_id=APP_ID, microsoft_app_password="secret"
+            sqlite_template,
+            directory,
+            microsoft_app_id=APP_ID,
+            microsoft_app_password="secret",
+            botframework_openid_url=keys.identity.openid_url,
+            botframework_token_url=keys.identity.token_url,
         )
+        assert keys.identity.fetches("/v1/.well-known/keys") >= 1  # the keys were read
     finally:
-        patch.undo()
+        keys.stop()
 
 
 def assert_handled(status: int, body: str) -> None:
@@ -550,7 +562,7 @@ def test_junk_and_forged_tokens_are_401(
     ],
 )
 def test_tokens_that_pass_the_local_checks_are_401(secured: Server, kid: str, issuer: str) -> None:
-    """botbuilder judges these against Microsoft's keys (stubbed): a forgery is 401. Found by
+    """botbuilder judges these against Microsoft's keys (the stand-in's): a forgery is 401. Found by
     the fuzzing above: an unknown key id was botbuilder's IndexError, i.e. a 500."""
     claims = {"iss": issuer, "aud": APP_ID, "exp": time.time() + 3600, "serviceurl": "x"}
     activity = message_activity(
