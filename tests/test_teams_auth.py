@@ -237,6 +237,20 @@ async def test_signing_keys_are_fetched_again_when_microsoft_rotates_them(
     assert identity.fetches(KEYS) == 2
 
 
+async def test_a_malformed_key_in_the_metadata_does_not_hide_the_good_ones(
+    world: TeamsWorld, identity: IdentitySandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Malformed(KeyPair):
+        def jwk(self) -> dict[str, Any]:
+            return {**super().jwk(), "n": ""}
+
+    broken = KeyPair.generate()
+    identity.published.insert(0, Malformed(broken.private_key, broken.certificate))
+    activity, header = okr_from(world, identity=identity)
+    assert (await world.teams.post(activity, headers=header)).status == 200
+    assert f"skipped Bot Framework signing key '{broken.kid}'" in caplog.text
+
+
 async def test_keys_a_day_old_are_fetched_again(
     world: TeamsWorld, identity: IdentitySandbox
 ) -> None:

@@ -20,12 +20,13 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+import jwt
 import requests
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import CallerIdConstants
@@ -118,13 +119,7 @@ class SigningKeys:
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 metadata = await _json(session, self.metadata_url)
                 document = await _json(session, str(metadata["jwks_uri"]))
-            keys = {
-                str(jwk["kid"]): SigningKey(
-                    RSAAlgorithm.from_jwk(jwk), list(jwk.get("endorsements") or [])
-                )
-                for jwk in document["keys"]
-                if jwk.get("kty") == "RSA" and jwk.get("kid")
-            }
+            keys = dict(_signing_keys(document["keys"]))
         except (aiohttp.ClientError, TimeoutError, KeyError, TypeError, ValueError) as error:
             if not self._keys:
                 raise SigningKeysUnavailable(
@@ -137,6 +132,19 @@ class SigningKeys:
             return
         self._keys, self._fetched_at = keys, attempted
         log.info("read %d Bot Framework signing key(s) from %s", len(keys), self.metadata_url)
+
+
+def _signing_keys(jwks: list[Any]) -> Iterator[tuple[str, SigningKey]]:
+    """The usable RSA keys of a JWKS `keys` list; one malformed key does not hide the rest."""
+    for jwk in jwks:
+        if not isinstance(jwk, dict) or jwk.get("kty") != "RSA" or not jwk.get("kid"):
+            continue
+        try:
+            public_key = RSAAlgorithm.from_jwk(jwk)
+        except (jwt.PyJWTError, ValueError, TypeError) as error:
+            log.warning("skipped Bot Framework signing key %r: %r", jwk.get("kid"), error)
+            continue
+        yield str(jwk["kid"]), SigningKey(public_key, list(jwk.get("endorsements") or []))
 
 
 async def _json(session: aiohttp.ClientSession, url: str) -> Any:
