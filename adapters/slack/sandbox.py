@@ -193,6 +193,8 @@ class SlackSandbox:
         self._ts_seq = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._root = ""
+        self._extensions: list[Callable[[web.Application], None]] = []
+        self._token_checks: dict[str, Callable[[str], None]] = {}
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -216,6 +218,8 @@ class SlackSandbox:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
+        for extend in self._extensions:
+            extend(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -236,6 +240,22 @@ class SlackSandbox:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
+
+    def extend(
+        self,
+        setup: Callable[[web.Application], None],
+        methods: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]],
+        token_check: Callable[[str], None] | None = None,
+    ) -> None:
+        """Let another stand-in (Socket Mode's) share this server: `setup` adds its routes when
+        the server starts; `methods` join the Web API, and take tokens `token_check` accepts
+        (it raises SlackError) instead of the bot token."""
+        if self._runner is not None:
+            raise RuntimeError("SlackSandbox.extend() must come before start()")
+        self._extensions.append(setup)
+        self._handlers.update(methods)
+        if token_check is not None:
+            self._token_checks.update(dict.fromkeys(methods, token_check))
 
     @property
     def url(self) -> str:
@@ -404,12 +424,18 @@ class SlackSandbox:
             params.update({key: value for key, value in form.items() if isinstance(value, str)})
         return params
 
-    def _authorize(self, request: web.Request, params: dict[str, Any]) -> None:
+    def _authorize(self, request: web.Request, method: str, params: dict[str, Any]) -> None:
         header = request.headers.get("Authorization", "")
         token = header.removeprefix("Bearer ").strip() if header else params.pop("token", None)
         params.pop("token", None)
         if not token:
             raise SlackError("not_authed")
+        if method in self._token_checks:
+            self._token_checks[method](token)
+            return
+        if token.startswith("xapp-"):
+            # An app-level token opens Socket Mode connections; it cannot act as the bot.
+            raise SlackError("not_allowed_token_type")
         if token != self.token:
             raise SlackError("invalid_auth")
 
@@ -419,7 +445,7 @@ class SlackSandbox:
         status, headers = 200, {}
         try:
             params = await self._read_params(request)
-            self._authorize(request, params)
+            self._authorize(request, method, params)
             decode_error = self._decode_json_fields(params)
             fault = self._take_fault(method)
             if fault is not None and fault.delay > 0:

@@ -157,13 +157,33 @@ class SlackSimulator:
         }
         if self.grid is not None:
             form.update({"enterprise_id": self.grid.id, "enterprise_name": self.grid.name})
-        return await self.post(urlencode(form).encode(), "application/x-www-form-urlencoded")
+        return await self.deliver("slash_commands", form)
+
+    async def deliver(
+        self, kind: str, payload: dict[str, Any], *, retry: int | None = None, **http: Any
+    ) -> Reply:
+        """Hand one payload to the bot as Slack's HTTP delivery does: a slash command
+        (`kind` "slash_commands", as Socket Mode names the envelopes) form-encoded, an
+        interaction ("interactive") as `payload=<json>`, an event ("events_api") as JSON, a
+        retried one with Slack's retry headers. `http` goes to `post` (timestamp, signature)."""
+        form = "application/x-www-form-urlencoded"
+        if kind == "slash_commands":
+            return await self.post(urlencode(payload).encode(), form, **http)
+        if kind == "interactive":
+            return await self.post(
+                urlencode({"payload": json.dumps(payload)}).encode(), form, **http
+            )
+        if retry:
+            http["headers"] = {
+                "X-Slack-Retry-Num": str(retry),
+                "X-Slack-Retry-Reason": "http_timeout",
+            }
+        return await self.post(json.dumps(payload).encode(), "application/json", **http)
 
     # -- interactivity --------------------------------------------------------------------------
 
     async def interaction(self, payload: dict[str, Any], **kwargs: Any) -> Reply:
-        body = urlencode({"payload": json.dumps(payload)}).encode()
-        return await self.post(body, "application/x-www-form-urlencoded", **kwargs)
+        return await self.deliver("interactive", payload, **kwargs)
 
     def _action(self, block: Mapping[str, Any], element: Mapping[str, Any]) -> dict[str, Any]:
         return {
@@ -323,12 +343,7 @@ class SlackSimulator:
         }
         if self.grid is None:
             del body["enterprise_id"]
-        headers = (
-            {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
-            if retry
-            else None
-        )
-        return await self.post(json.dumps(body).encode(), "application/json", headers=headers)
+        return await self.deliver("events_api", body, retry=retry)
 
     async def open_home(self, user_id: str, tab: str = "home", **kwargs: Any) -> Reply:
         event: dict[str, Any] = {
