@@ -74,7 +74,10 @@ async def build_runtime(
     database: Database | None = None,
     migrate: bool = True,
     slack_retry_backoff: float = 0.5,
+    slack_socket_mode: bool = False,
 ) -> Runtime:
+    """`slack_socket_mode`: Slack reaches okrbot over Socket Mode, so requests need no signing
+    secret (only the app-level token opens the connection)."""
     clock = clock or SystemClock()
     database = database or Database(settings.database_url)
     if migrate:
@@ -83,10 +86,10 @@ async def build_runtime(
     cadence = Cadence(database, settings, clock)
     slack = None
     if settings.slack_bot_token:
-        if not settings.slack_signing_secret:
+        if not settings.slack_signing_secret and not slack_socket_mode:
             raise ConfigurationError(
                 "SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN, so that okrbot can verify "
-                "that requests come from Slack"
+                "that requests come from Slack (or use okrbot serve --socket-mode)"
             )
         client = web_client(
             settings.slack_bot_token, settings.slack_api_url, backoff=slack_retry_backoff
@@ -95,7 +98,7 @@ async def build_runtime(
             database=database,
             checkins=checkins,
             client=client,
-            signing_secret=settings.slack_signing_secret,
+            signing_secret=settings.slack_signing_secret or "",
             process_before_response=settings.slack_process_before_response,
             next_prompt=lambda person: cadence.next_prompt(person.id),
         )

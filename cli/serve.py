@@ -21,6 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from okrbot.adapters.server import build_web_app
 from okrbot.adapters.slack.http import SlackEndpoint
+from okrbot.adapters.slack.socket_mode import SocketMode, SocketModeRefused
 from okrbot.adapters.teams.http import TeamsEndpoint
 from okrbot.bot.settings import Settings
 from okrbot.cli.common import console, fail, run_with_database, settings
@@ -35,7 +36,7 @@ log = logging.getLogger("okrbot")
 DRAIN_SECONDS = 20
 
 
-def web_app(runtime: Runtime) -> web.Application:
+def web_app(runtime: Runtime, socket_mode: SocketMode | None = None) -> web.Application:
     slack = None
     if runtime.slack is not None and runtime.settings.slack_signing_secret:
         slack = SlackEndpoint(runtime.slack.app, runtime.settings.slack_signing_secret).handle
@@ -50,7 +51,11 @@ def web_app(runtime: Runtime) -> web.Application:
             )
         teams = TeamsEndpoint(runtime.teams.cloud, runtime.teams.bot, runtime.teams.app_id).handle
     return build_web_app(
-        slack=slack, teams=teams, health=runtime.healthy, teams_authenticated=teams_authenticated
+        slack=slack,
+        teams=teams,
+        health=runtime.healthy,
+        teams_authenticated=teams_authenticated,
+        slack_socket=socket_mode.connected if socket_mode is not None else None,
     )
 
 
@@ -106,21 +111,23 @@ async def serve_forever(
         id="okrbot-tick",
         next_run_time=datetime.now(UTC),
     )
+    socket = None
+    if socket_mode:
+        assert runtime.slack is not None and runtime.settings.slack_app_token  # serve() checked
+        socket = SocketMode(runtime.slack.app, runtime.settings.slack_app_token)
+        try:
+            await socket.start()
+        except SocketModeRefused as refused:
+            await socket.close()
+            fail(str(refused))
     log_modes(runtime, socket_mode)
-    runner = web.AppRunner(web_app(runtime), access_log=None)
+    runner = web.AppRunner(web_app(runtime, socket), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    socket_handler = None
-    if socket_mode:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-        assert runtime.slack is not None
-        socket_handler = AsyncSocketModeHandler(runtime.slack.app, runtime.settings.slack_app_token)
-        await socket_handler.connect_async()
     scheduler.start()
     worker = f", worker {os.getpid()}" if reuse_port else ""
     console.print(f"okrbot is serving on http://{host}:{port} (health: /healthz{worker})")
@@ -130,8 +137,8 @@ async def serve_forever(
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)
-        if socket_handler is not None:
-            await socket_handler.close_async()
+        if socket is not None:
+            await socket.close()
         await runner.cleanup()
         # No new requests now; what was acked before the signal still gets written.
         if left := await runtime.drain(DRAIN_SECONDS):
@@ -195,7 +202,7 @@ async def _serve(
     ready: Callable[[], object] | None = None,
 ) -> None:
     try:
-        runtime = await build_runtime(config, migrate=not reuse_port)
+        runtime = await build_runtime(config, migrate=not reuse_port, slack_socket_mode=socket_mode)
     except (ConfigurationError, DatabaseURLError) as error:
         fail(str(error))
     try:
