@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
 from okrbot.adapters.slack.sandbox import SlackSandbox
-from okrbot.adapters.slack.simulator import SlackSimulator
+from okrbot.adapters.slack.simulator import Grid, SlackSimulator
 from okrbot.adapters.slack.socket_mode import SocketMode, SocketModeRefused
 from okrbot.adapters.slack.socket_sandbox import (
     APP_TOKEN,
@@ -98,7 +98,7 @@ async def world(sqlite_database: Database) -> AsyncIterator[SocketWorld]:
     await socket_mode.close()
     await sandbox.stop()
     # Every envelope was acknowledged once, and nothing else came back.
-    assert socket.stray == []
+    assert socket.stray == [] and socket.ignored == []
     assert len(socket.acks) == sum(1 for m in socket.sent if "envelope_id" in m)
 
 
@@ -134,6 +134,12 @@ async def test_the_kudos_modal_over_the_socket(world: SocketWorld) -> None:
     assert body["response_action"] == "update" and "Kudos sent to Mia Boss" in str(body)
     [kudos] = await _stored_kudos(world.database)
     assert kudos.recipient_platform_id == "U0MIA" and kudos.message == "thanks for unblocking us"
+
+
+async def test_an_org_wide_install_checks_in_over_the_socket(world: SocketWorld) -> None:
+    world.slack = SocketModeSimulator(world.socket, grid=Grid())
+    await over_http.test_check_in_end_to_end(world)
+    assert world.socket.sent[-1]["payload"]["is_enterprise_install"] is True
 
 
 async def test_after_a_disconnect_the_bot_reconnects_and_the_check_in_loop_goes_on(
@@ -337,7 +343,7 @@ async def test_okrbot_serve_in_socket_mode_runs_the_check_in_loop_kudos_and_home
         await slack.close()
     assert serve.returncode == 0, output
     assert "serving Slack Socket Mode\n" in output
-    assert socket.stray == []
+    assert socket.stray == [] and socket.ignored == []
     [stored] = await checkins(database)
     assert (stored.value, stored.confidence) == (7.0, "on_track")
     await database.dispose()

@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from okrbot.adapters.slack.sandbox import SlackError, SlackSandbox
-from okrbot.adapters.slack.simulator import Reply, SlackSimulator
+from okrbot.adapters.slack.simulator import Grid, Reply, SlackSimulator
 
 APP_TOKEN = "xapp-1-A0SANDBOX-1-0123456789abcdef"
 CONNECTIONS_WRITE = "connections:write"
@@ -80,8 +80,10 @@ class SocketModeSandbox:
         self.sent: list[dict[str, Any]] = []
         self.acks: list[Ack] = []
         self.stray: list[str] = []  # what the bot sent that acknowledges nothing
+        # Acks with a payload for an envelope that takes none: Slack drops those payloads.
+        self.ignored: list[Ack] = []
         self._tickets: set[str] = set()
-        self._pending: dict[str, asyncio.Future[Ack]] = {}
+        self._pending: dict[str, tuple[asyncio.Future[Ack], bool]] = {}
         self._changed = asyncio.Condition()
         self._numbers = itertools.count(1)
         sandbox.extend(
@@ -158,13 +160,16 @@ class SocketModeSandbox:
             return
         connection.received.append(message)
         envelope_id = message.get("envelope_id") if isinstance(message, dict) else None
-        waiting = self._pending.pop(envelope_id, None) if isinstance(envelope_id, str) else None
-        if waiting is None or waiting.done():
+        pending = self._pending.pop(envelope_id, None) if isinstance(envelope_id, str) else None
+        if pending is None or pending[0].done():
             self.stray.append(text)
             return
+        waiting, accepts_payload = pending
         payload = message.get("payload")
         ack = Ack(envelope_id, payload if isinstance(payload, dict) else None)
         self.acks.append(ack)
+        if ack.payload is not None and not accepts_payload:
+            self.ignored.append(ack)
         waiting.set_result(ack)
 
     async def _send(self, connection: Connection, message: dict[str, Any]) -> None:
@@ -223,7 +228,7 @@ class SocketModeSandbox:
             envelope["retry_attempt"] = retry_attempt or 0
             envelope["retry_reason"] = "timeout" if retry_attempt else ""
         waiting = asyncio.get_running_loop().create_future()
-        self._pending[envelope["envelope_id"]] = waiting
+        self._pending[envelope["envelope_id"]] = (waiting, envelope["accepts_response_payload"])
         await self._send(connection or self.current(), envelope)
         try:
             async with asyncio.timeout(seconds):
@@ -255,8 +260,9 @@ class SocketModeSimulator(SlackSimulator):
         socket: SocketModeSandbox,
         team_id: str = "T0SANDBOX",
         clock: Callable[[], float] = time.time,
+        grid: Grid | None = None,
     ) -> None:
-        super().__init__("", "", socket.sandbox, team_id=team_id, clock=clock)
+        super().__init__("", "", socket.sandbox, team_id=team_id, clock=clock, grid=grid)
         self.socket = socket
 
     async def deliver(
