@@ -26,6 +26,8 @@ from okrbot.bot.settings import check_timezone, parse_local_time
 from okrbot.bot.spreadsheet import read_cell, safe_cell
 
 PEOPLE_COLUMNS = ("email", "name", "manager_email", "timezone", "slack_user_id", "teams_aad_id")
+# The rest may be left out; a column the file lacks leaves that value alone on re-import.
+REQUIRED_PEOPLE_COLUMNS = ("email", "name")
 CHECKIN_COLUMNS = ("checkin_day", "checkin_time")
 
 
@@ -134,7 +136,7 @@ def parse_people(text: str, file: str) -> PeopleFile:
     except csv.Error as error:
         return PeopleFile(file, frozenset(), (), (Problem(file, 1, None, str(error)),))
     known = (*PEOPLE_COLUMNS, *CHECKIN_COLUMNS)
-    for column in PEOPLE_COLUMNS:
+    for column in REQUIRED_PEOPLE_COLUMNS:
         if column not in header:
             problems.append(Problem(file, 1, column, "missing column"))
     for index, column in enumerate(header):
@@ -202,10 +204,10 @@ def _person_record(
         bad("email", f"{row['email']!r} is not an email address")
     if not row["name"]:
         bad("name", "is empty")
-    manager = row["manager_email"].lower() or None
+    manager = row.get("manager_email", "").lower() or None
     if manager is not None and not _is_email(manager):
         bad("manager_email", f"{row['manager_email']!r} is not an email address")
-    timezone = row["timezone"] or None
+    timezone = row.get("timezone") or None
     if timezone is not None:
         try:
             check_timezone(timezone)
@@ -231,8 +233,8 @@ def _person_record(
         name=row["name"],
         manager_email=manager,
         timezone=timezone,
-        slack_user_id=row["slack_user_id"] or None,
-        teams_aad_id=row["teams_aad_id"] or None,
+        slack_user_id=row.get("slack_user_id") or None,
+        teams_aad_id=row.get("teams_aad_id") or None,
         checkin_day=day,
         checkin_time=at,
     )
@@ -250,6 +252,9 @@ def check_people(people: PeopleFile, existing: Sequence[Person]) -> list[Problem
         email_of[p.id]: email_of.get(p.manager_id) if p.manager_id else None for p in existing
     }
     for record in people.records:
+        if "manager_email" not in people.columns:
+            managers.setdefault(record.email, None)  # a new person; the stored keep theirs
+            continue
         managers[record.email] = record.manager_email
         manager = record.manager_email
         if manager is not None and manager not in managers and manager not in in_file:
@@ -636,6 +641,15 @@ def _key_results(
         else:
             start = reader.number(keys, "start", item)
             target = reader.number(keys, "target", item)
+            if start is not None and start == target:
+                reader.bad(
+                    keys["target"],
+                    "target",
+                    f"is the same as the start ({start:g}), so the key result would score 1.0 "
+                    "before anyone checks in; a key result measures a change: set the start to "
+                    "where it is today and the target to where it should get, or make it a "
+                    "milestone (type: milestone)",
+                )
         if title is not None and title in first_line:
             message = f"{title!r} appears twice in the objective; first on line {first_line[title]}"
             reader.bad(keys["title"], "title", message)

@@ -10,7 +10,6 @@ import os
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -22,6 +21,7 @@ from pydantic_settings import (
 )
 
 from okrbot.bot.domain import Weekday
+from okrbot.bot.timezones import timezone_problem
 
 CONFIG_FILE_ENV = "OKRBOT_CONFIG"
 DEFAULT_CONFIG_FILE = "okrbot.toml"
@@ -48,12 +48,9 @@ def parse_local_time(text: str) -> time:
 
 
 def check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"{name!r} is not an IANA time zone; use a name like Europe/Berlin or America/New_York"
-        ) from None
+    problem = timezone_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
     return name
 
 

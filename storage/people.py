@@ -66,6 +66,8 @@ async def upsert_people(session: AsyncSession, people: PeopleFile) -> ImportCoun
     rows = {row.email.lower(): row for row in await session.scalars(select(PersonRow))}
     created: set[str] = set()
     changed: set[str] = set()
+    with_zone = "timezone" in people.columns
+    with_manager = "manager_email" in people.columns
     with_checkin = "checkin_day" in people.columns
     with_time = "checkin_time" in people.columns
     for record in people.records:
@@ -75,11 +77,9 @@ async def upsert_people(session: AsyncSession, people: PeopleFile) -> ImportCoun
             session.add(row)
             rows[record.email] = row
             created.add(record.email)
-        values: dict[str, Any] = {
-            "email": record.email,
-            "name": record.name,
-            "timezone": record.timezone,
-        }
+        values: dict[str, Any] = {"email": record.email, "name": record.name}
+        if with_zone:
+            values["timezone"] = record.timezone
         if with_checkin:
             day = record.checkin_day
             values["checkin_day"] = int(day) if day is not None else None
@@ -104,7 +104,7 @@ async def upsert_people(session: AsyncSession, people: PeopleFile) -> ImportCoun
         setattr(row, column, value)
         changed.add(row.email)
 
-    for record in people.records:
+    for record in people.records if with_manager else ():
         manager = rows[record.manager_email] if record.manager_email else None
         if _assign(rows[record.email], manager_id=manager.id if manager else None):
             changed.add(record.email)

@@ -285,6 +285,21 @@ ERRORS = {
         """,
         "okrs.yaml:7: target: is missing",
     ),
+    "a target equal to the start": (
+        """
+        quarter: 2026-Q4
+        objectives:
+          - title: Keep churn low
+            owner: ada@example.com
+            level: team
+            key_results:
+              - title: Churn at 2%
+                start: 2
+                target: 2
+        """,
+        "okrs.yaml:9: target: is the same as the start (2), so the key result would score 1.0 "
+        "before anyone checks in",
+    ),
     "bad level": (
         """
         quarter: 2026-Q4

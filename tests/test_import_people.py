@@ -119,6 +119,32 @@ async def test_absent_checkin_columns_leave_stored_values(
     )
 
 
+async def test_the_minimal_file_imports_and_absent_columns_leave_stored_values(
+    database: Database, tmp_path: Path
+) -> None:
+    """Only email and name are required: the README's minimal file imports, and a later file
+    with fewer columns leaves what it does not mention alone (zone, manager, chat ids)."""
+    minimal = "email,name,manager_email,timezone\nada@example.com,Ada,,Europe/London\n"
+    minimal += "grace@example.com,Grace,ada@example.com,America/New_York\n"
+    result = await cli(database, "import", "people", str(write(tmp_path, minimal)))
+    assert result.exit_code == 0, result.output
+    assert "2 created" in result.output
+    names_only = "email,name\ngrace@example.com,Grace Hopper\nlin@example.com,Lin\n"
+    result = await cli(database, "import", "people", str(write(tmp_path, names_only, "n.csv")))
+    assert result.exit_code == 0, result.output
+    async with database.reading() as session:
+        ada = await get_person_by_email(session, "ada@example.com")
+        grace = await get_person_by_email(session, "grace@example.com")
+        lin = await get_person_by_email(session, "lin@example.com")
+    assert ada is not None and grace is not None and lin is not None
+    assert (grace.name, grace.timezone, grace.manager_id) == (
+        "Grace Hopper",
+        "America/New_York",
+        ada.id,
+    )
+    assert (lin.timezone, lin.manager_id) == (None, None)
+
+
 async def test_two_people_can_swap_chat_ids(database: Database, tmp_path: Path) -> None:
     text = f"{HEADER}\na@x.com,A,,,U1,\nb@x.com,B,,,U2,\n"
     assert (await cli(database, "import", "people", str(write(tmp_path, text)))).exit_code == 0
@@ -158,8 +184,22 @@ ERRORS = {
         "people.csv:4: email: a@x.com appears twice; first on line 2",
     ),
     "missing column": (
-        "email,name,manager_email,slack_user_id,teams_aad_id\na@x.com,A,,,\n",
-        "people.csv:1: timezone: missing column",
+        "email,manager_email,timezone\na@x.com,,UTC\n",
+        "people.csv:1: name: missing column",
+    ),
+    "an abbreviation for a time zone": (
+        f"{HEADER}\na@x.com,A,,EST,,\n",
+        "people.csv:2: timezone: 'EST' is an abbreviation, not a place's time zone (it misses or "
+        "misplaces daylight saving time); use America/New_York",
+    ),
+    "a fixed offset for a time zone": (
+        f"{HEADER}\na@x.com,A,,Etc/GMT+5,,\n",
+        "people.csv:2: timezone: 'Etc/GMT+5' is a fixed offset that ignores daylight saving time",
+    ),
+    "a misspelt time zone": (
+        f"{HEADER}\na@x.com,A,,Europe/Berln,,\n",
+        "people.csv:2: timezone: 'Europe/Berln' is not an IANA time zone; did you mean "
+        "Europe/Berlin?",
     ),
     "unknown column": (
         f"{HEADER},chekin_day\na@x.com,A,,,,,mon\n",
