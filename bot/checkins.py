@@ -32,7 +32,7 @@ from okrbot.bot.messages import (
     Text,
     TextInput,
 )
-from okrbot.bot.scoring import format_value, key_result_progress, progress_bar
+from okrbot.bot.scoring import format_value, key_result_progress, progress_bar, value_change
 
 CHECK_IN = "checkin_open"
 SNOOZE = "checkin_snooze"
@@ -369,9 +369,7 @@ def summary_message(
         progress = key_result_progress(kr, entry.value)
         change = ""
         if not kr.is_milestone and entry.value != previous:
-            delta = entry.value - previous
-            sign = "+" if delta > 0 else "−"
-            change = f" ({sign}{format_value(abs(delta), kr.type, kr.unit)})"
+            change = f" ({value_change(kr, previous, entry.value)})"
         line = (
             f"**{kr.title}**\n{progress_bar(progress)} {round(progress * 100)}% · "
             f"{format_value(entry.value, kr.type, kr.unit)}{change} · {entry.confidence.label}"

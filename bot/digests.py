@@ -9,7 +9,6 @@ stays between the two of them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +20,12 @@ from okrbot.bot.messages import Actions, Block, Button, Context, Header, Message
 from okrbot.bot.overview import ReceivedKudos
 from okrbot.bot.paging import clip, paginate, text_blocks
 from okrbot.bot.quarters import Quarter
-from okrbot.bot.scoring import effective_confidence, format_value, key_result_progress
+from okrbot.bot.scoring import (
+    effective_confidence,
+    format_value,
+    key_result_progress,
+    value_change,
+)
 
 NUDGE = "digest_nudge"
 BUTTONS_PER_ROW = 5
@@ -124,21 +128,6 @@ def _bare(kr: KeyResult, value: float) -> str:
     return format_value(value, kr.type, unit)
 
 
-def value_change(kr: KeyResult, before: float, after: float) -> str:
-    """The change in a key result's value as a signed amount: `+5 tickets`, `-0.5 pts`."""
-    if kr.is_milestone:
-        if (after >= 1) == (before >= 1):
-            return "no change"
-        return "done" if after >= 1 else "reopened"
-    delta = after - before
-    if math.isclose(delta, 0.0, abs_tol=1e-9):
-        return "no change"
-    sign = "+" if delta > 0 else "-"
-    if kr.type is KeyResultType.PERCENT:
-        return f"{sign}{format_value(abs(delta), KeyResultType.NUMBER, None)} pts"
-    return f"{sign}{format_value(abs(delta), kr.type, kr.unit)}"
-
-
 def confidence_change(before: Confidence | None, after: Confidence) -> str:
     if before is None or before is after:
         return after.label
@@ -203,12 +192,12 @@ def _counts(data: DigestData) -> tuple[int, int, int, int, int, int]:
 
 
 def team_line(data: DigestData) -> str:
-    """`Checked in 4 of 6 · 2 key results at risk, 1 off track · 3 kudos this week`."""
+    """`Checked in 4 of 6 · 2 key results at risk, 1 off track · kudos this week: 3`."""
     checked, expected, at_risk, off_track, kudos, paused = _counts(data)
     parts = [
         f"Checked in {checked} of {expected}",
         f"{plural(at_risk, 'key result')} at risk, {off_track} off track",
-        f"{kudos} kudos this week",
+        f"kudos this week: {kudos}",
     ]
     if paused:
         parts.append(f"{paused} paused")

@@ -179,18 +179,49 @@ def _number(value: float) -> str:
     return "0" if text == "-0" else text
 
 
+# Units that end in s in the singular too.
+_ALWAYS_S = frozenset({"kudos", "news", "series", "species", "status", "bus", "gas", "lens"})
+
+
+def unit_for(value: float, unit: str) -> str:
+    """The unit as it reads after `value`: `1 hour`, `1 story`, but `2 hours` and `1 kg`."""
+    if abs(value) != 1 or not unit.isalpha() or unit.lower() in _ALWAYS_S or len(unit) < 3:
+        return unit
+    if unit.endswith("ies"):
+        return unit[:-3] + "y"
+    if unit.endswith("s") and not unit.endswith(("ss", "us", "is")):
+        return unit[:-1]
+    return unit
+
+
 def format_value(value: float, kr_type: KeyResultType, unit: str | None) -> str:
-    """A key result value as people write it: `42 tickets`, `12.5%`, `12,500 USD`, `done`.
+    """A key result value as people write it: `42 tickets`, `1 ticket`, `12.5%`, `12,500 USD`,
+    `done`.
 
     A one-character currency symbol goes in front (`$12,500`); any other unit follows the number.
     """
     if kr_type is KeyResultType.MILESTONE:
         return "done" if value >= 1 else "not done"
     number = _number(value)
-    unit = (unit or "").strip()
+    unit = unit_for(float(number.replace(",", "")), (unit or "").strip())
     if kr_type is KeyResultType.PERCENT:
         return f"{number}%" if unit in ("", "%") else f"{number}% {unit}"
     if kr_type is KeyResultType.CURRENCY and len(unit) == 1 and not unit.isalnum():
         sign, digits = ("-", number[1:]) if number.startswith("-") else ("", number)
         return f"{sign}{unit}{digits}"
     return f"{number} {unit}" if unit else number
+
+
+def value_change(kr: KeyResult, before: float, after: float) -> str:
+    """The change in a key result's value as a signed amount: `+5 tickets`, `-0.5 pts`."""
+    if kr.is_milestone:
+        if (after >= 1) == (before >= 1):
+            return "no change"
+        return "done" if after >= 1 else "reopened"
+    delta = after - before
+    if math.isclose(delta, 0.0, abs_tol=1e-9):
+        return "no change"
+    sign = "+" if delta > 0 else "-"
+    if kr.type is KeyResultType.PERCENT:
+        return f"{sign}{format_value(abs(delta), KeyResultType.NUMBER, None)} pts"
+    return f"{sign}{format_value(abs(delta), kr.type, kr.unit)}"

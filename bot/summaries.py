@@ -155,10 +155,14 @@ def _key_result_lines(item: KeyResultQuarter, reflection: Reflection | None) -> 
     kr = item.key_result
     final = format_value(kr.current, kr.type, kr.unit)
     if not kr.is_milestone:
-        # `65 of 100 users`: the unit once, after the target.
-        unit = None if kr.type is KeyResultType.NUMBER else kr.unit
         target = format_value(kr.target, kr.type, kr.unit)
-        final = f"{format_value(kr.current, kr.type, unit)} of {target}"
+        if kr.target < kr.start:
+            # `44.6 of 40 days` would read as progress towards 40; this one should fall to it.
+            final = f"{final} (target: down to {target})"
+        else:
+            # `65 of 100 users`: the unit once, after the target.
+            unit = None if kr.type is KeyResultType.NUMBER else kr.unit
+            final = f"{format_value(kr.current, kr.type, unit)} of {target}"
     line = f"• **{kr.title}** · final {final} · {score_text(item.score)}"
     self_score = reflection.self_scores.get(kr.id) if reflection else None
     if self_score is not None:
@@ -194,7 +198,10 @@ def _person_section(person: PersonQuarter, chart_url: str | None) -> list[Block]
             lines.extend(_key_result_lines(kr_item, person.reflection))
     if person.kudos:
         quotes = " · ".join(f"“{k.message}” ({k.giver})" for k in person.kudos[:MAX_KUDOS_QUOTES])
-        lines.append(f"🙌 {len(person.kudos)} kudos this quarter: {quotes}")
+        more = len(person.kudos) - MAX_KUDOS_QUOTES
+        if more > 0:
+            quotes += f" · and {more} more"
+        lines.append(f"🙌 Kudos this quarter ({len(person.kudos)}): {quotes}")
     else:
         lines.append("🙌 No kudos this quarter.")
     reflection = person.reflection

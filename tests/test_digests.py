@@ -108,7 +108,7 @@ def sample() -> DigestData:
 def test_team_line_counts_check_ins_risks_and_kudos() -> None:
     text = text_of(build_digest(sample()))
     # 8 reports, one paused: 4 of 7 checked in; at risk: Ana's VPN KR and Dee's stale KR.
-    assert "Checked in 4 of 7 · 2 key results at risk, 1 off track · 3 kudos this week" in text
+    assert "Checked in 4 of 7 · 2 key results at risk, 1 off track · kudos this week: 3" in text
     assert "1 paused" in text
 
 

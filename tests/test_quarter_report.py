@@ -162,7 +162,7 @@ async def test_digest_for_a_manager_covers_their_team_and_nobody_else(database: 
         for r in range(3):
             assert f"Report{t}{r} Person" in text
         assert f"> secret note of Report{t}0 Person in {PERIOD}" in text
-        assert "Checked in 2 of 3 · 4 key results at risk, 0 off track · 1 kudos this week" in text
+        assert "Checked in 2 of 3 · 4 key results at risk, 0 off track · kudos this week: 1" in text
         assert f"🙌 Kudos from **Report{t}0 Person**: thanks from team {t}" in text
         assert "⚠️ no check-in for two weeks" in text
         assert f"Nudge Report{t}2" in [
@@ -184,7 +184,7 @@ async def test_the_ceo_sees_managers_in_detail_and_their_teams_as_counts(
         digests = await digest_data(session, [ids["ceo"]], PERIOD, QUARTER)
     assert list(digests) == [ids["ceo"]]
     text = messages_markdown(build_digest(digests[ids["ceo"]]))
-    assert "Checked in 3 of 3 · 3 key results at risk, 0 off track · 0 kudos this week" in text
+    assert "Checked in 3 of 3 · 3 key results at risk, 0 off track · kudos this week: 0" in text
     for t in range(3):
         assert f"**Manager{t} Lead** · ✅ checked in" in text
         assert (
@@ -212,7 +212,7 @@ async def test_summaries_cover_direct_reports_only(database: Database) -> None:
     assert "**Report12 Person**" in text
     assert "answered 4 of 7 weeks asked" in text
     assert "answered 7 of 7 weeks asked" in text
-    assert "🙌 1 kudos this quarter: “thanks from team 1” (Report10 Person)" in text
+    assert "🙌 Kudos this quarter (1): “thanks from team 1” (Report10 Person)" in text
     assert "confidence 🟢🟢🟢🟢🟢🟢🟡 (to week 46)" in text
 
 

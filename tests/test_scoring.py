@@ -4,7 +4,14 @@ from datetime import date
 
 import pytest
 
-from okrbot.bot.domain import Confidence, KeyResult, KeyResultType, ObjectiveKind
+from okrbot.bot.checkins import CheckInEntry, KeyResultStatus, summary_message
+from okrbot.bot.domain import (
+    Confidence,
+    KeyResult,
+    KeyResultType,
+    ObjectiveKind,
+)
+from okrbot.bot.markdown import messages_markdown
 from okrbot.bot.quarters import Quarter
 from okrbot.bot.scoring import (
     Grade,
@@ -20,6 +27,7 @@ from okrbot.bot.scoring import (
     pace,
     progress_bar,
     read_against_expectation,
+    value_change,
 )
 
 
@@ -357,3 +365,25 @@ def test_format_value(
     value: float, kr_type: KeyResultType, unit: str | None, expected: str
 ) -> None:
     assert format_value(value, kr_type, unit) == expected
+
+
+def test_units_agree_with_their_number() -> None:
+    assert format_value(1, KeyResultType.NUMBER, "hours") == "1 hour"
+    assert format_value(1.0, KeyResultType.NUMBER, "stories") == "1 story"
+    assert format_value(2, KeyResultType.NUMBER, "hours") == "2 hours"
+    assert format_value(1.004, KeyResultType.NUMBER, "hours") == "1 hour"  # as it is shown
+    assert format_value(-1, KeyResultType.NUMBER, "tickets") == "-1 ticket"
+    assert format_value(1, KeyResultType.NUMBER, "kudos") == "1 kudos"
+    assert format_value(1, KeyResultType.NUMBER, "kg") == "1 kg"
+    assert format_value(1, KeyResultType.CURRENCY, "USD") == "1 USD"
+
+
+def test_a_change_in_a_percentage_reads_the_same_everywhere() -> None:
+    churn = kr(3.5, 2, 3.0, KeyResultType.PERCENT)
+    assert value_change(churn, 3.0, 2.59) == "-0.41 pts"
+    recorded = [
+        (KeyResultStatus(churn, None), CheckInEntry(1, 2.59, Confidence.ON_TRACK, None), 3.0)
+    ]
+    summary = messages_markdown([summary_message("2026-W46", recorded)])
+    assert "2.59% (-0.41 pts)" in summary
+    assert "-0.41%" not in summary

@@ -215,7 +215,7 @@ async def test_check_in_end_to_end(world: SlackWorld) -> None:
     assert stored[0].period == "2026-W47" and stored[0].platform == "slack"
     [updated] = world.dm("U0ANA")
     summary = texts(updated)
-    assert "Checked in" in summary and "47.5%" in summary and "+7.5%" in summary
+    assert "Checked in" in summary and "47.5%" in summary and "+7.5 pts" in summary
     assert "<!channel>" not in summary and "&lt;!channel&gt;" in summary
     assert blockkit_problems(updated["blocks"], "message") == []
 

@@ -104,12 +104,22 @@ def test_confidence_history_participation_kudos_and_reflection() -> None:
     assert "confidence 🟢⚪🟢" in text
     assert "answered 11 of 13 weeks asked" in text
     assert (
-        "🙌 5 kudos this quarter: “thanks 0” (Giver 0) · “thanks 1” (Giver 1) · “thanks 2”" in text
+        "🙌 Kudos this quarter (5): “thanks 0” (Giver 0) · “thanks 1” (Giver 1) · “thanks 2” "
+        "(Giver 2) · and 2 more" in text
     )
     assert "thanks 3" not in text
     assert "> Shipped the guide" in text
     assert "**What would you do differently**" in text
     assert "> Ask for help sooner" in text
+
+
+def test_a_falling_target_reads_as_one() -> None:
+    kr = KeyResult(9, 1, "Time to hire", 2, KeyResultType.NUMBER, 60, 40, 44.6, "days")
+    person = Person(3, "li@example.com", "Li Wei", 1)
+    only = objective(9, ObjectiveKind.ASPIRATIONAL, KeyResultQuarter(kr, ()))
+    text = render(SummaryData(MANAGER, QUARTER, (PersonQuarter(person, (only,), 1, 1),)))
+    assert "final 44.6 days (target: down to 40 days)" in text
+    assert "of 40" not in text
 
 
 def test_states_plainly_that_scores_are_not_a_rating() -> None:

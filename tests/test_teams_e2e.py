@@ -355,7 +355,7 @@ async def test_check_in_then_amend(world: TeamsWorld, key_results: dict[str, int
     ]
     summary = world.sandbox.activity(ANA.conversation_id, prompt["id"])
     shown = texts(summary)
-    assert "Checked in · week 47" in shown and "47.5%" in shown and "+7.5%" in shown
+    assert "Checked in · week 47" in shown and "47.5%" in shown and "+7.5 pts" in shown
     assert "New welcome flow shipped" in shown
     assert len(world.chat(ANA)) == 2  # welcome + the prompt, now the summary: replaced in place
 
@@ -370,7 +370,7 @@ async def test_check_in_then_amend(world: TeamsWorld, key_results: dict[str, int
     )
     amended = await checkins(world.database)
     assert [(c.value, c.confidence) for c in amended] == [(50, "at_risk"), (0.0, "at_risk")]
-    assert "+10%" in texts(world.sandbox.activity(ANA.conversation_id, prompt["id"]))
+    assert "+10 pts" in texts(world.sandbox.activity(ANA.conversation_id, prompt["id"]))
 
 
 async def test_invalid_values_show_errors_and_keep_what_was_typed(
