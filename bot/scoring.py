@@ -64,13 +64,27 @@ class Grade(StrEnum):
     GREEN = "green"
 
 
-def grade(score: float) -> Grade:
-    """Google's colour bands: 0.0–0.3 red, 0.4–0.6 yellow, 0.7–1.0 green.
+SHOWN_DECIMALS = 2
 
-    Scores between the bands fall to the lower colour: red below 0.4, yellow below 0.7 and
-    green from 0.7, so 0.35 is red and 0.65 is yellow.
+
+def shown(score: float) -> float:
+    """A score as people read it (two decimals): what is graded is what is printed, so a 0.6967
+    shown as 0.70 is green like every other 0.70."""
+    return round(score, SHOWN_DECIMALS)
+
+
+def grade(score: float, kind: ObjectiveKind = ObjectiveKind.ASPIRATIONAL) -> Grade:
+    """Google's colour bands for aspirational objectives: 0.0–0.3 red, 0.4–0.6 yellow, 0.7–1.0
+    green; scores between the bands fall to the lower colour (0.35 red, 0.65 yellow).
+
+    A committed objective is a promise expected to land at 1.0, so only 1.0 is green; 0.7–0.99
+    is yellow and anything lower red. The score is graded as shown, to two decimals.
     """
-    value = _tidy(score)
+    value = shown(score)
+    if kind is ObjectiveKind.COMMITTED:
+        if value >= 1.0:
+            return Grade.GREEN
+        return Grade.YELLOW if value >= 0.7 else Grade.RED
     if value < 0.4:
         return Grade.RED
     if value < 0.7:
@@ -90,12 +104,12 @@ def read_against_expectation(score: float, kind: ObjectiveKind) -> str:
     suggests they could be bolder. Committed objectives are promises, so anything short of 1.0 is
     worth a conversation about what got in the way, not a judgement of anyone.
     """
-    value = _tidy(score)
+    value = shown(score)
     if kind is ObjectiveKind.COMMITTED:
         note = "(committed objectives are expected to land at 1.0)"
         if value >= 1.0:
             return f"delivered as committed {note}"
-        if value >= 0.4:
+        if value >= 0.7:
             return f"short of the commitment; worth talking about what got in the way {note}"
         return f"well short of the commitment; a good moment to re-plan together {note}"
     note = "(aspirational objectives aim for about 0.7)"

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from okrbot.bot.checkins import week_label
-from okrbot.bot.domain import Confidence, KeyResult, KeyResultType, Objective, Person, Reflection
+from okrbot.bot.domain import (
+    Confidence,
+    KeyResult,
+    KeyResultType,
+    Objective,
+    ObjectiveKind,
+    Person,
+    Reflection,
+)
 from okrbot.bot.messages import Block, Context, Header, Image, Message, Text
 from okrbot.bot.overview import ReceivedKudos
 from okrbot.bot.paging import paginate, text_blocks
@@ -27,6 +35,7 @@ from okrbot.bot.scoring import (
     key_result_progress,
     objective_score,
     read_against_expectation,
+    shown,
 )
 
 COACHING_NOTE = (
@@ -91,6 +100,16 @@ class PersonQuarter:
         return sum(scores) / len(scores) if scores else None
 
     @property
+    def missed_commitments(self) -> int:
+        """Committed objectives that landed short of 1.0 (as shown)."""
+        return sum(
+            item.objective.kind is ObjectiveKind.COMMITTED
+            and item.score is not None
+            and shown(item.score) < 1.0
+            for item in self.objectives
+        )
+
+    @property
     def participation(self) -> float | None:
         return self.weeks_answered / self.weeks_asked if self.weeks_asked else None
 
@@ -102,8 +121,9 @@ class SummaryData:
     reports: tuple[PersonQuarter, ...]
 
 
-def score_text(score: float) -> str:
-    return f"{score:.2f} {GRADE_EMOJI[grade(score)]}"
+def score_text(score: float, kind: ObjectiveKind = ObjectiveKind.ASPIRATIONAL) -> str:
+    """`0.70 🟢`: the score as shown, coloured by what its kind of objective expects."""
+    return f"{score:.2f} {GRADE_EMOJI[grade(score, kind)]}"
 
 
 def participation_text(person: PersonQuarter) -> str:
@@ -117,15 +137,22 @@ def diagnosis(person: PersonQuarter) -> str:
     score = person.mean_score
     if score is None:
         return "no key results this quarter"
-    low = round(score, 9) < LOW_SCORE
+    low = shown(score) < LOW_SCORE
     rate = person.participation
     if rate is None:
-        return "no check-ins were asked, so start with the weekly habit" if low else "good results"
+        if low:
+            return "no check-ins were asked, so start with the weekly habit"
+        return "a commitment landed short of 1.0" if person.missed_commitments else "good results"
     steady = rate >= STEADY_RHYTHM
     if low and steady:
         return "results: the rhythm is there, so look at strategy or targets"
     if low:
         return "rhythm: check-ins were missed, so start with the weekly habit"
+    if person.missed_commitments:
+        missed = "a commitment landed short of 1.0"
+        if not steady:
+            return f"{missed} and the rhythm was patchy; start with what got in the way"
+        return f"{missed}: the rhythm is there, so talk about what got in the way"
     if not steady:
         return "good results, patchy rhythm"
     return "steady rhythm and good results"
@@ -151,7 +178,9 @@ def _week_after(period: str, weeks: int) -> str:
     return week_key(week_start(period) + timedelta(weeks=weeks))
 
 
-def _key_result_lines(item: KeyResultQuarter, reflection: Reflection | None) -> list[str]:
+def _key_result_lines(
+    item: KeyResultQuarter, kind: ObjectiveKind, reflection: Reflection | None
+) -> list[str]:
     kr = item.key_result
     final = format_value(kr.current, kr.type, kr.unit)
     if not kr.is_milestone:
@@ -163,7 +192,7 @@ def _key_result_lines(item: KeyResultQuarter, reflection: Reflection | None) -> 
             # `65 of 100 users`: the unit once, after the target.
             unit = None if kr.type is KeyResultType.NUMBER else kr.unit
             final = f"{format_value(kr.current, kr.type, unit)} of {target}"
-    line = f"• **{kr.title}** · final {final} · {score_text(item.score)}"
+    line = f"• **{kr.title}** · final {final} · {score_text(item.score, kind)}"
     self_score = reflection.self_scores.get(kr.id) if reflection else None
     if self_score is not None:
         line += f" · self-score {self_score:.2f}"
@@ -191,11 +220,12 @@ def _person_section(person: PersonQuarter, chart_url: str | None) -> list[Block]
         if objective_value is None:
             continue
         lines.append(
-            f"🎯 **{objective.title}** · {score_text(objective_value)} · {objective.kind.value}"
+            f"🎯 **{objective.title}** · {score_text(objective_value, objective.kind)} · "
+            f"{objective.kind.value}"
         )
         lines.append(f"_{read_against_expectation(objective_value, objective.kind)}_")
         for kr_item in item.key_results:
-            lines.extend(_key_result_lines(kr_item, person.reflection))
+            lines.extend(_key_result_lines(kr_item, objective.kind, person.reflection))
     if person.kudos:
         quotes = " · ".join(f"“{k.message}” ({k.giver})" for k in person.kudos[:MAX_KUDOS_QUOTES])
         more = len(person.kudos) - MAX_KUDOS_QUOTES

@@ -90,9 +90,10 @@ def render(data: SummaryData, urls=None) -> str:
 
 def test_scores_grades_and_self_scores() -> None:
     text = render(SummaryData(MANAGER, QUARTER, (ana(),)))
-    assert "🎯 **Objective 7** · 0.82 🟢 · committed" in text
+    # Committed: only 1.0 is green, and the colour agrees with "short of the commitment".
+    assert "🎯 **Objective 7** · 0.82 🟡 · committed" in text
     assert "short of the commitment" in text
-    assert "• **Key result 70** · final 65 of 100 users · 0.65 🟡 · self-score 0.70" in text
+    assert "• **Key result 70** · final 65 of 100 users · 0.65 🔴 · self-score 0.70" in text
     assert "• **Key result 71** · final 100 of 100 users · 1.00 🟢" in text
     assert "🎯 **Objective 8** · 0.20 🔴 · aspirational" in text
     assert "an early stage" in text
@@ -111,6 +112,28 @@ def test_confidence_history_participation_kudos_and_reflection() -> None:
     assert "> Shipped the guide" in text
     assert "**What would you do differently**" in text
     assert "> Ask for help sooner" in text
+
+
+def test_what_is_shown_is_what_is_graded_and_commitments_are_judged_against_one() -> None:
+    person = Person(4, "bo@example.com", "Bo Example", 1)
+    nearly = objective(
+        10, ObjectiveKind.ASPIRATIONAL, key_result(100, 69.67, weeks(ON, ON, ON, ON))
+    )
+    data = PersonQuarter(person, (nearly,), weeks_asked=4, weeks_answered=4)
+    text = render(SummaryData(MANAGER, QUARTER, (data,)))
+    assert "🎯 **Objective 10** · 0.70 🟢 · aspirational" in text  # 0.6967, shown as 0.70
+    assert "a good stretch result" in text
+
+    for score in (62, 70, 79):
+        promised = objective(11, ObjectiveKind.COMMITTED, key_result(110, score, weeks(ON, ON)))
+        steady = PersonQuarter(person, (promised,), weeks_asked=2, weeks_answered=2)
+        text = render(SummaryData(MANAGER, QUARTER, (steady,)))
+        colour = "🔴" if score < 70 else "🟡"
+        assert f"🎯 **Objective 11** · 0.{score} {colour} · committed" in text
+        assert "short of the commitment" in text
+        assert "🟢" not in text.split("🎯 **Objective 11**")[1].split("\n")[0]
+        assert diagnosis(steady) != "steady rhythm and good results"
+        assert "commitment landed short" in diagnosis(steady)
 
 
 def test_a_falling_target_reads_as_one() -> None:
