@@ -101,6 +101,8 @@ class Settings(BaseSettings):
         "https://login.botframework.com/v1/.well-known/openidconfiguration"
     )
     botframework_token_url: str = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+    # The Bot Connector's name in that cloud: the issuer of its tokens, the audience of okrbot's.
+    botframework_issuer: str = "https://api.botframework.com"
     teams_tenant_rate: int = Field(default=30, ge=1)
 
     @field_validator("default_timezone")
@@ -125,7 +127,7 @@ class Settings(BaseSettings):
             value = value.split(",")
         return [v.strip().lstrip("#").lower() for v in value if v.strip().lstrip("#")]
 
-    @field_validator("botframework_openid_url", "botframework_token_url")
+    @field_validator("botframework_openid_url", "botframework_token_url", "botframework_issuer")
     @classmethod
     def _url(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):

@@ -391,6 +391,33 @@ async def test_token_requests_do_not_block_the_event_loop(
     assert identity.issued
 
 
+async def test_a_us_government_cloud_bot_is_configured_by_its_endpoints_and_issuer(
+    sqlite_database: Database, key_results: dict[str, int]
+) -> None:
+    gov_issuer, gov_tenant = "https://api.botframework.us", "MicrosoftServices.onmicrosoft.us"
+    async with IdentitySandbox(issuer=gov_issuer, channel_tenant=gov_tenant) as gov:
+        gov.register_app(APP_ID, PASSWORD)
+        async for world in production_world(
+            sqlite_database,
+            gov,
+            botframework_issuer=gov_issuer,
+            botframework_token_url=gov.token_url.replace("{tenant}", gov_tenant),
+        ):
+            public_token = gov.channel_token(
+                APP_ID, world.sandbox.service_url, iss="https://api.botframework.com"
+            )
+            activity, _ = okr_from(world, identity=gov)
+            refused = await world.teams.post(
+                activity, headers={"Authorization": f"Bearer {public_token}"}
+            )
+            assert refused.status == 401
+            assert [r.status for r in await world.teams.install(ANA)] == [200, 200]
+            assert world.chat(ANA), "the welcome card did not arrive"
+            [token] = gov.issued
+            assert jwt.decode(token, options={"verify_signature": False})["aud"] == gov_issuer
+            assert gov.fetches(f"/{gov_tenant}/oauth2/v2.0/token") == 1
+
+
 # -- a real `okrbot serve` ---------------------------------------------------------------------
 
 

@@ -36,6 +36,7 @@ from botframework.connector.auth import (
     AuthenticationConstants,
     BotFrameworkAuthentication,
     BotFrameworkAuthenticationFactory,
+    GovernmentConstants,
     ServiceClientCredentialsFactory,
 )
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
@@ -45,9 +46,14 @@ from okrbot.bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CHANNEL_ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
-CONNECTOR_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
 MULTI_TENANT = AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT
+# What botbuilder stamps on inbound activities as `callerId`, by the cloud's issuer.
+PUBLIC_ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+US_GOVERNMENT_ISSUER = GovernmentConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+CALLER_IDS = {
+    PUBLIC_ISSUER: CallerIdConstants.public_azure_channel,
+    US_GOVERNMENT_ISSUER: CallerIdConstants.us_gov_channel,
+}
 
 # botbuilder's own schedule: keys are fetched again once a day.
 KEYS_MAX_AGE_SECONDS = 24 * 3600
@@ -263,9 +269,17 @@ class AppCredentialsFactory(ServiceClientCredentialsFactory):
     """One `BotFrameworkCredentials` per scope for the whole process, so tokens are reused."""
 
     def __init__(
-        self, *, app_id: str, password: str, tenant: str, token_url: str, now: Now = time.time
+        self,
+        *,
+        app_id: str,
+        password: str,
+        tenant: str,
+        token_url: str,
+        scope: str,
+        now: Now = time.time,
     ) -> None:
         self.app_id = app_id
+        self.scope = scope
         self.tenant = tenant
         self.token_url = token_url.replace("{tenant}", tenant)
         self.now = now
@@ -283,7 +297,7 @@ class AppCredentialsFactory(ServiceClientCredentialsFactory):
     ) -> BotFrameworkCredentials:
         if app_id != self.app_id:
             raise PermissionError(f"no credentials for app {app_id!r}")
-        scope = oauth_scope or CONNECTOR_SCOPE
+        scope = oauth_scope or self.scope
         if scope not in self._credentials:
             tokens = AppTokens(
                 token_url=self.token_url,
@@ -299,7 +313,7 @@ class AppCredentialsFactory(ServiceClientCredentialsFactory):
 def bot_framework_authentication(
     settings: Settings, *, now: Now = time.time
 ) -> BotFrameworkAuthentication:
-    """Public-cloud Bot Framework authentication, with the endpoints from `settings`.
+    """Bot Framework authentication for the cloud (endpoints and issuer) `settings` name.
 
     With no app id botbuilder runs anonymously (no tokens checked or sent); okrbot only builds
     the adapter that way when OKRBOT_TEAMS_DEV_NO_AUTH=1.
@@ -314,20 +328,22 @@ def bot_framework_authentication(
         password=settings.microsoft_app_password or "",
         tenant=tenant,
         token_url=settings.botframework_token_url,
+        scope=settings.botframework_issuer,
         now=now,
     )
     return BotFrameworkAuthenticationFactory.create(
         validate_authority=True,
         to_channel_from_bot_login_url=AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
         + tenant,
-        to_channel_from_bot_oauth_scope=CONNECTOR_SCOPE,
-        to_bot_from_channel_token_issuer=CHANNEL_ISSUER,
+        # The Bot Connector's name: the issuer of its tokens, the audience of okrbot's.
+        to_channel_from_bot_oauth_scope=settings.botframework_issuer,
+        to_bot_from_channel_token_issuer=settings.botframework_issuer,
         oauth_url=AuthenticationConstants.OAUTH_URL,
         to_bot_from_channel_open_id_metadata_url=settings.botframework_openid_url,
         to_bot_from_emulator_open_id_metadata_url=(
             AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
         ),
-        caller_id=CallerIdConstants.public_azure_channel,
+        caller_id=CALLER_IDS.get(settings.botframework_issuer),
         credential_factory=credentials,
         auth_configuration=AuthenticationConfiguration(),
     )

@@ -33,8 +33,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from jwt.algorithms import RSAAlgorithm
 
-CHANNEL_ISSUER = "https://api.botframework.com"
-CONNECTOR_AUDIENCE = "https://api.botframework.com"
+# The public cloud's Bot Connector: the issuer of its tokens and the audience of the bot's.
+PUBLIC_CLOUD_ISSUER = "https://api.botframework.com"
 # The directory behind login.microsoftonline.com/botframework.com, where multi-tenant bots
 # get their tokens.
 BOTFRAMEWORK_TENANT = "botframework.com"
@@ -109,6 +109,10 @@ class IdentitySandbox:
     """Start it, point okrbot's OKRBOT_BOTFRAMEWORK_OPENID_URL and _TOKEN_URL at it."""
 
     clock: Callable[[], float] = time.time
+    issuer: str = PUBLIC_CLOUD_ISSUER
+    # Where multi-tenant bots get their tokens (the US Government cloud's is
+    # MicrosoftServices.onmicrosoft.us).
+    channel_tenant: str = BOTFRAMEWORK_TENANT
     token_lifetime: int = TOKEN_LIFETIME_SECONDS
     published: list[KeyPair] = field(default_factory=list)
     apps: dict[str, RegisteredApp] = field(default_factory=dict)
@@ -199,7 +203,7 @@ class IdentitySandbox:
             "serviceurl": service_url,
             "nbf": int(now - CLOCK_SKEW_SECONDS if not_before is None else not_before),
             "exp": int(now + lifetime),
-            "iss": CHANNEL_ISSUER,
+            "iss": self.issuer,
             "aud": app_id,
             **claims,
         }
@@ -217,7 +221,7 @@ class IdentitySandbox:
                 token,
                 self.entra_key.private_key.public_key(),
                 algorithms=["RS256"],
-                audience=CONNECTOR_AUDIENCE,
+                audience=self.issuer,
                 options={"require": ["exp", "aud", "iss"], "verify_exp": False},
             )
         except jwt.PyJWTError as error:
@@ -233,7 +237,7 @@ class IdentitySandbox:
         issuer = f"https://sts.windows.net/{tenant_id}/"
         principal = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}/{app.app_id}"))
         claims = {
-            "aud": CONNECTOR_AUDIENCE,
+            "aud": self.issuer,
             "iss": issuer,
             "iat": now,
             "nbf": now,
@@ -257,7 +261,7 @@ class IdentitySandbox:
         self.requests.append((request.method, request.path))
         return web.json_response(
             {
-                "issuer": CHANNEL_ISSUER,
+                "issuer": self.issuer,
                 "authorization_endpoint": "https://invalid.botframework.com",
                 "jwks_uri": f"{self._base}/v1/.well-known/keys",
                 "id_token_signing_alg_values_supported": ["RS256"],
@@ -280,7 +284,7 @@ class IdentitySandbox:
                 400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
             )
         app = self.apps.get(str(form.get("client_id", "")))
-        home = (app.tenant_id if app else None) or BOTFRAMEWORK_TENANT
+        home = (app.tenant_id if app else None) or self.channel_tenant
         if app is None or tenant not in (home, _tenant_id(home)):
             return _entra_error(
                 400,
@@ -291,7 +295,7 @@ class IdentitySandbox:
             )
         if form.get("client_secret") != app.password:
             return _entra_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
-        if form.get("scope") != f"{CONNECTOR_AUDIENCE}/.default":
+        if form.get("scope") != f"{self.issuer}/.default":
             return _entra_error(
                 400,
                 "invalid_scope",
