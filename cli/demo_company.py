@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from okrbot.adapters.teams.sandbox import user_id_for
+
 DOMAIN = "demo.okrbot.example"
 QUARTER = "2026-Q4"
 
@@ -126,7 +128,7 @@ def build_company(people_below_ceo: int = 15, seed: int = 7) -> DemoCompany:
             person.slack_user_id = f"U{number:08X}"
         else:
             person.teams_aad_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            person.teams_user_id = f"29:demo-{number:06d}"
+            person.teams_user_id = user_id_for(person.teams_aad_id)
         return person
 
     ceo_spec = catalog["company"]["ceo"]

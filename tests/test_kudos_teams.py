@@ -28,9 +28,9 @@ from tests.okr_rows import activation as activation_row
 from tests.okr_rows import onboarding
 
 MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
-ANA = TeamsUser("29:ana", "aad-ana", "Ana Lima", "ana@example.com")
-LI = TeamsUser("29:li", "aad-li", "Li Wei", "li@example.com")
-ZED = TeamsUser("29:zed", "aad-zed", "Zed Guest", "zed@elsewhere.example")
+ANA = TeamsUser.named("Ana Lima", "ana@example.com")
+LI = TeamsUser.named("Li Wei", "li@example.com")
+ZED = TeamsUser.named("Zed Guest", "zed@elsewhere.example")
 BOT = TeamsUser(DEFAULT_BOT_ID, "", "okrbot", "")
 CHANNEL = "19:general@thread.tacv2;messageid=1700000000000"
 

@@ -39,8 +39,8 @@ BOT_TOKEN = "xoxb-5ecret-bot-token-1a2b3c"
 APP_PASSWORD = "ms-5ecret-app-password-4d5e6f"
 SECRETS = (SIGNING_SECRET, BOT_TOKEN, APP_PASSWORD)
 MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
-ANA = TeamsUser("29:ana", "aad-ana", "Ana Lima", "ana@example.com")
-LI = TeamsUser("29:li", "aad-li", "Li Wei", "li@example.com")
+ANA = TeamsUser.named("Ana Lima", "ana@example.com")
+LI = TeamsUser.named("Li Wei", "li@example.com")
 
 
 async def seed(database: Database) -> dict[str, int]:
@@ -52,7 +52,9 @@ async def seed(database: Database) -> dict[str, int]:
             slack_user_id="U0ANA",
             teams_aad_id=ANA.aad_object_id,
         )
-        li = PersonRow(email=LI.email, name=LI.name, slack_user_id="U0LI", teams_aad_id="aad-li")
+        li = PersonRow(
+            email=LI.email, name=LI.name, slack_user_id="U0LI", teams_aad_id=LI.aad_object_id
+        )
         session.add_all([ana, li])
         await session.flush()
         ids = {}

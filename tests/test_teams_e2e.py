@@ -53,10 +53,10 @@ from tests.okr_rows import churn, churn_objective, onboarding, setup_guide
 MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)  # ISO week 2026-W47, in 2026-Q4
 APP_ID = "11111111-2222-3333-4444-555555555555"
 
-ANA = TeamsUser("29:ana", "aad-ana", "Ana Lima", "ana@example.com")
-LI = TeamsUser("29:li", "aad-li", "Li Wei", "li@example.com")
-MIA = TeamsUser("29:mia", "aad-mia", "Mia Boss", "mia@example.com")
-STRANGER = TeamsUser("29:zed", "aad-zed", "Zed Outsider", "zed@elsewhere.example")
+ANA = TeamsUser.named("Ana Lima", "ana@example.com")
+LI = TeamsUser.named("Li Wei", "li@example.com")
+MIA = TeamsUser.named("Mia Boss", "mia@example.com")
+STRANGER = TeamsUser.named("Zed Outsider", "zed@elsewhere.example")
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
@@ -31,6 +32,7 @@ from okrbot.adapters.teams.sandbox import (
     installation_update_activity,
     message_activity,
 )
+from okrbot.adapters.teams.simulator import TeamsUser
 from tests.refs import REFS
 
 CHANNEL_THREAD = "19:a1b2c3@thread.tacv2;messageid=1700000000000"
@@ -135,7 +137,8 @@ async def test_create_conversation_is_stable_per_user(sandbox: TeamsSandbox) -> 
     for _ in range(2):
         await adapter.create_conversation("", logic, parameters, "msteams", sandbox.service_url)
 
-    assert created[0] == created[1] and created[0].startswith("a:")
+    # Teams' personal conversation ids are `a:1` and about 128 characters more.
+    assert created[0] == created[1] and created[0].startswith("a:1") and len(created[0]) == 131
     assert [a["text"] for a in sandbox.activities_in(created[0])] == ["Welcome to okrbot"] * 2
     assert sandbox.requests[0].body is not None
     assert sandbox.requests[0].body["tenantID"] == DEFAULT_TENANT_ID
@@ -392,7 +395,21 @@ def test_install_activities() -> None:
     }
     update = conversation_update_activity(**common)
     assert update["type"] == "conversationUpdate"
-    assert update["membersAdded"] == [{"id": update["recipient"]["id"]}]
+    # Docs ("Team members added"): in a 1:1 chat both the bot and the user are listed.
+    assert update["membersAdded"] == [
+        {"id": update["recipient"]["id"]},
+        {"id": "29:megan", "aadObjectId": "aad"},
+    ]
+    in_team = conversation_update_activity(
+        **{**common, "conversation_id": CHANNEL_THREAD}, conversation_type="channel"
+    )
+    assert in_team["membersAdded"] == [{"id": in_team["recipient"]["id"]}]
+    assert in_team["conversation"]["isGroup"] is True
+    channel_data = in_team["channelData"]
+    assert channel_data["eventType"] == "teamMemberAdded"
+    assert channel_data["channel"] == {"id": "19:a1b2c3@thread.tacv2"}
+    assert channel_data["team"]["id"].startswith("19:") and channel_data["tenant"]["id"]
+    assert channel_data["settings"] == {"selectedChannel": {"id": "19:a1b2c3@thread.tacv2"}}
     installed = installation_update_activity(**common)
     removed = installation_update_activity(**common, action="remove")
     assert (installed["type"], installed["action"], removed["action"]) == (
@@ -401,3 +418,47 @@ def test_install_activities() -> None:
         "remove",
     )
     assert Activity().deserialize(installed).action == "add"
+
+
+def test_generated_ids_are_as_long_as_teams_ids() -> None:
+    captured = json.loads((REFS / "teams-payloads" / "teams_message_activity.json").read_text())
+    user = TeamsUser.named("Megan Bowen", "megan@contoso.example")
+    assert len(user.conversation_id) == len(captured["conversation"]["id"]) == 131
+    assert user.conversation_id.startswith("a:1") and user.teams_user_id.startswith("29:1")
+    assert len(user.teams_user_id) == 112 >= len(captured["from"]["id"])
+    assert str(uuid.UUID(user.aad_object_id)) == user.aad_object_id
+    assert TeamsUser.named("Megan Bowen", "megan@contoso.example") == user
+    assert TeamsUser.named("Li Wei", "li@contoso.example").conversation_id != user.conversation_id
+
+
+async def test_realistic_ids_are_stored_and_routed(sandbox: TeamsSandbox) -> None:
+    user = TeamsUser.named("Megan Bowen", "megan@contoso.example")
+    client = anonymous_client(sandbox)
+    sent = await client.conversations.send_to_conversation(user.conversation_id, text("hi"))
+    await client.conversations.update_activity(user.conversation_id, sent.id, text("edited"))
+    [stored] = sandbox.activities_in(user.conversation_id)
+    assert stored["text"] == "edited" and stored["conversation"]["id"] == user.conversation_id
+
+
+def test_group_chat_and_channel_activities_say_where_they_are() -> None:
+    common = {
+        "from_id": MEGAN["teams_user_id"],
+        "aad_object_id": MEGAN["aad_object_id"],
+        "service_url": "http://127.0.0.1:1/",
+    }
+    group = message_activity(
+        "hi", conversation_id="19:abc@thread.v2", conversation_type="groupChat", **common
+    )
+    assert group["conversation"]["isGroup"] is True
+    assert group["conversation"]["conversationType"] == "groupChat"
+    assert "team" not in group["channelData"] and group["channelData"]["tenant"]["id"]
+    channel = message_activity(
+        "hi", conversation_id=CHANNEL_THREAD, conversation_type="channel", **common
+    )
+    assert channel["conversation"]["isGroup"] is True
+    assert channel["channelData"]["channel"] == {"id": "19:a1b2c3@thread.tacv2"}
+    assert channel["channelData"]["teamsTeamId"] == channel["channelData"]["team"]["id"]
+    personal = message_activity("hi", conversation_id=PERSONAL, **common)
+    assert "isGroup" not in personal["conversation"]
+    assert personal["attachments"] == [{"contentType": "text/html", "content": "<p>hi</p>"}]
+    assert personal["id"].isdigit() and personal["localTimestamp"][-6] in "+-"

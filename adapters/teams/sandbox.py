@@ -13,6 +13,8 @@ Only the routes okrbot uses are served; anything else answers 404 so a gap shows
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import itertools
 import json
 import math
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -45,6 +48,37 @@ DEFAULT_BOT_NAME = "okrbot"
 MAX_ACTIVITY_BYTES = 100 * 1024
 
 _WRITE_KINDS: frozenset[str] = frozenset({"send", "reply", "update"})
+
+
+# Teams' ids, as long as Teams makes them -------------------------------------------------
+
+
+def opaque(seed: str, length: int) -> str:
+    """`length` URL-safe characters derived from `seed`, like the opaque part of Teams' ids."""
+    out, n = "", 0
+    while len(out) < length:
+        digest = hashlib.sha256(f"{seed}#{n}".encode()).digest()
+        out += base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        n += 1
+    return out[:length]
+
+
+def user_id_for(aad_object_id: str) -> str:
+    """A Teams user id as a bot sees it: `29:1` and about 108 more characters."""
+    return "29:1" + opaque(f"user/{aad_object_id}", 108)
+
+
+def personal_conversation_id(user_id: str) -> str:
+    """The 1:1 chat between the bot and a user: `a:1` and about 128 more characters.
+
+    Teams keeps one such conversation per user and bot, so the same user always gets the same id.
+    """
+    return "a:1" + opaque(f"chat/{user_id}", 128)
+
+
+def thread_id(seed: str, suffix: str = "thread.tacv2") -> str:
+    """A group chat, channel or team id: `19:<32 hex>@thread.v2` / `@thread.tacv2`."""
+    return f"19:{hashlib.md5(seed.encode()).hexdigest()}@{suffix}"
 
 
 @dataclass(frozen=True)
@@ -448,13 +482,14 @@ class TeamsSandbox:
         if not members or not members[0].get("id"):
             return 400, _error("BadArgument", "Conversation members are required."), {}
         tenant = _body_tenant(body) or DEFAULT_TENANT_ID
-        # Teams answers the same 1:1 conversation id for the same user every time.
-        user_id = members[0]["id"]
-        conversation_id = "a:" + uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant}/{user_id}").hex
-        conversation = self._conversation(conversation_id, tenant)
         known = {m["id"]: m for m in self._directory} | {
             m["aadObjectId"]: m for m in self._directory
         }
+        # Teams answers the same 1:1 conversation id for the same user every time, whether the
+        # user is named by their Teams id or their Azure AD object id.
+        user_id = known.get(members[0]["id"], members[0])["id"]
+        conversation_id = personal_conversation_id(user_id)
+        conversation = self._conversation(conversation_id, tenant)
         for requested in members:
             member = known.get(requested["id"], requested)
             if all(m["id"] != member["id"] for m in conversation.members):
@@ -536,8 +571,37 @@ def _seconds(value: float) -> str:
 # Inbound activities, shaped like the ones Teams posts to a bot's /api/messages --------------
 
 
+CLIENT_TIMEZONE = "Europe/London"
+_message_ids = itertools.count(int(time.time() * 1000))
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _local_now() -> str:
+    return datetime.now(ZoneInfo(CLIENT_TIMEZONE)).isoformat(timespec="milliseconds")
+
+
+def _scope(
+    conversation_type: str, conversation_id: str, tenant_id: str, team_id: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a conversation type adds to `conversation` and to `channelData`.
+
+    Group chats and channels carry `isGroup`; channels also name their team and channel.
+    """
+    if conversation_type == "groupChat":
+        return {"isGroup": True}, {}
+    if conversation_type == "channel":
+        channel = conversation_id.split(";", 1)[0]
+        team = team_id or thread_id(f"team/{tenant_id}")
+        return {"isGroup": True}, {
+            "teamsChannelId": channel,
+            "teamsTeamId": team,
+            "channel": {"id": channel},
+            "team": {"id": team},
+        }
+    return {}, {}
 
 
 def _envelope(
@@ -552,16 +616,23 @@ def _envelope(
     bot_id: str,
     bot_name: str,
     conversation_type: str,
+    team_id: str | None = None,
 ) -> dict[str, Any]:
+    """The fields every Teams activity carries (docs: "Receive a message", conversation events).
+
+    Messages have an epoch-milliseconds id; events an `f:` one.
+    """
+    in_conversation, channel_data = _scope(conversation_type, conversation_id, tenant_id, team_id)
     return {
         "type": activity_type,
-        "id": f"f:{uuid.uuid4().hex}",
+        "id": str(next(_message_ids)) if activity_type == "message" else f"f:{uuid.uuid4()}",
         "timestamp": _now(),
-        "localTimestamp": _now(),
+        "localTimestamp": _local_now(),
         "serviceUrl": service_url,
         "channelId": "msteams",
         "from": {"id": from_id, "name": from_name, "aadObjectId": aad_object_id},
         "conversation": {
+            **in_conversation,
             "conversationType": conversation_type,
             "tenantId": tenant_id,
             "id": conversation_id,
@@ -572,11 +643,11 @@ def _envelope(
                 "locale": "en-US",
                 "country": "US",
                 "platform": "Web",
-                "timezone": "Europe/London",
+                "timezone": CLIENT_TIMEZONE,
                 "type": "clientInfo",
             }
         ],
-        "channelData": {"tenant": {"id": tenant_id}},
+        "channelData": {**channel_data, "tenant": {"id": tenant_id}},
         "locale": "en-US",
     }
 
@@ -622,6 +693,9 @@ def message_activity(
         activity["value"] = value
     if reply_to_id is not None:
         activity["replyToId"] = reply_to_id
+    if text is not None and value is None:
+        # What the person typed also comes as HTML, as in the captured activity.
+        activity["attachments"] = [{"contentType": "text/html", "content": f"<p>{text}</p>"}]
     if entities:
         activity["entities"] = activity["entities"] + list(entities)
     return activity
@@ -640,7 +714,11 @@ def conversation_update_activity(
     bot_name: str = DEFAULT_BOT_NAME,
     conversation_type: str = "personal",
 ) -> dict[str, Any]:
-    """A `conversationUpdate` adding members; by default the bot itself, as on a 1:1 install."""
+    """A `conversationUpdate` adding members; by default the bot, as on an install.
+
+    In a 1:1 chat Teams lists the bot and the user; in a team only the bot, with the
+    `teamMemberAdded` event type and the channel chosen at install.
+    """
     activity = _envelope(
         "conversationUpdate",
         from_id=from_id,
@@ -653,9 +731,16 @@ def conversation_update_activity(
         bot_name=bot_name,
         conversation_type=conversation_type,
     )
-    activity["membersAdded"] = members_added if members_added is not None else [{"id": bot_id}]
+    if members_added is None:
+        members_added = [{"id": bot_id}]
+        if conversation_type == "personal":
+            members_added.append({"id": from_id, "aadObjectId": aad_object_id})
+    activity["membersAdded"] = members_added
     if conversation_type != "personal":
         activity["channelData"]["eventType"] = "teamMemberAdded"
+    if conversation_type == "channel":
+        selected = {"id": conversation_id.split(";", 1)[0]}
+        activity["channelData"]["settings"] = {"selectedChannel": selected}
     return activity
 
 
@@ -688,3 +773,36 @@ def installation_update_activity(
     activity["action"] = action
     activity["channelData"]["source"] = {"name": "message"}
     return activity
+
+
+def message_reaction_activity(
+    reply_to_id: str, reactions: tuple[str, ...] = ("like",), **envelope: Any
+) -> dict[str, Any]:
+    """A `messageReaction`: someone reacted to the bot's message `reply_to_id`.
+
+    `envelope` takes `_envelope`'s keywords (from_id, aad_object_id, conversation_id, ...).
+    """
+    activity = _envelope("messageReaction", **_defaults(envelope))
+    activity["reactionsAdded"] = [{"type": reaction} for reaction in reactions]
+    activity["replyToId"] = reply_to_id
+    return activity
+
+
+def invoke_activity(name: str, value: dict[str, Any], **envelope: Any) -> dict[str, Any]:
+    """An `invoke`, e.g. `adaptiveCard/action` when an Action.Execute is pressed; Teams waits
+    for the answer in the HTTP response."""
+    activity = _envelope("invoke", **_defaults(envelope))
+    activity["name"] = name
+    activity["value"] = value
+    return activity
+
+
+def _defaults(envelope: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "tenant_id": DEFAULT_TENANT_ID,
+        "from_name": "Megan Bowen",
+        "bot_id": DEFAULT_BOT_ID,
+        "bot_name": DEFAULT_BOT_NAME,
+        "conversation_type": "personal",
+        **envelope,
+    }

@@ -9,6 +9,7 @@ action's `data` merged with the current value of every input on the card.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,11 @@ from okrbot.adapters.teams.sandbox import (
     TeamsSandbox,
     conversation_update_activity,
     installation_update_activity,
+    invoke_activity,
     message_activity,
+    message_reaction_activity,
+    personal_conversation_id,
+    user_id_for,
 )
 
 
@@ -31,9 +36,16 @@ class TeamsUser:
     name: str
     email: str
 
+    @classmethod
+    def named(cls, name: str, email: str) -> TeamsUser:
+        """A user with ids shaped and sized like Teams': a GUID object id, `29:1…` (112 chars)."""
+        aad_object_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"mailto:{email}"))
+        return cls(user_id_for(aad_object_id), aad_object_id, name, email)
+
     @property
     def conversation_id(self) -> str:
-        return f"a:1on1-{self.aad_object_id}"
+        """Their 1:1 chat with the bot (`a:1…`, 131 characters), the same one Teams would give."""
+        return personal_conversation_id(self.teams_user_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +126,14 @@ class TeamsSimulator:
         async with self._session.post(self.url, data=data, headers=all_headers) as response:
             return Reply(response.status, await response.text())
 
-    def _who(self, user: TeamsUser) -> dict[str, Any]:
+    def _who(self, user: TeamsUser, where: tuple[str, str] | None = None) -> dict[str, Any]:
+        conversation_id, conversation_type = where or (user.conversation_id, "personal")
         return {
             "from_id": user.teams_user_id,
             "aad_object_id": user.aad_object_id,
             "from_name": user.name,
-            "conversation_id": user.conversation_id,
+            "conversation_id": conversation_id,
+            "conversation_type": conversation_type,
             "service_url": self.sandbox.service_url,
             "bot_id": self.bot_id,
         }
@@ -135,9 +149,18 @@ class TeamsSimulator:
         return await self.post(installation_update_activity(**self._who(user), action="remove"))
 
     async def say(
-        self, user: TeamsUser, text: str, *, mentions: list[TeamsUser] | None = None
+        self,
+        user: TeamsUser,
+        text: str,
+        *,
+        mentions: list[TeamsUser] | None = None,
+        where: tuple[str, str] | None = None,
     ) -> Reply:
-        """A typed message; `@Name` for each of `mentions` becomes a Teams mention entity."""
+        """A typed message; `@Name` for each of `mentions` becomes a Teams mention entity.
+
+        `where` is (conversation id, conversation type) for a group chat or channel; by default
+        the user's 1:1 chat with the bot.
+        """
         entities = []
         for mentioned in mentions or []:
             tag = f"<at>{mentioned.name}</at>"
@@ -149,7 +172,7 @@ class TeamsSimulator:
                     "mentioned": {"id": mentioned.teams_user_id, "name": mentioned.name},
                 }
             )
-        return await self.post(message_activity(text, entities=entities, **self._who(user)))
+        return await self.post(message_activity(text, entities=entities, **self._who(user, where)))
 
     async def press(
         self,
@@ -169,9 +192,25 @@ class TeamsSimulator:
         return await self.submit(user, value, reply_to_id=str(activity["id"]))
 
     async def submit(
-        self, user: TeamsUser, value: Mapping[str, Any], *, reply_to_id: str | None = None
+        self,
+        user: TeamsUser,
+        value: Mapping[str, Any],
+        *,
+        reply_to_id: str | None = None,
+        where: tuple[str, str] | None = None,
     ) -> Reply:
         """A raw Action.Submit, e.g. a forged one."""
+        who = self._who(user, where)
         return await self.post(
-            message_activity(None, value=dict(value), reply_to_id=reply_to_id, **self._who(user))
+            message_activity(None, value=dict(value), reply_to_id=reply_to_id, **who)
         )
+
+    async def react(self, user: TeamsUser, activity: Mapping[str, Any], reaction: str) -> Reply:
+        """The user reacts (like, heart, …) to one of the bot's messages in their 1:1 chat."""
+        return await self.post(
+            message_reaction_activity(str(activity["id"]), (reaction,), **self._who(user))
+        )
+
+    async def invoke(self, user: TeamsUser, name: str, value: Mapping[str, Any]) -> Reply:
+        """An invoke activity; its answer is the HTTP response (e.g. `adaptiveCard/action`)."""
+        return await self.post(invoke_activity(name, dict(value), **self._who(user)))
