@@ -92,11 +92,20 @@ def input_id(key_result_id: int, field: str) -> str:
     return f"kr-{key_result_id}-{field}"
 
 
+_WEEK_KEY = re.compile(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])")
+
+
+def is_week_key(period: object) -> bool:
+    """Whether `period` is an ISO week key like `2026-W47`, as every check-in card carries."""
+    return isinstance(period, str) and _WEEK_KEY.fullmatch(period) is not None
+
+
 def week_label(period: str) -> str:
     return f"week {int(period.split('-W')[1])}"
 
 
-def describe(status: KeyResultStatus) -> str:
+def describe(status: KeyResultStatus, private: bool = True) -> str:
+    """One key result's line; `private=False` leaves out what only its owner and manager see."""
     kr = status.key_result
     progress = key_result_progress(kr)
     line = (
@@ -105,6 +114,8 @@ def describe(status: KeyResultStatus) -> str:
     )
     if not kr.is_milestone:
         line += f" of {format_value(kr.target, kr.type, kr.unit)}"
+    if not private:
+        return line
     if status.stale:
         line += " · ⚠️ no check-in for two weeks"
     elif status.last_checkin is not None:

@@ -33,14 +33,14 @@ class ReceivedKudos:
     message: str
 
 
-def _own_blocks(statuses: Sequence[KeyResultStatus]) -> list[Block]:
+def _own_blocks(statuses: Sequence[KeyResultStatus], private: bool = True) -> list[Block]:
     blocks: list[Block] = []
     current_objective: int | None = None
     for status in statuses[:MAX_OWN_KEY_RESULTS]:
         if status.objective.id != current_objective:
             current_objective = status.objective.id
             blocks.append(Text(f"🎯 **{status.objective.title}**"))
-        blocks.append(Text(describe(status)))
+        blocks.append(Text(describe(status, private)))
     if len(statuses) > MAX_OWN_KEY_RESULTS:
         blocks.append(Context(f"…and {len(statuses) - MAX_OWN_KEY_RESULTS} more key results."))
     return blocks
@@ -63,6 +63,20 @@ def okr_overview(quarter: str, statuses: Sequence[KeyResultStatus], command: str
     blocks.append(Actions((Button("Check in", CHECK_IN, "", ButtonStyle.PRIMARY),)))
     blocks.append(Context(f"`{command} checkin` to check in now · `{command} help` for more"))
     return Message(summary=f"Your OKRs for {quarter}", blocks=tuple(blocks[:50]))
+
+
+def public_overview(name: str, quarter: str, statuses: Sequence[KeyResultStatus]) -> Message:
+    """`okr` where others read along: the key results and their progress, which everyone may
+    see, without the confidence and check-in state that only the owner and manager see."""
+    if not statuses:
+        return Message(
+            summary=f"{name} owns no key results in {quarter}",
+            blocks=(Text(f"{name} owns no key results in {quarter}."),),
+        )
+    blocks: list[Block] = [Header(f"{name}'s OKRs · {quarter}")]
+    blocks.extend(_own_blocks(statuses, private=False))
+    blocks.append(Context("Confidence, notes and check-ins stay in the 1:1 chat with okrbot."))
+    return Message(summary=f"{name}'s OKRs for {quarter}", blocks=tuple(blocks[:50]))
 
 
 def home(

@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     # The Bot Connector's name in that cloud: the issuer of its tokens, the audience of okrbot's.
     botframework_issuer: str = "https://api.botframework.com"
     teams_tenant_rate: int = Field(default=30, ge=1)
+    # The Microsoft 365 organisations whose people okrbot serves; empty: the app's own tenant.
+    teams_tenant_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @field_validator("default_timezone")
     @classmethod
@@ -133,6 +135,21 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value
+
+    @field_validator("teams_tenant_ids", mode="before")
+    @classmethod
+    def _tenants(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        return [str(v).strip().lower() for v in value if str(v).strip()]
+
+    @property
+    def allowed_teams_tenants(self) -> frozenset[str]:
+        """Tenant ids Teams activities may come from; empty means any (no tenant configured)."""
+        if self.teams_tenant_ids:
+            return frozenset(self.teams_tenant_ids)
+        own = (self.microsoft_app_tenant_id or "").strip().lower()
+        return frozenset({own} if own else ())
 
     @field_validator("log_level")
     @classmethod

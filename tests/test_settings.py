@@ -208,3 +208,13 @@ def test_parse_local_time(text: str, expected: time) -> None:
 def test_parse_local_time_errors(text: str) -> None:
     with pytest.raises(ValueError, match="is not a time; write it as HH:MM"):
         parse_local_time(text)
+
+
+def test_teams_tenants_default_to_the_apps_own_tenant(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().allowed_teams_tenants == frozenset()  # none configured: any tenant
+    monkeypatch.setenv("MICROSOFT_APP_TENANT_ID", "72F988BF-86F1-41AF-91AB-2D7CD011DB47")
+    assert load_settings().allowed_teams_tenants == {"72f988bf-86f1-41af-91ab-2d7cd011db47"}
+    monkeypatch.setenv("OKRBOT_TEAMS_TENANT_IDS", " aaaa-1 ,, BBBB-2 ")
+    settings = load_settings()
+    assert settings.teams_tenant_ids == ["aaaa-1", "bbbb-2"]
+    assert settings.allowed_teams_tenants == {"aaaa-1", "bbbb-2"}

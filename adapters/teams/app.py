@@ -13,12 +13,20 @@ import logging
 import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import quote
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ErrorResponseException
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ErrorResponseException,
+    InvokeResponse,
+)
+from msrest.serialization import Model
 from sqlalchemy import func, or_, select, update
 
 from okrbot.adapters.conversations import CheckIns
@@ -36,6 +44,7 @@ from okrbot.bot.checkins import (
     SKIP,
     SNOOZE,
     KudosDraft,
+    is_week_key,
     parse_checkin,
     week_label,
 )
@@ -58,7 +67,7 @@ from okrbot.bot.kudos import (
 )
 from okrbot.bot.kudos import help_message as kudos_help
 from okrbot.bot.messages import Context, Header, Message, Text
-from okrbot.bot.overview import help_message, okr_overview
+from okrbot.bot.overview import help_message, okr_overview, public_overview
 from okrbot.bot.preferences import FORM_ID as PREFS_FORM
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
@@ -82,6 +91,16 @@ NOT_SET_UP = (
     "Hi! I don't know you yet: okrbot only talks to people its admin has imported, so there is "
     "nothing for me to show you. Ask your admin to add you with `okrbot import people`."
 )
+FOREIGN_TENANT = (
+    "Sorry, this okrbot works for another organisation, so I can't help you from yours. "
+    "If you think that is a mistake, ask the admin who runs okrbot."
+)
+OUT_OF_DATE_CARD = (
+    "That button belongs to a card I no longer handle. Type `okr` or `checkin` in our chat "
+    "to carry on."
+)
+# What Teams shows for an Action.Execute answer (Universal Actions' response format).
+INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
 PERSON = "okrbot.person"
 NEWLY_CONNECTED = "okrbot.newly_connected"
 
@@ -155,6 +174,52 @@ def _say(text: str) -> Message:
     return Message(text, (Text(text),))
 
 
+class InvokeMessage(Model):
+    """A Universal Actions response body holding a message (botbuilder's own model for it,
+    AdaptiveCardInvokeResponse, only takes a card as its value)."""
+
+    _attribute_map: ClassVar[dict[str, dict[str, str]]] = {
+        "status_code": {"key": "statusCode", "type": "int"},
+        "type": {"key": "type", "type": "str"},
+        "value": {"key": "value", "type": "str"},
+    }
+
+    def __init__(self, *, value: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.status_code = 200
+        self.type = INVOKE_MESSAGE
+        self.value = value
+
+
+def invoke_message(text: str) -> InvokeResponse:
+    """HTTP 200 with a message Teams shows the person in place of the card's answer."""
+    return InvokeResponse(status=200, body=InvokeMessage(value=text))
+
+
+def is_personal(activity: Activity) -> bool:
+    """A 1:1 chat with the bot; group chats and channels have others reading along."""
+    conversation = activity.conversation
+    if conversation is None:
+        return True
+    return not conversation.is_group and conversation.conversation_type in (None, "personal")
+
+
+def private_pointer(activity: Activity, what: str) -> Message:
+    """The answer to a private flow asked for where others read along."""
+    bot_id = activity.recipient.id if activity.recipient and activity.recipient.id else ""
+    # Teams' documented deep link that opens (or starts) the 1:1 chat with a bot.
+    chat = f"https://teams.microsoft.com/l/chat/0/0?users={quote(bot_id, safe=':')}"
+    return Message(
+        "Let's do that in our 1:1 chat",
+        (
+            Text(
+                f"{what} private, so I only handle them in our 1:1 chat, where nobody else reads "
+                f"along: [open our chat]({chat}) and type `checkin`, `settings` or `okr` there."
+            ),
+        ),
+    )
+
+
 class OkrTeamsBot(TeamsActivityHandler):
     def __init__(
         self,
@@ -184,6 +249,9 @@ class OkrTeamsBot(TeamsActivityHandler):
         if activity.id and not await self._first_time(f"teams:{conversation}:{activity.id}"):
             log.info("ignoring a retry of Teams activity %s", activity.id)
             return
+        if not self._tenant_allowed(activity):
+            await self._refuse_tenant(turn_context)
+            return
         person, newly = await self._identify(turn_context)
         turn_context.turn_state[PERSON] = person
         turn_context.turn_state[NEWLY_CONNECTED] = newly
@@ -191,6 +259,35 @@ class OkrTeamsBot(TeamsActivityHandler):
 
     async def _first_time(self, event_key: str) -> bool:
         return await first_time(self.database, event_key, self.clock.now())
+
+    def _tenant_allowed(self, activity: Activity) -> bool:
+        allowed = self.settings.allowed_teams_tenants
+        return not allowed or (tenant_of(activity) or "").strip().lower() in allowed
+
+    async def _refuse_tenant(self, context: TurnContext) -> None:
+        """Someone from another Microsoft 365 organisation: say so, bind nobody, do nothing."""
+        activity = context.activity
+        log.warning("refused a Teams %s from tenant %s", activity.type, tenant_of(activity))
+        if activity.type == ActivityTypes.invoke:
+            await self._answer_invoke(context, FOREIGN_TENANT)
+            return
+        installed = activity.type == ActivityTypes.installation_update and activity.action == "add"
+        if activity.type == ActivityTypes.message or installed:
+            await self._reply(context, _say(FOREIGN_TENANT))
+
+    async def _answer_invoke(self, context: TurnContext, text: str) -> None:
+        answer = Activity(type=ActivityTypes.invoke_response, value=invoke_message(text))
+        await context.send_activity(answer)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """okrbot's cards use Action.Submit; an Action.Execute (an old or foreign card) gets a
+        message Teams shows in place, not botbuilder's 501."""
+        activity = turn_context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        if activity.name == "adaptiveCard/action" and action.get("type") == "Action.Execute":
+            return invoke_message(OUT_OF_DATE_CARD)
+        return await super().on_invoke_activity(turn_context)  # a malformed one: botbuilder's 400
 
     async def _identify(self, context: TurnContext) -> tuple[Person | None, bool]:
         """Find the sender among imported people and keep their 1:1 conversation reference.
@@ -210,7 +307,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         if person is None:
             return None, False
         conversation = activity.conversation
-        if conversation is None or conversation.conversation_type not in (None, "personal"):
+        if conversation is None or not is_personal(activity):
             return person, False  # group chats and channels are not where prompts go
         reference = reference_of(context)
         async with self.database.transaction() as session:
@@ -330,6 +427,11 @@ class OkrTeamsBot(TeamsActivityHandler):
             await self._reply(turn_context, _say(NOT_SET_UP))
             return
         if isinstance(activity.value, dict) and activity.value.get(render.ACTION_KEY):
+            if not is_personal(activity):
+                # Every okrbot card with buttons is private (check-in, settings, reflection,
+                # digest): a submit from a shared conversation is not acted on.
+                await self._reply(turn_context, private_pointer(activity, "Your check-ins are"))
+                return
             await self._card_action(turn_context, person, activity.value)
             return
         await self._command(turn_context, person)
@@ -338,7 +440,14 @@ class OkrTeamsBot(TeamsActivityHandler):
         text = without_bot_mention(context.activity)
         words = command_words(text)
         command = words[0].lower() if words else "help"
-        if command == OKR_COMMAND:
+        shared = not is_personal(context.activity)
+        if shared and command in ("checkin", "check-in", SETTINGS_COMMAND):
+            what = "Check-ins are" if command != SETTINGS_COMMAND else "Your settings are"
+            await self._reply(context, private_pointer(context.activity, what))
+        elif command == OKR_COMMAND and shared:
+            moment, statuses = await self.checkins.statuses(person)
+            await self._reply(context, public_overview(person.name, moment.quarter.id, statuses))
+        elif command == OKR_COMMAND:
             await self._reply(context, await self._overview(person))
         elif command in ("checkin", "check-in"):
             await self._send_card(context, await self._checkin_card(person))
@@ -434,6 +543,14 @@ class OkrTeamsBot(TeamsActivityHandler):
         page = page if isinstance(page, int) and 0 <= page < 100 else 0
         period = self.checkins.moment(person).period
         sent_for = value.get(render.PERIOD_KEY)
+        if sent_for and not is_week_key(sent_for):
+            note = Text(
+                "I couldn't tell which week that card was for, so nothing was saved. "
+                "Here is this week's check-in:"
+            )
+            intro = (Header(f"Weekly check-in · {week_label(period)}"), note)
+            await self._replace(context, await self._checkin_card(person, intro=intro), "Check-in")
+            return
         if sent_for and sent_for != period:
             note = Text(
                 f"That card was for {week_label(str(sent_for))}, which is over. "
@@ -694,6 +811,11 @@ class TeamsAdapter:
     ) -> None:
         self.app_id = settings.microsoft_app_id or ""
         self.auth_enabled = bool(self.app_id)
+        if self.auth_enabled and not settings.allowed_teams_tenants:
+            log.warning(
+                "Teams serves people from any Microsoft 365 tenant; set OKRBOT_TEAMS_TENANT_IDS "
+                "(or MICROSOFT_APP_TENANT_ID) to your own"
+            )
         # Signing keys and app tokens are cached by okrbot's clock, so tests can move it.
         authentication = bot_framework_authentication(settings, now=lambda: clock.now().timestamp())
         self.cloud = CloudAdapter(authentication)
