@@ -28,6 +28,7 @@ from sqlalchemy import func, insert, select
 
 from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.adapters.slack.simulator import Reply, SlackSimulator
+from okrbot.adapters.slack.socket_sandbox import SocketModeSandbox, SocketModeSimulator
 from okrbot.adapters.teams.sandbox import TeamsSandbox
 from okrbot.adapters.teams.simulator import TeamsSimulator, TeamsUser
 from okrbot.bot.clock import FakeClock
@@ -128,18 +129,30 @@ async def healthy(serve: Serve) -> bool:
 
 @asynccontextmanager
 async def serving_slack(
-    database: Database, people: int, *args: str, **env: str
+    database: Database, people: int, *args: str, socket_mode: bool = False, **env: str
 ) -> AsyncIterator[tuple[Serve, SlackSimulator, SlackSandbox]]:
     """A healthy `okrbot serve` (with `args` and `env`) for `people` seeded Slack users, none of
-    them due a prompt; killed on the way out if the test has not stopped it."""
+    them due a prompt; killed on the way out if the test has not stopped it. `socket_mode`:
+    Slack reaches it over a Socket Mode connection instead of signed HTTP."""
     await seed(database, people, datetime.now(UTC) + timedelta(days=30))
-    async with SlackSandbox() as sandbox:
+    sandbox = SlackSandbox()
+    socket = SocketModeSandbox(sandbox) if socket_mode else None
+    if socket is not None:
+        args = ("--socket-mode", *args)
+        env = {"SLACK_APP_TOKEN": socket.app_token, **env}
+    async with sandbox:
         for n in range(1, people + 1):
             sandbox.add_user(slack_id(n), f"p{n}", f"p{n}@example.com")
         serve = start_serve(database.url, sandbox.url, *args, **env)
-        slack = SlackSimulator(f"http://127.0.0.1:{serve.port}/slack/events", SECRET, sandbox)
+        slack = (
+            SocketModeSimulator(socket)
+            if socket is not None
+            else SlackSimulator(f"http://127.0.0.1:{serve.port}/slack/events", SECRET, sandbox)
+        )
         try:
             await wait_for(lambda: healthy(serve), 60, "okrbot serve healthy")
+            if socket is not None:
+                await socket.connection(1)
             yield serve, slack, sandbox
         finally:
             if serve.poll() is None:

@@ -6,6 +6,9 @@ socket: the same payloads, the same guarantees."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,7 +36,14 @@ from okrbot.storage.db import Database
 from okrbot.storage.models import KudosRow
 from tests import test_slack_e2e as over_http
 from tests.test_faults import seed as seed_people
-from tests.test_faults import slack_id, sqlite_copy, start_serve, stop, wait_for
+from tests.test_faults import (
+    serving_slack,
+    slack_id,
+    sqlite_copy,
+    start_serve,
+    stop,
+    wait_for,
+)
 from tests.test_slack_e2e import (
     MONDAY,
     SECRET,
@@ -43,6 +53,7 @@ from tests.test_slack_e2e import (
     seed,
     texts,
 )
+from tests.test_workers import overviews, worker_pids
 
 # These HTTP end-to-end tests, collected here again, get this module's `world`: the socket.
 test_check_in_end_to_end = over_http.test_check_in_end_to_end
@@ -376,4 +387,32 @@ async def test_okrbot_serve_stops_with_slacks_reason_when_the_app_token_is_refus
     assert reason in output and "connections:write" in output
     assert "Traceback" not in output
     assert socket.connections == []
+    await database.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; SO_REUSEPORT")
+async def test_socket_mode_workers_each_hold_a_connection_and_a_killed_one_is_replaced(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    database = sqlite_copy(sqlite_template, tmp_path)
+    people = 5
+    async with serving_slack(database, people, "--workers", "2", socket_mode=True) as (
+        serve,
+        slack,
+        _sandbox,
+    ):
+        assert isinstance(slack, SocketModeSimulator)
+        socket = slack.socket
+        await socket.connection(2, seconds=60)  # one per worker
+        assert await overviews(slack, range(1, people + 1)) == [(200, True)] * people
+        victim = min(worker_pids(serve.pid))
+        os.kill(victim, signal.SIGKILL)
+        # Its connection drops; the replacement worker opens a new one.
+        await socket.connection(3, seconds=60)
+        await wait_for(lambda: sum(c.open for c in socket.connections) == 2, 30, "two open")
+        assert await overviews(slack, range(1, people + 1)) == [(200, True)] * people
+        output = await stop(serve)
+    assert serve.returncode == 0, output
+    assert len(socket.sandbox.calls_to("apps.connections.open")) == 3
     await database.dispose()
