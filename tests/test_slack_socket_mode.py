@@ -416,3 +416,19 @@ async def test_socket_mode_workers_each_hold_a_connection_and_a_killed_one_is_re
     assert serve.returncode == 0, output
     assert len(socket.sandbox.calls_to("apps.connections.open")) == 3
     await database.dispose()
+
+
+async def test_each_socket_url_is_good_for_one_connection(
+    socket_sandbox: SocketModeSandbox,
+) -> None:
+    client = AsyncWebClient(base_url=socket_sandbox.sandbox.url)
+    url = (await client.apps_connections_open(app_token=APP_TOKEN))["url"]
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(url) as first:
+            hello = await first.receive_json()
+            assert hello["type"] == "hello" and hello["num_connections"] == 1
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await session.ws_connect(url)
+            assert refused.value.status == 401
+        with pytest.raises(aiohttp.WSServerHandshakeError):
+            await session.ws_connect(url.replace("ticket=", "ticket=forged"))
