@@ -3,15 +3,45 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from typing import Any
 
+import pytest
+from botbuilder.schema import Activity, ChannelAccount
+
+from okrbot.adapters.teams import render
+from okrbot.adapters.teams.app import (
+    FOREIGN_TENANT,
+    NOT_SET_UP,
+    private_pointer,
+    welcome_message,
+)
 from okrbot.adapters.teams.card_schema import (
     MAX_CARD_BYTES,
     SCHEMA_RESOURCE,
     card_problems,
     card_size,
 )
+from okrbot.bot.checkins import KeyResultStatus, checkin_form
+from okrbot.bot.domain import (
+    CheckIn,
+    Confidence,
+    KeyResult,
+    KeyResultType,
+    Level,
+    Objective,
+    Person,
+    Platform,
+    Weekday,
+)
+from okrbot.bot.kudos import LimitResult, confirmation, public_post
+from okrbot.bot.kudos import help_message as kudos_help
+from okrbot.bot.messages import Message, Text
+from okrbot.bot.overview import help_message, okr_overview, public_overview
+from okrbot.bot.preferences import Preferences, preferences_form, saved_message
+from okrbot.bot.reflections import reflection_prompt
+from okrbot.bot.settings import Settings
 from tests.refs import REFS
 
 
@@ -100,3 +130,76 @@ def test_packaged_schema_is_the_reference_copy() -> None:
     packaged = resources.files("okrbot.adapters.teams").joinpath(SCHEMA_RESOURCE)
     reference = REFS / "adaptive-card-schema-1.5.0" / "adaptive-card.json"
     assert packaged.read_bytes() == reference.read_bytes()
+
+
+# -- every card okrbot sends on Teams ------------------------------------------------------------
+# The demo writes every card of a played quarter (prompts, reminders, forms, summaries, snoozes,
+# skips, digests, reflections, quarter summaries, kudos) to cards/teams, and test_demo checks
+# each against the schema; the end-to-end and contract tests check every card the bot sends in
+# them. These are the replies the demo never produces, built the way the bot builds them.
+
+_NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+_ANA = Person(1, "ana@example.com", "Ana Lima", manager_id=2, timezone="America/New_York")
+_OBJECTIVE = Objective(10, "2026-Q4", "Make onboarding effortless", 1, Level.PERSONAL)
+_STATUSES = (
+    KeyResultStatus(
+        KeyResult(100, 10, "Activation from 40% to 60%", 1, KeyResultType.PERCENT, 40, 60, 47),
+        _OBJECTIVE,
+        last_checkin=CheckIn(
+            1, 100, 1, "2026-W46", 47, Confidence.AT_RISK, "slow", Platform.TEAMS, _NOW, _NOW
+        ),
+    ),
+    KeyResultStatus(
+        KeyResult(101, 10, "Publish the setup guide", 1, KeyResultType.MILESTONE, 0, 1, 0),
+        _OBJECTIVE,
+        stale=True,
+    ),
+)
+_LIMIT = LimitResult(True, 1, 4, 5, timedelta(hours=14), requested=1)
+
+
+def _replies() -> list[tuple[str, dict[str, Any]]]:
+    said = {
+        "welcome": welcome_message(_ANA, Settings()),
+        "help": help_message("okr", "kudos", "`settings`"),
+        "kudos help": kudos_help("kudos", ["ownership"]),
+        "kudos receipt": confirmation(["Li Wei"], None, _LIMIT, ["Zed is not set up yet."]),
+        "kudos in a 1:1 chat": public_post("Ana Lima", ["Li Wei"], "thanks!", ["ownership"]),
+        "okr": okr_overview("2026-Q4", _STATUSES, "okr"),
+        "okr without key results": okr_overview("2026-Q4", (), "okr"),
+        "okr in a group chat": public_overview("Ana Lima", "2026-Q4", _STATUSES),
+        "private flow in a group chat": private_pointer(
+            Activity(recipient=ChannelAccount(id="28:c9e8c047-2a74-40a2-b28a-b162d5f5327c")),
+            "Check-ins are",
+        ),
+        "not imported": Message(NOT_SET_UP, (Text(NOT_SET_UP),)),
+        "another tenant": Message(FOREIGN_TENANT, (Text(FOREIGN_TENANT),)),
+        "settings saved": saved_message(
+            Preferences(Weekday.TUE, time(9, 30), date(2026, 12, 1)), "America/New_York"
+        ),
+        "reflection prompt": reflection_prompt("Ana", "2026-Q4"),
+    }
+    cards = [(name, render.message_card(message)) for name, message in said.items()]
+    form = checkin_form("2026-W47", _STATUSES)
+    cards.append(
+        (
+            "check-in with errors",
+            render.form_card(
+                form,
+                page=0,
+                period="2026-W47",
+                errors={"kr-100-value": "Enter a number, e.g. 42"},
+                typed={"kr-100-value": "lots", "kr-100-confidence": "on_track"},
+            ),
+        )
+    )
+    preferences = preferences_form(Preferences(Weekday.MON, time(10, 0), None))
+    cards.append(("settings", render.form_card(preferences, page=0, period="")))
+    return cards
+
+
+@pytest.mark.parametrize(("name", "card"), _replies(), ids=[name for name, _ in _replies()])
+def test_every_reply_the_demo_does_not_show_is_a_valid_card(
+    name: str, card: dict[str, Any]
+) -> None:
+    assert card_problems(card) == [], name

@@ -196,6 +196,34 @@ def invoke_message(text: str) -> InvokeResponse:
     return InvokeResponse(status=200, body=InvokeMessage(value=text))
 
 
+def welcome_message(person: Person, settings: Settings) -> Message:
+    """The card people get when the app is installed for them."""
+    first = person.name.split()[0] if person.name.strip() else person.name
+    day = (person.checkin_day or settings.checkin_day).full_name
+    at = (person.checkin_time or settings.checkin_time).strftime("%H:%M")
+    zone = person.timezone or settings.default_timezone
+    return Message(
+        summary="Welcome to okrbot",
+        blocks=(
+            Header(f"Hi {first} 👋 I'm okrbot"),
+            Text(
+                f"Every week, on **{day} at {at}** your time ({zone}), I'll send you a card "
+                "to check in on your key results: the current value, how confident you "
+                "feel, and a note if something is in the way. It takes a minute."
+            ),
+            Text(
+                f"You can recognise colleagues any time: `{KUDOS_COMMAND} @name thanks for "
+                "… #value`."
+            ),
+            Text(
+                f"Type `{OKR_COMMAND}` to see your OKRs, `checkin` to check in now, or "
+                "`help` for everything I can do."
+            ),
+            Context("Your check-in answers go to you and your manager only."),
+        ),
+    )
+
+
 def is_personal(activity: Activity) -> bool:
     """A 1:1 chat with the bot; group chats and channels have others reading along."""
     conversation = activity.conversation
@@ -393,30 +421,7 @@ class OkrTeamsBot(TeamsActivityHandler):
             await self._reply(context, self.welcome(person))
 
     def welcome(self, person: Person) -> Message:
-        first = person.name.split()[0] if person.name.strip() else person.name
-        day = (person.checkin_day or self.settings.checkin_day).full_name
-        at = (person.checkin_time or self.settings.checkin_time).strftime("%H:%M")
-        zone = person.timezone or self.settings.default_timezone
-        return Message(
-            summary="Welcome to okrbot",
-            blocks=(
-                Header(f"Hi {first} 👋 I'm okrbot"),
-                Text(
-                    f"Every week, on **{day} at {at}** your time ({zone}), I'll send you a card "
-                    "to check in on your key results: the current value, how confident you "
-                    "feel, and a note if something is in the way. It takes a minute."
-                ),
-                Text(
-                    f"You can recognise colleagues any time: `{KUDOS_COMMAND} @name thanks for "
-                    "… #value`."
-                ),
-                Text(
-                    f"Type `{OKR_COMMAND}` to see your OKRs, `checkin` to check in now, or "
-                    "`help` for everything I can do."
-                ),
-                Context("Your check-in answers go to you and your manager only."),
-            ),
-        )
+        return welcome_message(person, self.settings)
 
     # -- messages: card submits and commands -------------------------------------------------
 
