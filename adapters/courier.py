@@ -18,7 +18,7 @@ from okrbot.adapters.kudos_delivery import KINDS as KUDOS_KINDS
 from okrbot.adapters.kudos_delivery import KudosCourier
 from okrbot.adapters.reports_flow import Reports
 from okrbot.bot.checkins import prompt_messages
-from okrbot.bot.delivery import PermanentDeliveryError, Suppressed
+from okrbot.bot.delivery import PermanentDeliveryError, Suppressed, TransientDeliveryError
 from okrbot.bot.domain import Person
 from okrbot.bot.messages import Message
 from okrbot.scheduler.outbox import SENT, Delivery
@@ -51,7 +51,7 @@ class TaggingMessenger(Protocol):
     """A platform that can tag a message with its outbox key and find it again later.
 
     Slack can (message metadata); with it, a sender killed between posting and recording
-    the post does not post twice when the delivery is retried.
+    the post, or one whose answer from Slack was lost, does not post twice on the retry.
     """
 
     async def send_tagged(
@@ -166,8 +166,14 @@ class Courier:
         messenger = self.messenger_for(person)
         if not isinstance(messenger, TaggingMessenger):
             return await messenger.send(person, messages)
-        if delivery.attempts > 1:
-            found = await messenger.find_tagged(person, delivery.key)
+        if delivery.outcome_unknown:
+            # Only then: after a definite refusal (a 429, a 5xx) nothing was posted, and reading
+            # the DM's history would cost a call (and a scope) for nothing.
+            try:
+                found = await messenger.find_tagged(person, delivery.key)
+            except TransientDeliveryError as error:
+                # Still not known whether the earlier attempt posted: the next try looks again.
+                raise TransientDeliveryError(str(error), error.retry_after, True) from error
             if found:
                 log.info("%s was already sent by an earlier attempt", delivery.key)
                 return found

@@ -8,11 +8,19 @@ class DeliveryError(Exception):
 
 
 class TransientDeliveryError(DeliveryError):
-    """Worth retrying: rate limits, server errors, timeouts, dropped connections."""
+    """Worth retrying: rate limits, server errors, timeouts, dropped connections.
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    `outcome_unknown`: the platform may have acted on the send (a timeout, a dropped connection,
+    a send cut short after its first part), so the retry must first look for what already
+    arrived. A definite refusal (a 429, a 5xx) leaves it False: nothing was posted.
+    """
+
+    def __init__(
+        self, message: str, retry_after: float | None = None, outcome_unknown: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.outcome_unknown = outcome_unknown
 
 
 class PermanentDeliveryError(DeliveryError):

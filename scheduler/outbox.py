@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,6 +48,8 @@ class Delivery:
     payload: dict[str, Any]
     due_at: datetime
     attempts: int
+    # The last attempt may have delivered: look for its post before sending again.
+    outcome_unknown: bool = False
 
 
 class Courier(Protocol):
@@ -66,6 +68,7 @@ def _delivery(row: DeliveryRow) -> Delivery:
         dict(row.payload or {}),
         row.due_at,
         row.attempts,
+        row.outcome_unknown,
     )
 
 
@@ -155,6 +158,11 @@ class Outbox:
                     lease_until=now + self.lease,
                     leased_by=self.worker,
                     attempts=DeliveryRow.attempts + 1,
+                    # A row still "sending" was abandoned mid-send (its sender died or hung):
+                    # whether that send reached the platform is not known.
+                    outcome_unknown=case(
+                        (DeliveryRow.status == SENDING, True), else_=DeliveryRow.outcome_unknown
+                    ),
                 )
                 .returning(DeliveryRow)
                 .execution_options(synchronize_session=False)
@@ -171,14 +179,23 @@ class Outbox:
             )
 
     async def failed(
-        self, delivery: Delivery, error: str, retry_after: float | None, permanent: bool
+        self,
+        delivery: Delivery,
+        error: str,
+        retry_after: float | None,
+        permanent: bool,
+        outcome_unknown: bool = False,
     ) -> None:
         now = self.clock.now()
         give_up = permanent or delivery.attempts >= MAX_ATTEMPTS
         wait = backoff(delivery.attempts)
         if retry_after is not None:
             wait = max(wait, timedelta(seconds=retry_after))
-        values: dict[str, Any] = {"last_error": error[:2000], "lease_until": None}
+        values: dict[str, Any] = {
+            "last_error": error[:2000],
+            "lease_until": None,
+            "outcome_unknown": outcome_unknown,
+        }
         values.update({"status": FAILED} if give_up else {"status": PENDING, "due_at": now + wait})
         async with self.database.transaction() as session:
             await session.execute(
@@ -254,7 +271,7 @@ class Outbox:
         except Suppressed as error:
             await self.finish(delivery, SUPPRESSED, str(error))
         except TransientDeliveryError as error:
-            await self.failed(delivery, str(error), error.retry_after, permanent=False)
+            await self.failed(delivery, str(error), error.retry_after, False, error.outcome_unknown)
         except PermanentDeliveryError as error:
             await self.failed(delivery, str(error), None, permanent=True)
         except Exception as error:
@@ -266,7 +283,8 @@ class Outbox:
                 )
             else:
                 log.exception("delivery %s (%s) crashed", delivery.id, delivery.key)
-            await self.failed(delivery, f"{type(error).__name__}: {error}", None, False)
+            # It may have failed after the platform took the message.
+            await self.failed(delivery, f"{type(error).__name__}: {error}", None, False, True)
         else:
             await self.finish(delivery)
             return True

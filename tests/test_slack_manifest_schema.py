@@ -85,7 +85,15 @@ def test_manifest_declares_what_okrbot_relies_on(manifest: dict[str, Any]) -> No
     assert commands["/kudos"]["should_escape"] is True
     assert commands["/okr"]["should_escape"] is False
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(
-        ["chat:write", "commands", "im:write", "users:read", "users:read.email", "files:write"]
+        [
+            "chat:write",
+            "commands",
+            "im:write",
+            "im:history",
+            "users:read",
+            "users:read.email",
+            "files:write",
+        ]
     )
     settings = manifest["settings"]
     assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]

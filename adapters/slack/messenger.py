@@ -8,6 +8,7 @@ conversations.open as well.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import aiohttp
@@ -45,6 +46,8 @@ PERMANENT_ERRORS = {
     "not_authed",
     "invalid_auth",
 }
+log = logging.getLogger(__name__)
+
 DELIVERY_EVENT = "okrbot_delivery"
 RECENT_MESSAGES = 20
 UNREACHABLE_ERRORS = {"account_inactive", "user_disabled", "user_not_found", "users_not_found"}
@@ -72,11 +75,16 @@ def web_client(
     )
 
 
+def _error_code(error: SlackApiError) -> str:
+    response = error.response
+    return str(response.get("error", "")) if response is not None else ""
+
+
 def as_delivery_error(error: Exception) -> Exception:
     """Classify a failed Slack call for the outbox: retry later, or give up."""
     if isinstance(error, SlackApiError):
         response = error.response
-        code = str(response.get("error", "")) if response is not None else ""
+        code = _error_code(error)
         status = getattr(response, "status_code", 0)
         if status == 429 or code == "ratelimited":
             retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after")
@@ -91,7 +99,10 @@ def as_delivery_error(error: Exception) -> Exception:
             return PermanentDeliveryError(f"Slack: {code}")
         return TransientDeliveryError(f"Slack: {code or status}")
     if isinstance(error, aiohttp.ClientError | asyncio.TimeoutError | OSError):
-        return TransientDeliveryError(f"network: {type(error).__name__}: {error}")
+        # Slack may have acted on a request whose answer never arrived.
+        return TransientDeliveryError(
+            f"network: {type(error).__name__}: {error}", outcome_unknown=True
+        )
     return error
 
 
@@ -164,9 +175,9 @@ class SlackMessenger:
     ) -> list[dict[str, Any]]:
         """Post, tagging each message with the outbox key in Slack's message metadata, so that
         a sender that crashed after posting can later see the message is already there."""
+        refs: list[dict[str, Any]] = []
         try:
             target, cached = await self.dm_target(person)
-            refs = []
             for part, message in enumerate(messages):
                 if self.throttle is not None:
                     await self.throttle.before_post(target)
@@ -190,7 +201,10 @@ class SlackMessenger:
                     )
             return refs
         except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as error:
-            raise as_delivery_error(error) from error
+            failure = as_delivery_error(error)
+            if refs and isinstance(failure, TransientDeliveryError):
+                failure.outcome_unknown = True  # its first parts are posted already
+            raise failure from error
 
     async def attach(self, person: Person, filename: str, title: str, png: bytes) -> None:
         """Share an image (a chart) in the person's DM with Slack's external upload flow."""
@@ -216,7 +230,19 @@ class SlackMessenger:
             history = await self.client.conversations_history(
                 channel=channel, limit=RECENT_MESSAGES, include_all_metadata=True
             )
-        except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as error:
+        except SlackApiError as error:
+            if _error_code(error) != "missing_scope":
+                raise as_delivery_error(error) from error
+            # Installed from a manifest without im:history: a possible duplicate is better
+            # than a message that never arrives.
+            log.warning(
+                "cannot look for %s in %s's DM (missing_scope %s); sending it again",
+                key,
+                person.email,
+                (error.response or {}).get("needed"),
+            )
+            return []
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
             raise as_delivery_error(error) from error
         found = []
         for message in history.get("messages") or []:

@@ -20,12 +20,14 @@ import math
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import resources
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
+import yaml
 from aiohttp import web
 
 from okrbot.adapters.slack.blockkit_limits import (
@@ -71,6 +73,32 @@ DEFAULT_RATE_LIMITS: dict[str, RateLimit] = {
     "views.update": TIER_4,
     "views.publish": TIER_4,
 }
+
+
+# The bot scope each Web API method needs ("Required scopes" on docs.slack.dev/reference/methods/
+# <method>); views.* need none beyond a bot token, conversations.history depends on the channel.
+REQUIRED_SCOPES: dict[str, str | None] = {
+    "auth.test": None,
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    # channels:manage, groups:write or mpim:write also allow it, for other kinds of conversation.
+    "conversations.open": "im:write",
+    "users.info": "users:read",
+    "users.lookupByEmail": "users:read.email",
+    "views.open": None,
+    "views.update": None,
+    "views.publish": None,
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
+HISTORY_SCOPES = {"D": "im:history", "C": "channels:history", "G": "groups:history"}
+
+
+def manifest_bot_scopes() -> frozenset[str]:
+    """The bot scopes manifest/slack.yaml requests: what an install of okrbot is granted."""
+    manifest = resources.files("okrbot.manifest").joinpath("slack.yaml").read_text("utf-8")
+    return frozenset(yaml.safe_load(manifest)["oauth_config"]["scopes"]["bot"])
 
 
 @dataclass
@@ -162,8 +190,11 @@ class SlackSandbox:
         rate_limits: Mapping[str, RateLimit] | None = None,
         team_id: str = "T0SANDBOX",
         bot_user_id: str = "U0BOTUSER",
+        scopes: Iterable[str] | None = None,
     ) -> None:
         self.token = token
+        # What the bot token was granted: by default exactly what the manifest requests.
+        self.scopes = frozenset(scopes) if scopes is not None else manifest_bot_scopes()
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = "B0SANDBOX"
@@ -439,6 +470,17 @@ class SlackSandbox:
         if token != self.token:
             raise SlackError("invalid_auth")
 
+    def _require_scope(self, method: str, params: Mapping[str, Any]) -> None:
+        if method == "conversations.history":
+            channel = str(params.get("channel") or "")
+            # A user id reads the bot's DM with them, as everywhere else in the sandbox.
+            needed = HISTORY_SCOPES.get("D" if channel in self.users else channel[:1])
+        else:
+            needed = REQUIRED_SCOPES.get(method)
+        if needed is not None and needed not in self.scopes:
+            provided = ",".join(sorted(self.scopes))
+            raise SlackError("missing_scope", needed=needed, provided=provided)
+
     async def _handle_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params: dict[str, Any] = {}
@@ -446,6 +488,7 @@ class SlackSandbox:
         try:
             params = await self._read_params(request)
             self._authorize(request, method, params)
+            self._require_scope(method, params)
             decode_error = self._decode_json_fields(params)
             fault = self._take_fault(method)
             if fault is not None and fault.delay > 0:
@@ -745,7 +788,12 @@ class SlackSandbox:
         return {"view": record}
 
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"user": self._require_user(params.get("user"))}
+        user = self._require_user(params.get("user"))
+        if "users:read.email" not in self.scopes:
+            # Slack leaves the email out of the profile without this scope.
+            profile = {k: v for k, v in user["profile"].items() if k != "email"}
+            user = {**user, "profile": profile}
+        return {"user": user}
 
     def _users_lookup_by_email(self, params: dict[str, Any]) -> dict[str, Any]:
         email = params.get("email")
