@@ -103,8 +103,10 @@ async def test_a_send_slack_refused_goes_out_on_the_next_attempt_without_reading
     assert world.sandbox.calls_to("conversations.history") == []
 
 
-async def test_a_send_whose_answer_was_lost_looks_in_the_dm_first(world: SlackWorld) -> None:
-    world.sandbox.fail_next("chat.postMessage", drop=True, count=3)
+async def test_a_send_cut_off_before_slack_took_it_looks_in_the_dm_then_posts(
+    world: SlackWorld,
+) -> None:
+    world.sandbox.fail_next("chat.postMessage", drop=True)
     await prompt_ana(world)
     assert await deliver(world) == 0
     world.clock.advance(timedelta(minutes=5))
@@ -112,6 +114,20 @@ async def test_a_send_whose_answer_was_lost_looks_in_the_dm_first(world: SlackWo
     [looked] = world.sandbox.calls_to("conversations.history")
     assert looked.ok
     assert len(world.dm("U0ANA")) == 1
+
+
+async def test_a_post_slack_took_but_whose_answer_was_lost_arrives_once(
+    world: SlackWorld,
+) -> None:
+    world.sandbox.fail_next("chat.postMessage", drop=True, applied=True)
+    await prompt_ana(world)
+    assert await deliver(world) == 0  # the outcome is unknown: no blind second post
+    assert len(world.dm("U0ANA")) == 1
+    world.clock.advance(timedelta(minutes=5))
+    assert await deliver(world) == 1
+    assert len(world.dm("U0ANA")) == 1  # found in the DM, not posted again
+    assert len(world.sandbox.calls_to("chat.postMessage")) == 1
+    assert await statuses(world.database) == ["sent"]
 
 
 async def crash_after_posting(world: SlackWorld, monkeypatch: pytest.MonkeyPatch) -> None:

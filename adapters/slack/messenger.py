@@ -75,6 +75,26 @@ def web_client(
     )
 
 
+def without_connection_retries(client: AsyncWebClient) -> AsyncWebClient:
+    """The same client for posting, minus the retry of a cut connection: a post whose answer
+    was lost may be in the channel already, and a blind retry would post it twice. The outbox
+    retries it instead, after looking in the DM for it."""
+    return AsyncWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        session=client.session,
+        headers=client.headers,
+        retry_handlers=[
+            handler
+            for handler in client.retry_handlers
+            if not isinstance(handler, AsyncConnectionErrorRetryHandler)
+        ],
+    )
+
+
 def _error_code(error: SlackApiError) -> str:
     response = error.response
     return str(response.get("error", "")) if response is not None else ""
@@ -113,6 +133,7 @@ class SlackMessenger:
         self.client = client
         self.database = database
         self.throttle = throttle
+        self._poster = without_connection_retries(client)
 
     async def person_for_user(self, user_id: str) -> Person | None:
         """The imported person behind a Slack user id, learning the id by email the first time."""
@@ -187,7 +208,7 @@ class SlackMessenger:
                         "event_type": DELIVERY_EVENT,
                         "event_payload": {"key": key, "part": part},
                     }
-                posted = await self.client.chat_postMessage(
+                posted = await self._poster.chat_postMessage(
                     channel=target, **message_kwargs(message), **extra
                 )
                 refs.append({"platform": "slack", "channel": posted["channel"], "ts": posted["ts"]})

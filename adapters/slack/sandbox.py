@@ -135,6 +135,7 @@ class _Fault:
     remaining: int
     delay: float = 0.0
     drop: bool = False
+    applied: bool = False  # with drop: the call takes effect, only its answer is lost
 
 
 class _Bucket:
@@ -357,6 +358,7 @@ class SlackSandbox:
         retry_after: int | None = None,
         delay: float = 0.0,
         drop: bool = False,
+        applied: bool = False,
     ) -> None:
         """Make the next `count` calls of `method` fail before they reach any state.
 
@@ -366,10 +368,11 @@ class SlackSandbox:
 
         `delay` waits that many real seconds before answering: with no `status` or `error` the
         call then succeeds (a slow Slack), otherwise it fails as above. `drop=True` closes the
-        connection without answering (after `delay`), and the call changes nothing.
+        connection without answering (after `delay`), and the call changes nothing; with
+        `applied=True` too the call takes effect first (Slack posted, the answer was lost).
         """
         if status is None and error is None and (delay > 0 or drop):
-            fault = _Fault(None, "", None, remaining=count, delay=delay, drop=drop)
+            fault = _Fault(None, "", None, count, delay=delay, drop=drop, applied=applied)
             self._faults.setdefault(method, deque()).append(fault)
             return
         if status is None:
@@ -493,7 +496,7 @@ class SlackSandbox:
             fault = self._take_fault(method)
             if fault is not None and fault.delay > 0:
                 await asyncio.sleep(fault.delay)
-            if fault is not None and fault.drop:
+            if fault is not None and fault.drop and not fault.applied:
                 return self._drop(request, method, params)
             if fault is not None and fault.status is not None:
                 status = fault.status
@@ -511,6 +514,8 @@ class SlackSandbox:
             if decode_error is not None:
                 raise SlackError(decode_error)
             body = {"ok": True, **handler(params)}
+            if fault is not None and fault.applied:
+                return self._drop(request, method, params)
         except SlackError as failure:
             body = {"ok": False, "error": failure.error, **failure.extra}
         except (json.JSONDecodeError, UnicodeDecodeError):
