@@ -153,7 +153,8 @@ class Courier:
                 manager, str(delivery.payload.get("quarter") or "")
             )
         if not messages:
-            raise Suppressed(f"{manager.email} has no direct reports to report on")
+            what = "asked to check in that week" if delivery.kind == DIGEST else "to report on"
+            raise Suppressed(f"nobody reporting to {manager.email} was {what}")
         messenger = self.messenger_for(manager)
         await self._send_once(manager, messages, delivery)
         for filename, title, png in attachments:

@@ -125,6 +125,16 @@ class Reports:
                 (Text("You can only nudge your own direct reports."),),
             )
         period = self.checkins.moment(report).period
+        first = report.name.split()[0] if report.name else report.email
+        async with self.database.reading() as session:
+            week = await store.get_week(session, report.id, period)
+        if week is None or week.prompted_at is None:
+            text = f"{first} was not asked to check in this week, so there is nothing to remind."
+            return Message(text, (Text(text),))
+        if week.checked_in_at is not None or week.skipped_at is not None:
+            done = "checked in" if week.checked_in_at is not None else "skipped this week"
+            text = f"{first} has already {done}; no reminder needed."
+            return Message(text, (Text(text),))
         async with self.database.transaction() as session:
             queued = await enqueue(
                 session,
@@ -134,21 +144,23 @@ class Reports:
                 person_id=report.id,
                 period=period,
             )
-        first = report.name.split()[0] if report.name else report.email
         text = (
-            f"👋 I've reminded {first} to check in."
+            f"👋 Reminding {first} to check in now."
             if queued
             else f"{first} was already nudged this week; one reminder is enough."
         )
         return Message(text, (Text(text),))
 
     async def digest(self, manager: Person, period: str) -> list[Message]:
-        """This week's digest for `manager`; nothing when nobody reports to them."""
-        moment = self.checkins.moment(manager)
+        """The digest of the week `period`, in that week's quarter; nothing when nobody
+        reporting to `manager` was asked to check in that week."""
+        quarter = Quarter.of_week(period, self.checkins.settings.fiscal_year_start_month)
         async with self.database.reading() as session:
-            data = await digest_data(session, [manager.id], period, moment.quarter)
+            data = await digest_data(session, [manager.id], period, quarter)
         found = data.get(manager.id)
-        return build_digest(found) if found is not None and found.reports else []
+        if found is None or not any(report.asked for report in found.reports):
+            return []
+        return build_digest(found)
 
     async def summary(
         self, manager: Person, quarter_id: str

@@ -67,10 +67,14 @@ class KeyResultWeek:
 
 @dataclass(frozen=True, slots=True)
 class ReportWeek:
+    """A direct report's week. `asked`: okrbot prompted them (or they answered or skipped);
+    a digest lists only those, so nobody who was never asked reads as "not checked in"."""
+
     person: Person
     status: WeekStatus
     key_results: tuple[KeyResultWeek, ...] = ()
     kudos: tuple[ReceivedKudos, ...] = ()
+    asked: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,13 @@ class Quarter:
             return 1.0
         return ((day - self.start).days + 1) / self.days
 
+    @classmethod
+    def of_week(cls, period: str, fiscal_start_month: int = 1) -> Quarter:
+        """The quarter a check-in week belongs to: the one its Monday falls in, as the week's
+        prompts go out on it. Week 53 of 2026 (Monday 28 December) is 2026-Q4 even on the
+        Friday, 1 January, when its digest goes out."""
+        return cls.containing(week_start(period), fiscal_start_month)
+
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
 

@@ -7,12 +7,12 @@ the wording here talks about ambition, learning and what got in the way, not abo
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
 
 from okrbot.bot.domain import Confidence, KeyResult, KeyResultType, ObjectiveKind
-from okrbot.bot.quarters import Quarter, week_start
+from okrbot.bot.quarters import Quarter
 
 FILLED = "▰"
 EMPTY = "▱"
@@ -143,23 +143,25 @@ def pace(progress: float, expected: float, tolerance: float = 0.1) -> Pace:
     return Pace.ON_PACE
 
 
-def is_stale(
-    last_checkin_period: str | None,
-    current_period: str,
-    first_period: str | None = None,
-    periods: int = 2,
-) -> bool:
-    """Whether a key result has gone `periods` weekly check-in periods without an update.
+def asked_since_last(
+    asked: Iterable[str], last_checkin_period: str | None, current_period: str
+) -> int:
+    """How many of the weeks a person was asked in (`asked`, week keys) came after their last
+    check-in, up to and including `current_period`."""
+    return sum(
+        1
+        for week in asked
+        if week <= current_period and (last_checkin_period is None or week > last_checkin_period)
+    )
 
-    Periods are ISO week keys (`2026-W47`). Without any check-in the clock starts at
-    `first_period` (the quarter's first week, or the week the key result was created); with
-    neither, nothing has ever been reported, so the key result is stale.
+
+def is_stale_when_asked(asked_since_last_checkin: int, periods: int = 2) -> bool:
+    """Stale: asked `periods` times since the last check-in (or ever) without an answer.
+
+    Only weeks the person was asked count, so a key result is not stale in a mid-quarter
+    newcomer's first week, nor after time away or a holiday with no prompt.
     """
-    since = last_checkin_period or first_period
-    if since is None:
-        return True
-    weeks = (week_start(current_period) - week_start(since)).days // 7
-    return weeks >= periods
+    return asked_since_last_checkin >= periods
 
 
 def effective_confidence(reported: Confidence | None, stale: bool) -> Confidence | None:

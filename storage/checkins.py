@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -14,7 +14,7 @@ from sqlalchemy.orm.util import identity_key
 
 from okrbot.bot.checkins import CheckInEntry, KeyResultStatus
 from okrbot.bot.domain import CheckIn, Platform
-from okrbot.bot.scoring import is_stale
+from okrbot.bot.scoring import is_stale_when_asked
 from okrbot.storage.convert import to_checkin, to_key_result, to_objective
 from okrbot.storage.db import dialect_insert
 from okrbot.storage.models import CheckInRow, KeyResultRow, ObjectiveRow, PersonWeekRow
@@ -49,7 +49,7 @@ async def latest_checkins(
     return {row.key_result_id: to_checkin(row) for row in rows}
 
 
-def _owned_this_quarter() -> Select[KeyResultRow, ObjectiveRow, CheckInRow]:
+def _owned_this_quarter() -> Select[KeyResultRow, ObjectiveRow, CheckInRow, int]:
     earlier = aliased(CheckInRow)
     newest = (
         select(func.max(earlier.period))
@@ -57,8 +57,22 @@ def _owned_this_quarter() -> Select[KeyResultRow, ObjectiveRow, CheckInRow]:
         .correlate(KeyResultRow)
         .scalar_subquery()
     )
+    # Weeks the person was asked since the key result's last check-in: staleness counts these.
+    asked_since = (
+        select(func.count())
+        .select_from(PersonWeekRow)
+        .where(
+            PersonWeekRow.person_id == bindparam("person_id"),
+            PersonWeekRow.prompted_at.is_not(None),
+            PersonWeekRow.period >= bindparam("quarter_start"),
+            PersonWeekRow.period <= bindparam("period"),
+            or_(newest.is_(None), PersonWeekRow.period > newest),
+        )
+        .correlate(KeyResultRow)
+        .scalar_subquery()
+    )
     return (
-        select(KeyResultRow, ObjectiveRow, CheckInRow)
+        select(KeyResultRow, ObjectiveRow, CheckInRow, asked_since)
         .join(ObjectiveRow, KeyResultRow.objective_id == ObjectiveRow.id)
         .outerjoin(
             CheckInRow,
@@ -86,16 +100,22 @@ async def owned_statuses(
     One query: every Slack command, button and modal of a check-in starts here, so a second
     round trip for the check-ins would be paid on each of them.
     """
-    rows = await session.execute(OWNED_THIS_QUARTER, {"person_id": person_id, "quarter": quarter})
+    parameters = {
+        "person_id": person_id,
+        "quarter": quarter,
+        "quarter_start": quarter_start_period,
+        "period": period,
+    }
+    rows = await session.execute(OWNED_THIS_QUARTER, parameters)
     statuses = []
-    for kr_row, objective_row, checkin_row in rows.all():
+    for kr_row, objective_row, checkin_row, asked_since in rows.all():
         last = to_checkin(checkin_row) if checkin_row is not None else None
         statuses.append(
             KeyResultStatus(
                 key_result=to_key_result(kr_row),
                 objective=to_objective(objective_row, with_key_results=False),
                 last_checkin=last,
-                stale=is_stale(last.period if last else None, period, quarter_start_period),
+                stale=is_stale_when_asked(asked_since),
             )
         )
     return statuses

@@ -33,7 +33,7 @@ from okrbot.bot.domain import (
 )
 from okrbot.bot.overview import ReceivedKudos
 from okrbot.bot.quarters import Quarter, week_start
-from okrbot.bot.scoring import is_stale
+from okrbot.bot.scoring import asked_since_last, is_stale_when_asked
 from okrbot.bot.summaries import (
     KeyResultQuarter,
     ObjectiveQuarter,
@@ -251,11 +251,18 @@ def _descendants(person_id: int, reports: Mapping[int, list[Person]]) -> list[in
     return found
 
 
+def _listed(report: ReportWeek) -> bool:
+    """In a digest: who was asked this week, and who is away (counted as paused)."""
+    return report.asked or report.status is WeekStatus.PAUSED
+
+
 async def digest_data(
     session: AsyncSession, manager_ids: Sequence[int] | None, period: str, quarter: Quarter
 ) -> dict[int, DigestData]:
     """Every manager's digest for the week `period` (all managers when `manager_ids` is None).
 
+    Only reports who were asked to check in that week (or answered, or skipped) are listed, and
+    the away as paused; someone who owns no key results or joined later is not "not checked in".
     Kudos count for the week by UTC day boundaries, Monday to Monday.
     """
     people = await _people(session)
@@ -263,10 +270,20 @@ async def digest_data(
     checkins = await _checkins(session, quarter.id, up_to=period)
     week_rows = await session.scalars(select(PersonWeekRow).where(PersonWeekRow.period == period))
     weeks = {row.person_id: row for row in week_rows}
+    # The weeks each person was asked this quarter: staleness counts only those.
+    asked_rows = await session.execute(
+        select(PersonWeekRow.person_id, PersonWeekRow.period).where(
+            PersonWeekRow.prompted_at.is_not(None),
+            PersonWeekRow.period >= quarter.weeks()[0],
+            PersonWeekRow.period <= period,
+        )
+    )
+    asked_in: dict[int, list[str]] = defaultdict(list)
+    for person_id, asked_period in asked_rows:
+        asked_in[person_id].append(asked_period)
     monday = _utc_midnight(week_start(period))
     kudos = await _kudos(session, people, monday, monday + timedelta(days=7))
 
-    first_period = quarter.weeks()[0]
     report_weeks: dict[int, ReportWeek] = {}
 
     def report_week(person: Person) -> ReportWeek:
@@ -285,24 +302,37 @@ async def digest_data(
                     objective_title=plan.objectives[kr.objective_id].title,
                     this_week=now,
                     previous=previous,
-                    stale=is_stale(last, period, first_period),
+                    stale=is_stale_when_asked(asked_since_last(asked_in[person.id], last, period)),
                 )
             )
         answered = any(item.this_week is not None for item in items)
-        status = _week_status(person, weeks.get(person.id), period, answered)
-        result = ReportWeek(person, status, tuple(items), tuple(kudos.get(person.id, ())))
+        week = weeks.get(person.id)
+        status = _week_status(person, week, period, answered)
+        asked = answered or (
+            week is not None
+            and any(
+                at is not None for at in (week.prompted_at, week.checked_in_at, week.skipped_at)
+            )
+        )
+        result = ReportWeek(
+            person, status, tuple(items), tuple(kudos.get(person.id, ())), asked=asked
+        )
         report_weeks[person.id] = result
         return result
 
     reports = _reports_by_manager(people)
     result = {}
     for manager_id in _managers(reports, manager_ids):
-        direct = [report_week(person) for person in reports[manager_id]]
+        direct = [r for r in map(report_week, reports[manager_id]) if _listed(r)]
         rollup = []
         for lead in reports[manager_id]:
             if not reports.get(lead.id):
                 continue
-            team = [report_week(people[i]) for i in _descendants(lead.id, reports)]
+            team = [
+                r for i in _descendants(lead.id, reports) if _listed(r := report_week(people[i]))
+            ]
+            if not team:
+                continue
             confidences = [item.confidence for r in team for item in r.key_results]
             rollup.append(
                 TeamCounts(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -78,13 +79,22 @@ async def test_digests_reflections_and_quarter_close_from_the_cli(
     monkeypatch.setattr(console, "width", 200)
     await seed(sqlite_database)
     out = await invoke(["digests", "send", "--now"], sqlite_database, sandbox)
+    # Nobody was asked to check in this week yet: no digest about nothing.
+    assert "queued 1 digest(s); 0 delivered now" in out
+    assert sandbox.messages_in("U0MIA") == []
+    await invoke(["checkins", "send", "--now"], sqlite_database, sandbox)
+    assert sandbox.messages_in("U0ANA")  # Ana was asked
+    out = await invoke(["digests", "send", "--now"], sqlite_database, sandbox)
     assert "queued 1 digest(s); 1 delivered now" in out
-    [digest] = sandbox.messages_in("U0MIA")
-    assert "Your team" in str(digest["blocks"])
+
+    def digests() -> list[dict[str, Any]]:
+        return [m for m in sandbox.messages_in("U0MIA") if "Your team" in str(m["blocks"])]
+
+    assert len(digests()) == 1
     again = await invoke(
         ["digests", "send", "--now", "--manager", "mia@example.com"], sqlite_database, sandbox
     )
-    assert "1 delivered now" in again and len(sandbox.messages_in("U0MIA")) == 2
+    assert "1 delivered now" in again and len(digests()) == 2
 
     out = await invoke(["reflections", "send", "--now"], sqlite_database, sandbox)
     assert "reflection prompt(s)" in out

@@ -16,12 +16,13 @@ from okrbot.bot.quarters import Quarter
 from okrbot.bot.scoring import (
     Grade,
     Pace,
+    asked_since_last,
     effective_confidence,
     expectation,
     expected_progress,
     format_value,
     grade,
-    is_stale,
+    is_stale_when_asked,
     key_result_progress,
     objective_score,
     pace,
@@ -244,36 +245,37 @@ def test_pace_values() -> None:
     assert [p.value for p in Pace] == ["ahead", "on pace", "behind"]
 
 
+EVERY_WEEK = [f"2026-W{n}" for n in range(40, 48)]
+
+
 @pytest.mark.parametrize(
-    ("last", "current", "first", "expected"),
+    ("asked", "last", "current", "expected"),
     [
-        ("2026-W47", "2026-W47", None, False),
-        ("2026-W46", "2026-W47", None, False),
-        ("2026-W45", "2026-W47", None, True),
-        ("2026-W40", "2026-W47", None, True),
+        (EVERY_WEEK, "2026-W47", "2026-W47", False),
+        (EVERY_WEEK, "2026-W46", "2026-W47", False),
+        (EVERY_WEEK, "2026-W45", "2026-W47", True),
+        (EVERY_WEEK, None, "2026-W47", True),
         # across the ISO year boundary (2026 has 53 weeks)
-        ("2026-W53", "2027-W01", None, False),
-        ("2026-W52", "2027-W01", None, True),
-        # never checked in: the clock starts at first_period
-        (None, "2026-W41", "2026-W40", False),
-        (None, "2026-W42", "2026-W40", True),
-        (None, "2026-W47", None, True),
-        # a check-in newer than first_period wins
-        ("2026-W46", "2026-W47", "2026-W40", False),
-        # a period after "now" (clock skew) is not stale
-        ("2026-W48", "2026-W47", None, False),
+        (["2026-W52", "2026-W53", "2027-W01"], "2026-W53", "2027-W01", False),
+        (["2026-W52", "2026-W53", "2027-W01"], "2026-W52", "2027-W01", True),
+        # a newcomer in their first week, and in their second without an answer
+        (["2026-W47"], None, "2026-W47", False),
+        (["2026-W46", "2026-W47"], None, "2026-W47", True),
+        # away for five weeks (not asked): only the week since counts
+        (["2026-W40", "2026-W41", "2026-W47"], "2026-W41", "2026-W47", False),
+        # a check-in dated after "now" (clock skew) is not stale
+        (EVERY_WEEK, "2026-W48", "2026-W47", False),
     ],
 )
-def test_is_stale(last: str | None, current: str, first: str | None, expected: bool) -> None:
-    assert is_stale(last, current, first) is expected
+def test_staleness_counts_only_weeks_the_person_was_asked(
+    asked: list[str], last: str | None, current: str, expected: bool
+) -> None:
+    assert is_stale_when_asked(asked_since_last(asked, last, current)) is expected
 
 
-@pytest.mark.parametrize(
-    ("last", "periods", "expected"),
-    [("2026-W46", 1, True), ("2026-W45", 3, False), ("2026-W44", 3, True)],
-)
-def test_is_stale_with_other_periods(last: str, periods: int, expected: bool) -> None:
-    assert is_stale(last, "2026-W47", periods=periods) is expected
+@pytest.mark.parametrize(("asked", "periods", "expected"), [(1, 1, True), (2, 3, False)])
+def test_staleness_with_other_periods(asked: int, periods: int, expected: bool) -> None:
+    assert is_stale_when_asked(asked, periods) is expected
 
 
 @pytest.mark.parametrize(
@@ -296,7 +298,7 @@ def test_effective_confidence(
 
 
 def test_staleness_overrides_on_track() -> None:
-    stale = is_stale("2026-W44", "2026-W47")
+    stale = is_stale_when_asked(asked_since_last(EVERY_WEEK, "2026-W44", "2026-W47"))
     assert effective_confidence(Confidence.ON_TRACK, stale) is Confidence.AT_RISK
 
 

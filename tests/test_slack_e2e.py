@@ -45,9 +45,10 @@ class SlackWorld:
     clock: FakeClock
     database: Database
 
-    async def send_prompts(self) -> None:
+    async def send_prompts(self, *emails: str) -> None:
+        """This week's prompt, now, to everyone (or to the people with `emails`)."""
         async with self.database.reading() as session:
-            people = await list_people(session)
+            people = [p for p in await list_people(session) if not emails or p.email in emails]
         await enqueue_prompts_now(self.database, people, self.clock.now(), "UTC")
         while await self.runtime.outbox.deliver_due(self.runtime.courier):
             pass
@@ -511,6 +512,7 @@ async def add_other_team(world: SlackWorld) -> None:
 async def test_weekly_digest_goes_to_the_manager_only(world: SlackWorld) -> None:
     await add_other_team(world)
     await world.runtime.ticker.tick()
+    await world.send_prompts("ana@example.com", "li@example.com")  # both asked this week
     await checkin_as(world, "U0ANA", "ana@example.com", "45", "Waiting on the design review")
     world.clock.set(datetime(2026, 11, 20, 14, 0, tzinfo=UTC))  # Friday 15:00 in Berlin
     await world.runtime.ticker.tick()
@@ -530,6 +532,7 @@ async def test_weekly_digest_goes_to_the_manager_only(world: SlackWorld) -> None
 async def test_nudge_reaches_only_the_managers_own_report(world: SlackWorld) -> None:
     await add_other_team(world)
     await world.runtime.ticker.tick()
+    await world.send_prompts("ana@example.com", "li@example.com")
     world.clock.set(datetime(2026, 11, 20, 14, 0, tzinfo=UTC))
     await world.runtime.ticker.tick()
     [digest] = [m for m in world.dm("U0MIA") if "Your team" in texts(m)]
@@ -542,7 +545,7 @@ async def test_nudge_reaches_only_the_managers_own_report(world: SlackWorld) -> 
     await world.runtime.ticker.tick()
     assert len(world.dm("U0LI")) == before + 1
     assert "still open" in texts(world.dm("U0LI")[-1])
-    assert "reminded Li" in texts(world.dm("U0MIA")[-1])
+    assert "Reminding Li to check in now" in texts(world.dm("U0MIA")[-1])
     # A forged nudge from someone who is not Zed's manager reaches nobody.
     zed = await _person_id(world.database, "zed@example.com")
     forged = dict(digest)
