@@ -49,7 +49,12 @@ def web_app(runtime: Runtime, socket_mode: SocketMode | None = None) -> web.Appl
                 "anyone who can reach it. Use this only with the Bot Framework Emulator or local "
                 "tests, never on a reachable server; set MICROSOFT_APP_ID for real Teams."
             )
-        teams = TeamsEndpoint(runtime.teams.cloud, runtime.teams.bot, runtime.teams.app_id).handle
+        teams = TeamsEndpoint(
+            runtime.teams.cloud,
+            runtime.teams.bot,
+            runtime.teams.app_id,
+            issuer=runtime.settings.botframework_issuer,
+        ).handle
     return build_web_app(
         slack=slack,
         teams=teams,

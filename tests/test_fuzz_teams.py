@@ -558,7 +558,7 @@ def test_junk_and_forged_tokens_are_401(
     [
         (MICROSOFT_KID, "https://api.botframework.com"),  # the right key id, the wrong key
         ("unknown-kid", "https://api.botframework.com"),  # a key Microsoft never published
-        (MICROSOFT_KID, "https://evil.example"),  # an issuer botbuilder does not trust
+        (MICROSOFT_KID, "https://evil.example"),  # not the Bot Connector's (refused up front)
     ],
 )
 def test_tokens_that_pass_the_local_checks_are_401(secured: Server, kid: str, issuer: str) -> None:

@@ -161,6 +161,12 @@ REFUSED: dict[str, Any] = {
     "expired": lambda _: {"lifetime": -3600},
     "not valid yet": lambda identity: {"not_before": identity.clock() + 3600},
     "from another issuer": lambda _: {"iss": "https://sts.windows.net/attacker/"},
+    # What the Bot Framework Emulator sends; only dev mode takes the Emulator.
+    "issued as for the Emulator": lambda _: {
+        "iss": "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/",
+        "ver": "1.0",
+        "appid": APP_ID,
+    },
     "from a key id the metadata does not list": lambda _: {"signed_with": KeyPair.generate()},
     "from a key not endorsed for Teams": lambda identity: {
         "signed_with": _publish(identity, KeyPair.generate(endorsements=("webchat",)))
@@ -185,7 +191,9 @@ async def test_a_wrongly_signed_teams_request_is_refused_and_touches_nothing(
     assert (await person(world.database, ANA.email)).teams_conversation is None
 
 
-@pytest.mark.parametrize("case", ["for another app", "expired", "not valid yet"])
+@pytest.mark.parametrize(
+    "case", ["for another app", "expired", "not valid yet", "from another issuer"]
+)
 async def test_botbuilder_refuses_what_the_local_pre_check_refuses_too(
     identity: IdentitySandbox, case: str
 ) -> None:

@@ -37,10 +37,15 @@ def _bad_request(reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=400)
 
 
-def token_problem(header: str, app_id: str, now: float | None = None) -> str | None:
-    """Why this Authorization header cannot be a Bot Framework token for `app_id`, if it can't.
+def token_problem(
+    header: str, app_id: str, now: float | None = None, issuer: str | None = None
+) -> str | None:
+    """Why this Authorization header cannot be a Bot Connector token for `app_id`, if it can't.
 
     Only what can be judged without Microsoft's keys; the signature is botbuilder's to check.
+    With `issuer`, a token someone else issued is refused here: botbuilder would otherwise
+    judge Emulator-issued tokens with keys it fetches with blocking calls on the event loop,
+    and Teams' requests always come from the Bot Connector.
     """
     scheme, _, token = header.partition(" ")
     if scheme != "Bearer" or not token.strip():
@@ -56,6 +61,8 @@ def token_problem(header: str, app_id: str, now: float | None = None) -> str | N
     audiences = audience if isinstance(audience, list) else [audience]
     if app_id not in audiences:
         return "the token is for another app"
+    if issuer is not None and claims.get("iss") != issuer:
+        return "the token is not from the Bot Connector"
     moment = time.time() if now is None else now
     expires = claims.get("exp")
     if not isinstance(expires, int | float) or expires < moment - CLOCK_SKEW_SECONDS:
@@ -104,17 +111,20 @@ def parse_activity(body: bytes) -> Activity | str:
 
 
 class TeamsEndpoint:
-    def __init__(self, adapter: CloudAdapter, bot: Bot, app_id: str) -> None:
+    def __init__(
+        self, adapter: CloudAdapter, bot: Bot, app_id: str, issuer: str | None = None
+    ) -> None:
         self.adapter = adapter
         self.bot = bot
         self.app_id = app_id
+        self.issuer = issuer
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             return web.json_response({"error": "request too large"}, status=413)
         header = request.headers.get("Authorization", "")
         if self.app_id:
-            problem = token_problem(header, self.app_id)
+            problem = token_problem(header, self.app_id, issuer=self.issuer)
             if problem is not None:
                 return _unauthorized(problem)
         body = await request.read()
