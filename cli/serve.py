@@ -154,7 +154,12 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (OKRBOT_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (OKRBOT_PORT).")] = None,
     socket_mode: Annotated[
-        bool, typer.Option("--socket-mode", help="Receive Slack events over Socket Mode.")
+        bool,
+        typer.Option(
+            "--socket-mode",
+            help="Receive Slack over a Socket Mode connection instead of HTTP (no public URL): "
+            "needs SLACK_APP_TOKEN (xapp-, connections:write), not SLACK_SIGNING_SECRET.",
+        ),
     ] = False,
     workers: Annotated[
         int,
