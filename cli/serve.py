@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from multiprocessing.synchronize import Event
 from typing import Annotated
 
+import requests
 import typer
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from okrbot.adapters.server import build_web_app
 from okrbot.adapters.slack.http import SlackEndpoint
 from okrbot.adapters.slack.socket_mode import SocketMode, SocketModeRefused
+from okrbot.adapters.teams.auth import TokenUnavailable
 from okrbot.adapters.teams.http import TeamsEndpoint
 from okrbot.bot.settings import Settings
 from okrbot.cli.common import console, fail, run_with_database, settings
@@ -86,6 +88,21 @@ def log_modes(runtime: Runtime, socket_mode: bool) -> None:
         )
 
 
+async def check_teams_credentials(runtime: Runtime) -> None:
+    """Ask for the connector token at start, so that a wrong secret or tenant shows now rather
+    than at the first message to Teams."""
+    credentials = runtime.teams.credentials if runtime.teams is not None else None
+    if credentials is None:
+        return
+    tokens = credentials.connector_tokens()
+    try:
+        await asyncio.to_thread(tokens.get)
+    except (TokenUnavailable, requests.RequestException) as error:
+        log.error("Teams: okrbot cannot write to anyone on Teams, it got no app token: %s", error)
+        return
+    log.info("Teams: okrbot got its app token from %s", tokens.token_url)
+
+
 def is_loopback(host: str) -> bool:
     if host.strip().lower() == "localhost":
         return True
@@ -134,6 +151,8 @@ async def serve_forever(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     scheduler.start()
+    # Kept referenced: a task nobody holds may be collected before it runs.
+    checking = asyncio.create_task(check_teams_credentials(runtime))
     worker = f", worker {os.getpid()}" if reuse_port else ""
     console.print(f"okrbot is serving on http://{host}:{port} (health: /healthz{worker})")
     if ready is not None:
@@ -141,6 +160,7 @@ async def serve_forever(
     try:
         await stop.wait()
     finally:
+        checking.cancel()
         scheduler.shutdown(wait=False)
         if socket is not None:
             await socket.close()

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from okrbot.adapters.teams.auth import (
     TOKEN_REFRESH_MARGIN_SECONDS,
     UNKNOWN_KEY_REFETCH_SECONDS,
+    app_credentials,
     bot_framework_authentication,
 )
 from okrbot.adapters.teams.identity_sandbox import (
@@ -218,7 +219,7 @@ async def test_botbuilder_refuses_what_the_local_pre_check_refuses_too(
             service_url=service_url,
         )
     )
-    authentication = bot_framework_authentication(settings)
+    authentication = bot_framework_authentication(settings, app_credentials(settings))
     with pytest.raises((PermissionError, jwt.PyJWTError)):
         await authentication.authenticate_request(activity, header)
     good = "Bearer " + identity.channel_token(APP_ID, service_url)
@@ -429,22 +430,39 @@ async def test_a_us_government_cloud_bot_is_configured_by_its_endpoints_and_issu
 # -- a real `okrbot serve` ---------------------------------------------------------------------
 
 
+def serve_teams(database: Database, identity: IdentitySandbox, password: str = PASSWORD) -> Serve:
+    """A real `okrbot serve` for Teams with an app id, no dev flag, Microsoft played locally."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OKRBOT_", "SLACK_"))}
+    return Serve(
+        env
+        | {
+            "OKRBOT_DATABASE_URL": database.url,
+            "MICROSOFT_APP_ID": APP_ID,
+            "MICROSOFT_APP_PASSWORD": password,
+            "OKRBOT_BOTFRAMEWORK_OPENID_URL": identity.openid_url,
+            "OKRBOT_BOTFRAMEWORK_TOKEN_URL": identity.token_url,
+        }
+    )
+
+
+async def test_okrbot_serve_with_a_wrong_secret_says_so_at_start(
+    sqlite_database: Database, identity: IdentitySandbox
+) -> None:
+    serve = serve_teams(sqlite_database, identity, password="not-the-secret")
+    try:
+        await wait_for(lambda: "AADSTS7000215" in serve.output(), 60, "the token error logged")
+    finally:
+        output = await stop(serve)
+    assert "Teams: okrbot cannot write to anyone on Teams, it got no app token" in output
+    assert "not-the-secret" not in output
+
+
 async def test_okrbot_serve_with_an_app_id_authenticates_both_ways_and_stores_a_check_in(
     sqlite_database: Database, key_results: dict[str, int], identity: IdentitySandbox
 ) -> None:
     async with TeamsSandbox(authorize=identity.check_app_token) as sandbox:
         add_members(sandbox, ANA, LI)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OKRBOT_", "SLACK_"))}
-        serve = Serve(
-            env
-            | {
-                "OKRBOT_DATABASE_URL": sqlite_database.url,
-                "MICROSOFT_APP_ID": APP_ID,
-                "MICROSOFT_APP_PASSWORD": PASSWORD,
-                "OKRBOT_BOTFRAMEWORK_OPENID_URL": identity.openid_url,
-                "OKRBOT_BOTFRAMEWORK_TOKEN_URL": identity.token_url,
-            }
-        )
+        serve = serve_teams(sqlite_database, identity)
         teams = TeamsSimulator(f"http://127.0.0.1:{serve.port}/api/messages", sandbox)
         try:
             await wait_for(lambda: healthy(serve), 60, "okrbot serve healthy")
@@ -479,6 +497,12 @@ async def test_okrbot_serve_with_an_app_id_authenticates_both_ways_and_stores_a_
             await teams.close()
             output = await stop(serve)
     assert "serving Teams authenticated" in output
+    assert (
+        f"Teams: okrbot got its app token from {identity.token_url}".replace(
+            "{tenant}", "botframework.com"
+        )
+        in output
+    )
     assert PASSWORD not in output
 
 

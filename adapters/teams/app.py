@@ -34,7 +34,7 @@ from okrbot.adapters.kudos_delivery import Given, Recipient, give
 from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.teams import render
-from okrbot.adapters.teams.auth import bot_framework_authentication
+from okrbot.adapters.teams.auth import app_credentials, bot_framework_authentication
 from okrbot.adapters.teams.messenger import PLATFORM, TeamsMessenger, card_activity
 from okrbot.bot.checkins import (
     CHECK_IN,
@@ -821,9 +821,13 @@ class TeamsAdapter:
                 "Teams serves people from any Microsoft 365 tenant; set OKRBOT_TEAMS_TENANT_IDS "
                 "(or MICROSOFT_APP_TENANT_ID) to your own"
             )
+
         # Signing keys and app tokens are cached by okrbot's clock, so tests can move it.
-        authentication = bot_framework_authentication(settings, now=lambda: clock.now().timestamp())
-        self.cloud = CloudAdapter(authentication)
+        def now() -> float:
+            return clock.now().timestamp()
+
+        self.credentials = app_credentials(settings, now=now)
+        self.cloud = CloudAdapter(bot_framework_authentication(settings, self.credentials, now=now))
         self.cloud.on_turn_error = self._on_turn_error
         self.messenger = TeamsMessenger(self.cloud, database, checkins, clock, self.app_id)
         self.bot = OkrTeamsBot(

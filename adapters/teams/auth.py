@@ -297,7 +297,13 @@ class AppCredentialsFactory(ServiceClientCredentialsFactory):
     ) -> BotFrameworkCredentials:
         if app_id != self.app_id:
             raise PermissionError(f"no credentials for app {app_id!r}")
-        scope = oauth_scope or self.scope
+        return self._for(oauth_scope or self.scope)
+
+    def connector_tokens(self) -> AppTokens:
+        """The tokens okrbot presents to the connector (the ones turns and sends use)."""
+        return self._for(self.scope).tokens
+
+    def _for(self, scope: str) -> BotFrameworkCredentials:
         if scope not in self._credentials:
             tokens = AppTokens(
                 token_url=self.token_url,
@@ -310,27 +316,32 @@ class AppCredentialsFactory(ServiceClientCredentialsFactory):
         return self._credentials[scope]
 
 
-def bot_framework_authentication(
-    settings: Settings, *, now: Now = time.time
-) -> BotFrameworkAuthentication:
-    """Bot Framework authentication for the cloud (endpoints and issuer) `settings` name.
-
-    With no app id botbuilder runs anonymously (no tokens checked or sent); okrbot only builds
-    the adapter that way when OKRBOT_TEAMS_DEV_NO_AUTH=1.
-    """
-    app_id = settings.microsoft_app_id
-    if not app_id:
-        return ConfigurationBotFrameworkAuthentication(SimpleNamespace(APP_ID="", APP_PASSWORD=""))
-    SigningKeys(settings.botframework_openid_url, now=now).install()
-    tenant = settings.microsoft_app_tenant_id or MULTI_TENANT
-    credentials = AppCredentialsFactory(
-        app_id=app_id,
+def app_credentials(settings: Settings, *, now: Now = time.time) -> AppCredentialsFactory | None:
+    """The app's credentials for the connector; None without an app id (dev mode)."""
+    if not settings.microsoft_app_id:
+        return None
+    return AppCredentialsFactory(
+        app_id=settings.microsoft_app_id,
         password=settings.microsoft_app_password or "",
-        tenant=tenant,
+        tenant=settings.microsoft_app_tenant_id or MULTI_TENANT,
         token_url=settings.botframework_token_url,
         scope=settings.botframework_issuer,
         now=now,
     )
+
+
+def bot_framework_authentication(
+    settings: Settings, credentials: AppCredentialsFactory | None, *, now: Now = time.time
+) -> BotFrameworkAuthentication:
+    """Bot Framework authentication for the cloud (endpoints and issuer) `settings` name.
+
+    Without credentials botbuilder runs anonymously (no tokens checked or sent); okrbot only
+    builds the adapter that way when OKRBOT_TEAMS_DEV_NO_AUTH=1.
+    """
+    if credentials is None:
+        return ConfigurationBotFrameworkAuthentication(SimpleNamespace(APP_ID="", APP_PASSWORD=""))
+    SigningKeys(settings.botframework_openid_url, now=now).install()
+    tenant = credentials.tenant
     return BotFrameworkAuthenticationFactory.create(
         validate_authority=True,
         to_channel_from_bot_login_url=AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
