@@ -179,6 +179,8 @@ class Reports:
         charts = []
         for report in data.reports:
             png = person_chart(report, quarter)
+            if png is None:
+                continue  # no key results that quarter: nothing to draw
             name = f"{report.person.email.split('@')[0]}-{quarter.id}.png"
             charts.append((name, f"{report.person.name} · {quarter.id}", png))
         return build_summary(data), charts

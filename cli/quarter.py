@@ -52,8 +52,11 @@ async def write_report(database: Database, quarter: Quarter, out: Path) -> tuple
     for data in ordered:
         urls = {}
         for person in data.reports:
+            png = person_chart(person, quarter)
+            if png is None:
+                continue  # no key results: nothing to draw
             name = f"{file_stem(person.person.email)}.png"
-            (charts_dir / name).write_bytes(person_chart(person, quarter))
+            (charts_dir / name).write_bytes(png)
             urls[person.person.id] = f"charts/{name}"
             charts += 1
         manager_file = f"{file_stem(data.manager.email)}.md"

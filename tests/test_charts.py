@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from okrbot.bot.charts import PNG_SIGNATURE, ProgressSeries, progress_chart, progress_series
-from okrbot.bot.domain import KeyResult, KeyResultType
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from okrbot.bot.charts import (
+    PNG_SIGNATURE,
+    ProgressSeries,
+    person_chart,
+    progress_chart,
+    progress_figure,
+    progress_series,
+)
+from okrbot.bot.domain import KeyResult, KeyResultType, Person
 from okrbot.bot.quarters import Quarter
+from okrbot.bot.summaries import PersonQuarter
 
 QUARTER = Quarter(2026, 4)
 
@@ -50,3 +61,43 @@ def test_series_starts_at_the_first_check_in_and_carries_missed_weeks() -> None:
 
 def test_chart_without_key_results_still_draws() -> None:
     assert progress_chart("Ben", QUARTER, []).startswith(PNG_SIGNATURE)
+
+
+def lines_by_label(figure: Figure) -> dict[str, Line2D]:
+    [axes] = figure.axes
+    return {str(line.get_label()): line for line in axes.get_lines()}
+
+
+def test_only_weeks_with_a_check_in_are_drawn_as_points() -> None:
+    figure = progress_figure("Ana Lima", QUARTER, series())
+    grow = next(line for label, line in lines_by_label(figure).items() if label.startswith("Grow"))
+    xs = list(grow.get_xdata())
+    assert xs == list(range(1, len(QUARTER.weeks())))  # the line carries on to the end
+    assert [xs[i] for i in grow.get_markevery()] == [1, 2, 5]  # markers: the three check-ins
+
+
+def test_a_milestone_not_yet_done_stays_visible_above_the_axis() -> None:
+    milestone = KeyResult(2, 1, "Publish the guide", 2, KeyResultType.MILESTONE, 0, 1, 0)
+    weeks = QUARTER.weeks()
+    figure = progress_figure("Ana", QUARTER, [progress_series(milestone, {weeks[1]: 0.0}, weeks)])
+    [axes] = figure.axes
+    bottom, top = axes.get_ylim()
+    assert bottom < 0 and top > 100
+
+
+def test_the_legend_is_readable_and_whole_and_the_expectations_are_drawn() -> None:
+    figure = progress_figure("Ana Lima", QUARTER, series())
+    [legend] = figure.legends
+    texts = [text.get_text() for text in legend.get_texts()]
+    title = "Grow weekly active users from 1,000 to 5,000 " * 2
+    assert texts[0] == "steady pace"
+    assert texts[1].replace("\n", " ").startswith(title.strip()[:100])
+    assert all(text.get_fontsize() >= 9 for text in legend.get_texts())
+    [axes] = figure.axes
+    levels = {tuple(line.get_ydata()) for line in axes.get_lines() if line.get_linestyle() == ":"}
+    assert levels == {(70, 70), (100, 100)}
+
+
+def test_no_chart_for_someone_without_key_results() -> None:
+    nobody = PersonQuarter(Person(3, "ben@example.com", "Ben", 1), (), 0, 0)
+    assert person_chart(nobody, QUARTER) is None
