@@ -23,6 +23,17 @@ class TransientDeliveryError(DeliveryError):
         self.outcome_unknown = outcome_unknown
 
 
+class Throttled(TransientDeliveryError):
+    """The platform asked to slow down (HTTP 429): nothing failed, the send only waits.
+
+    The outbox retries it after `retry_after` without using up an attempt, so a long throttled
+    fan-out never gives up on a message that was only delayed.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message, retry_after)
+
+
 class PermanentDeliveryError(DeliveryError):
     """Retrying cannot help: the person blocked the bot, the channel is gone, the data is bad."""
 

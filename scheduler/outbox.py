@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.clock import Clock
-from okrbot.bot.delivery import PermanentDeliveryError, Suppressed, TransientDeliveryError
+from okrbot.bot.delivery import (
+    PermanentDeliveryError,
+    Suppressed,
+    Throttled,
+    TransientDeliveryError,
+)
 from okrbot.storage.db import Database, dialect_insert
 from okrbot.storage.models import DeliveryRow
 
@@ -50,6 +56,7 @@ class Delivery:
     attempts: int
     # The last attempt may have delivered: look for its post before sending again.
     outcome_unknown: bool = False
+    lease: str = ""  # the claim's token: only its holder may renew, finish or fail the row
 
 
 class Courier(Protocol):
@@ -69,6 +76,7 @@ def _delivery(row: DeliveryRow) -> Delivery:
         row.due_at,
         row.attempts,
         row.outcome_unknown,
+        row.leased_by or "",
     )
 
 
@@ -132,16 +140,35 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Outbox:
+    """Claims, sends and settles deliveries.
+
+    Each claim leases its rows under a fresh token. Only the holder of a row's current token
+    may renew, finish or fail it: a sender that outlived its lease (it hung, or waited long on
+    the platform's throttle) and lost the row to another replica changes nothing. While a send
+    runs, its lease is renewed every `renew_every` seconds, so a slow send keeps its row.
+    """
+
     def __init__(
-        self, database: Database, clock: Clock, worker: str = "okrbot", lease: timedelta = LEASE
+        self,
+        database: Database,
+        clock: Clock,
+        worker: str = "okrbot",
+        lease: timedelta = LEASE,
+        renew_every: float | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
         self.worker = worker
         self.lease = lease
+        self.renew_every = renew_every if renew_every is not None else lease.total_seconds() / 3
+        self.lost_leases = 0
+
+    def _token(self) -> str:
+        return f"{self.worker[:40]}:{uuid.uuid4().hex[:16]}"
 
     async def claim(self, limit: int = CLAIM_BATCH) -> list[Delivery]:
         now = self.clock.now()
+        token = self._token()
         due = or_(
             and_(DeliveryRow.status == PENDING, DeliveryRow.due_at <= now),
             and_(DeliveryRow.status == SENDING, DeliveryRow.lease_until < now),
@@ -156,7 +183,7 @@ class Outbox:
                 .values(
                     status=SENDING,
                     lease_until=now + self.lease,
-                    leased_by=self.worker,
+                    leased_by=token,
                     attempts=DeliveryRow.attempts + 1,
                     # A row still "sending" was abandoned mid-send (its sender died or hung):
                     # whether that send reached the platform is not known.
@@ -170,13 +197,57 @@ class Outbox:
             rows = (await session.scalars(statement)).all()
             return sorted((_delivery(row) for row in rows), key=lambda d: (d.due_at, d.id))
 
-    async def finish(self, delivery: Delivery, status: str = SENT, note: str | None = None) -> None:
+    async def _settle(self, delivery: Delivery, **values: Any) -> bool:
+        """Update a row this sender still holds; False (and nothing written) if it lost it."""
         async with self.database.transaction() as session:
-            await session.execute(
+            result = await session.execute(
                 update(DeliveryRow)
-                .where(DeliveryRow.id == delivery.id)
-                .values(status=status, sent_at=self.clock.now(), lease_until=None, last_error=note)
+                .where(
+                    DeliveryRow.id == delivery.id,
+                    DeliveryRow.status == SENDING,
+                    DeliveryRow.leased_by == delivery.lease,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
             )
+        if result.rowcount:  # type: ignore[attr-defined]
+            return True
+        self.lost_leases += 1
+        log.warning(
+            "delivery %s (%s): its lease passed to another sender; leaving the row to it",
+            delivery.id,
+            delivery.key,
+        )
+        return False
+
+    async def renew(self, delivery: Delivery) -> bool:
+        """Extend the lease of a send still running; False once the row is no longer ours."""
+        async with self.database.transaction() as session:
+            result = await session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.id == delivery.id,
+                    DeliveryRow.status == SENDING,
+                    DeliveryRow.leased_by == delivery.lease,
+                )
+                .values(lease_until=self.clock.now() + self.lease)
+                .execution_options(synchronize_session=False)
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def _keep_leased(self, delivery: Delivery) -> None:
+        while True:
+            await asyncio.sleep(self.renew_every)
+            try:
+                if not await self.renew(delivery):
+                    return
+            except Exception as error:  # the send goes on; the next renewal tries again
+                log.warning("delivery %s: could not renew its lease: %s", delivery.id, error)
+
+    async def finish(self, delivery: Delivery, status: str = SENT, note: str | None = None) -> bool:
+        return await self._settle(
+            delivery, status=status, sent_at=self.clock.now(), lease_until=None, last_error=note
+        )
 
     async def failed(
         self,
@@ -185,23 +256,28 @@ class Outbox:
         retry_after: float | None,
         permanent: bool,
         outcome_unknown: bool = False,
+        throttled: bool = False,
     ) -> None:
+        """Retry later, or give up after MAX_ATTEMPTS. Being `throttled` (a 429) is not a
+        failure: the row waits `retry_after` and the attempt it was claimed with is given back."""
         now = self.clock.now()
-        give_up = permanent or delivery.attempts >= MAX_ATTEMPTS
-        wait = backoff(delivery.attempts)
-        if retry_after is not None:
-            wait = max(wait, timedelta(seconds=retry_after))
+        give_up = not throttled and (permanent or delivery.attempts >= MAX_ATTEMPTS)
+        wait = timedelta(0) if throttled else backoff(delivery.attempts)
+        if retry_after is not None or throttled:
+            wait = max(wait, timedelta(seconds=retry_after or 1))
         values: dict[str, Any] = {
             "last_error": error[:2000],
             "lease_until": None,
             "outcome_unknown": outcome_unknown,
         }
         values.update({"status": FAILED} if give_up else {"status": PENDING, "due_at": now + wait})
-        async with self.database.transaction() as session:
-            await session.execute(
-                update(DeliveryRow).where(DeliveryRow.id == delivery.id).values(**values)
-            )
-        if give_up:
+        if throttled:
+            values["attempts"] = DeliveryRow.attempts - 1
+        if not await self._settle(delivery, **values):
+            return
+        if throttled:
+            log.info("delivery %s (%s) throttled: %s", delivery.id, delivery.key, error)
+        elif give_up:
             log.error("delivery %s (%s) failed for good: %s", delivery.id, delivery.key, error)
         else:
             log.warning("delivery %s (%s) will retry: %s", delivery.id, delivery.key, error)
@@ -265,11 +341,22 @@ class Outbox:
             if running:
                 await asyncio.gather(*running, return_exceptions=True)
 
-    async def _deliver(self, courier: Courier, delivery: Delivery) -> bool:
+    async def _send(self, courier: Courier, delivery: Delivery) -> None:
+        """The courier's send, with the row's lease renewed for as long as it runs."""
+        keeper = asyncio.create_task(self._keep_leased(delivery))
         try:
             await courier.deliver(delivery)
+        finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
+
+    async def _deliver(self, courier: Courier, delivery: Delivery) -> bool:
+        try:
+            await self._send(courier, delivery)
         except Suppressed as error:
             await self.finish(delivery, SUPPRESSED, str(error))
+        except Throttled as error:
+            await self.failed(delivery, str(error), error.retry_after, False, throttled=True)
         except TransientDeliveryError as error:
             await self.failed(delivery, str(error), error.retry_after, False, error.outcome_unknown)
         except PermanentDeliveryError as error:
@@ -286,8 +373,7 @@ class Outbox:
             # It may have failed after the platform took the message.
             await self.failed(delivery, f"{type(error).__name__}: {error}", None, False, True)
         else:
-            await self.finish(delivery)
-            return True
+            return await self.finish(delivery)
         return False
 
     async def retry(self, delivery_id: int) -> bool:

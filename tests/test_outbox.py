@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from typer.testing import CliRunner
 
 from okrbot.bot.clock import FakeClock
-from okrbot.bot.delivery import PermanentDeliveryError, TransientDeliveryError
+from okrbot.bot.delivery import PermanentDeliveryError, Throttled, TransientDeliveryError
 from okrbot.cli.common import console
 from okrbot.cli.main import app
 from okrbot.scheduler.outbox import (
@@ -108,6 +108,91 @@ async def test_transient_failures_back_off_and_honour_retry_after(database: Data
     clock.advance(timedelta(seconds=600))
     assert await outbox.deliver_due(courier) == 1
     assert courier.delivered == ["flaky"] and courier.attempts == 3
+
+
+async def test_throttling_is_waiting_not_failing(database: Database) -> None:
+    """Twice as many 429s as a row has attempts: it is still sent, each one honoured."""
+    clock = FakeClock(NOW)
+    await add(database, "busy")
+    throttles = [Throttled("Slack rate limit (ratelimited)", 5) for _ in range(2 * MAX_ATTEMPTS)]
+    courier = ScriptedCourier(failures=[*throttles])
+    outbox = Outbox(database, clock)
+    for _ in range(2 * MAX_ATTEMPTS):
+        assert await outbox.deliver_due(courier) == 0
+        [row] = await list_deliveries(database)
+        assert row.status == "pending" and row.attempts == 0
+        assert row.due_at == clock.now() + timedelta(seconds=5)  # Retry-After, no backoff
+        clock.advance(timedelta(seconds=5))
+    assert await outbox.deliver_due(courier) == 1
+    [row] = await list_deliveries(database)
+    assert (row.status, row.attempts, courier.delivered) == ("sent", 1, ["busy"])
+
+
+async def test_a_sender_that_lost_its_lease_cannot_overwrite_the_new_holder(
+    database: Database,
+) -> None:
+    """A send hangs past its lease; another replica takes the row, fails it for good; the
+    first sender's late success changes nothing, and neither does its late failure."""
+    clock = FakeClock(NOW)
+    await add(database, "slow")
+    started, release = asyncio.Event(), asyncio.Event()
+
+    class Hanging:
+        async def deliver(self, delivery: Delivery) -> None:
+            started.set()
+            await release.wait()
+
+    slow = Outbox(database, clock, worker="slow", renew_every=3600)
+    first = asyncio.create_task(slow.deliver_due(Hanging()))
+    await started.wait()
+    clock.advance(LEASE + timedelta(seconds=1))
+    other = Outbox(database, clock, worker="other")
+
+    class Refused:
+        async def deliver(self, delivery: Delivery) -> None:
+            raise PermanentDeliveryError("Slack: channel_not_found")
+
+    assert await other.deliver_due(Refused()) == 0
+    release.set()
+    assert await first == 0  # its success was not recorded
+    [row] = await list_deliveries(database)
+    assert (row.status, row.last_error) == ("failed", "Slack: channel_not_found")
+    assert slow.lost_leases == 1
+
+
+async def test_a_long_send_keeps_its_lease_while_it_runs(database: Database) -> None:
+    clock = FakeClock(NOW)
+    await add(database, "throttled")
+    started, release = asyncio.Event(), asyncio.Event()
+
+    class Waiting:
+        async def deliver(self, delivery: Delivery) -> None:
+            started.set()
+            await release.wait()
+
+    class Watched(Outbox):
+        renewed = asyncio.Event()
+
+        async def renew(self, delivery: Delivery) -> bool:
+            kept = await super().renew(delivery)
+            self.renewed.set()
+            return kept
+
+    sender = Watched(database, clock, worker="sender", renew_every=0.01)
+    running = asyncio.create_task(sender.deliver_due(Waiting()))
+    await started.wait()
+    clock.advance(LEASE + timedelta(seconds=1))  # past the first lease...
+    for _ in range(2):  # ...but the sender renews it while it waits (twice: one may be mid-way)
+        sender.renewed.clear()
+        await asyncio.wait_for(sender.renewed.wait(), 10)
+    [row] = await list_deliveries(database)
+    assert row.lease_until == clock.now() + LEASE
+    other, courier = Outbox(database, clock, worker="other"), ScriptedCourier()
+    assert await other.deliver_due(courier) == 0 and courier.attempts == 0
+    release.set()
+    assert await running == 1
+    [row] = await list_deliveries(database)
+    assert row.status == "sent"
 
 
 async def test_after_the_last_attempt_the_row_is_parked_and_can_be_retried(

@@ -21,6 +21,7 @@ from okrbot.bot.clock import FakeClock
 from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import Runtime, build_runtime
 from okrbot.cli.serve import web_app
+from okrbot.scheduler.outbox import MAX_ATTEMPTS, list_deliveries
 from okrbot.scheduler.prompts import enqueue_prompts_now
 from okrbot.storage.db import Database
 from okrbot.storage.models import (
@@ -410,6 +411,29 @@ async def test_recovers_from_rate_limits_and_server_errors(world: SlackWorld) ->
     assert await world.runtime.outbox.deliver_due(world.runtime.courier) == 0
     world.clock.advance(timedelta(minutes=5))
     assert await world.runtime.outbox.deliver_due(world.runtime.courier) == 1
+
+
+async def test_a_long_rate_limit_delays_a_prompt_but_never_drops_it(world: SlackWorld) -> None:
+    """Slack answers 429 to every post for longer than a delivery has attempts: throttling is
+    waiting, so the prompt still goes out once Slack lets it, with no attempt used up."""
+    client_tries = 3  # the Web API client's own retries of a 429, plus its first call
+    throttled_passes = MAX_ATTEMPTS + 2
+    world.sandbox.fail_next(
+        "chat.postMessage",
+        error="ratelimited",
+        retry_after=0,
+        count=client_tries * throttled_passes,
+    )
+    async with world.database.reading() as session:
+        ana = [p for p in await list_people(session) if p.email == "ana@example.com"]
+    await enqueue_prompts_now(world.database, ana, world.clock.now(), "UTC")
+    for _ in range(throttled_passes):
+        assert await world.runtime.outbox.deliver_due(world.runtime.courier) == 0
+        world.clock.advance(timedelta(seconds=1))
+    assert await world.runtime.outbox.deliver_due(world.runtime.courier) == 1
+    assert len(world.dm("U0ANA")) == 1
+    [row] = [d for d in await list_deliveries(world.database) if d.kind == "prompt"]
+    assert (row.status, row.attempts) == ("sent", 1)
 
 
 async def test_many_key_results_still_make_valid_messages_and_modals(world: SlackWorld) -> None:

@@ -23,7 +23,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import update
 
 from okrbot.adapters.slack.render import message_kwargs
-from okrbot.bot.delivery import PermanentDeliveryError, TransientDeliveryError, Unreachable
+from okrbot.bot.delivery import (
+    PermanentDeliveryError,
+    Throttled,
+    TransientDeliveryError,
+    Unreachable,
+)
 from okrbot.bot.domain import Person
 from okrbot.bot.messages import Message
 from okrbot.scheduler.ratelimit import PostThrottle
@@ -108,9 +113,7 @@ def as_delivery_error(error: Exception) -> Exception:
         status = getattr(response, "status_code", 0)
         if status == 429 or code == "ratelimited":
             retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after")
-            return TransientDeliveryError(
-                f"Slack rate limit ({code or status})", float(retry_after or 1)
-            )
+            return Throttled(f"Slack rate limit ({code or status})", float(retry_after or 1))
         if status >= 500:
             return TransientDeliveryError(f"Slack answered HTTP {status}")
         if code in UNREACHABLE_ERRORS:

@@ -23,7 +23,12 @@ from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.teams import render
 from okrbot.bot.checkins import CHECK_IN, SKIP, SNOOZE
 from okrbot.bot.clock import Clock
-from okrbot.bot.delivery import PermanentDeliveryError, TransientDeliveryError, Unreachable
+from okrbot.bot.delivery import (
+    PermanentDeliveryError,
+    Throttled,
+    TransientDeliveryError,
+    Unreachable,
+)
 from okrbot.bot.domain import Person
 from okrbot.bot.messages import Actions, Button, Context, Header, Message, Text
 from okrbot.scheduler.ratelimit import PostThrottle
@@ -66,6 +71,10 @@ def as_delivery_error(error: Exception) -> Exception:
         status, code = status_of(error), code_of(error)
         if status == 403:
             return Unreachable(f"Teams: {code or 'Forbidden'} (the bot is blocked or removed)")
+        if status == 429:
+            return Throttled(
+                f"Teams throttled the bot (HTTP 429 {code})".rstrip(), retry_after(error)
+            )
         if status in RETRIED_STATUSES or status >= 500:
             return TransientDeliveryError(f"Teams answered HTTP {status}", retry_after(error))
         return PermanentDeliveryError(f"Teams: HTTP {status} {code}".rstrip())
