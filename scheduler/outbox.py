@@ -197,8 +197,8 @@ class Outbox:
             rows = (await session.scalars(statement)).all()
             return sorted((_delivery(row) for row in rows), key=lambda d: (d.due_at, d.id))
 
-    async def _settle(self, delivery: Delivery, **values: Any) -> bool:
-        """Update a row this sender still holds; False (and nothing written) if it lost it."""
+    async def _update_held(self, delivery: Delivery, **values: Any) -> bool:
+        """Update a row only while this sender holds its lease; whether it still did."""
         async with self.database.transaction() as session:
             result = await session.execute(
                 update(DeliveryRow)
@@ -210,7 +210,11 @@ class Outbox:
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-        if result.rowcount:  # type: ignore[attr-defined]
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def _settle(self, delivery: Delivery, **values: Any) -> bool:
+        """Record a send's outcome; False (and nothing written) if another sender took it."""
+        if await self._update_held(delivery, **values):
             return True
         self.lost_leases += 1
         log.warning(
@@ -222,18 +226,7 @@ class Outbox:
 
     async def renew(self, delivery: Delivery) -> bool:
         """Extend the lease of a send still running; False once the row is no longer ours."""
-        async with self.database.transaction() as session:
-            result = await session.execute(
-                update(DeliveryRow)
-                .where(
-                    DeliveryRow.id == delivery.id,
-                    DeliveryRow.status == SENDING,
-                    DeliveryRow.leased_by == delivery.lease,
-                )
-                .values(lease_until=self.clock.now() + self.lease)
-                .execution_options(synchronize_session=False)
-            )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await self._update_held(delivery, lease_until=self.clock.now() + self.lease)
 
     async def _keep_leased(self, delivery: Delivery) -> None:
         while True:
