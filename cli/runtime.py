@@ -33,6 +33,16 @@ SLACK_CONVERSATION_RATE = Rate(per_second=1.0, burst=3.0)
 TEAMS_CONVERSATION_RATE = Rate(per_second=2.0, burst=4.0)
 
 
+def slack_channel(conversation: str) -> bool:
+    """A public or private channel (C…, G…), not a DM (D…) or a user id (U…, W…)."""
+    return conversation[:1] in ("C", "G")
+
+
+def teams_channel(conversation: str) -> bool:
+    """A channel or group chat (19:…), not a one-to-one chat (a:…)."""
+    return conversation.startswith("19:")
+
+
 class ConfigurationError(ValueError):
     """Settings that parse but cannot run together (e.g. a Slack token with no signing secret)."""
 
@@ -109,6 +119,7 @@ async def build_runtime(
             Rate.per_minute(settings.slack_post_rate),
             LocalRateLimiter(clock),
             SLACK_CONVERSATION_RATE,
+            is_shared=slack_channel,
         )
     teams = None
     if settings.microsoft_app_id or settings.teams_dev_no_auth:
@@ -125,6 +136,7 @@ async def build_runtime(
             Rate(settings.teams_tenant_rate, float(settings.teams_tenant_rate)),
             LocalRateLimiter(clock),
             TEAMS_CONVERSATION_RATE,
+            is_shared=teams_channel,
         )
     courier = Courier(
         database,

@@ -1,13 +1,16 @@
 """Throttling before the platform does: token buckets per workspace/tenant and per conversation.
 
 The workspace-wide bucket lives in the database, so every replica draws from the same budget
-and N replicas together send at the allowed rate, not N times it. The per-conversation bucket
-is in memory: one delivery (and so one replica) owns a conversation at a time. The workspace
-token is taken first, so a busy conversation never holds one it cannot use.
+and N replicas together send at the allowed rate, not N times it. A one-to-one conversation's
+bucket is in memory: one delivery (and so one replica) owns a DM at a time. A conversation many
+deliveries post to at once (the kudos channel) has its bucket in the database too, or replicas
+posting kudos side by side would each allow the channel's whole rate. The workspace token is
+taken first, so a busy conversation never holds one it cannot use.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -105,7 +108,11 @@ class LocalRateLimiter:
 
 
 class PostThrottle:
-    """What a platform sender waits on before each post: the workspace, then the conversation."""
+    """What a platform sender waits on before each post: the workspace, then the conversation.
+
+    `is_shared(conversation)` says whether a conversation is posted to by many deliveries at
+    once (a channel rather than a DM); those are paced in the database, by every replica alike.
+    """
 
     def __init__(
         self,
@@ -114,14 +121,20 @@ class PostThrottle:
         workspace_rate: Rate,
         conversations: LocalRateLimiter,
         conversation_rate: Rate,
+        is_shared: Callable[[str], bool] = lambda _conversation: False,
     ) -> None:
         self.workspace = workspace
         self.workspace_key = workspace_key
         self.workspace_rate = workspace_rate
         self.conversations = conversations
         self.conversation_rate = conversation_rate
+        self.is_shared = is_shared
 
     async def before_post(self, conversation: str) -> None:
         if self.workspace is not None:
             await self.workspace.acquire(self.workspace_key, self.workspace_rate)
-        await self.conversations.acquire(conversation, self.conversation_rate)
+        if self.workspace is not None and self.is_shared(conversation):
+            key = f"{self.workspace_key}:{conversation}"
+            await self.workspace.acquire(key, self.conversation_rate)
+        else:
+            await self.conversations.acquire(conversation, self.conversation_rate)

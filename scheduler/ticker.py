@@ -21,6 +21,7 @@ from okrbot.scheduler.outbox import (
     Outbox,
     database_unreachable,
 )
+from okrbot.storage.events import forget_before
 from okrbot.storage.models import DeliveryRow, ScheduleRow
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 # Real time, not the business clock: how long one tick may send, and when it counts as hung.
 SEND_BUDGET = timedelta(minutes=5)
 TICK_TIMEOUT = timedelta(minutes=10)
+# Slack retries an event three times within about five minutes, Teams within minutes too.
+EVENT_MEMORY = timedelta(days=1)
+PRUNE_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,16 @@ class Ticker:
         self.outbox = outbox
         self.courier = courier
         self.concurrency = SEND_CONCURRENCY
+        self._pruned_at: datetime | None = None
+
+    async def prune(self) -> int:
+        """Forget inbound event ids older than EVENT_MEMORY, at most once per PRUNE_EVERY: the
+        platforms retry an event within minutes, and the table would otherwise only grow."""
+        now = self.outbox.clock.now()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return 0
+        self._pruned_at = now
+        return await forget_before(self.outbox.database, now - EVENT_MEMORY)
 
     async def tick(self, budget: timedelta = SEND_BUDGET) -> TickReport:
         """Plan what is due, then send until the outbox is empty or `budget` (real time) is
@@ -52,6 +66,7 @@ class Ticker:
         while planned := await self.cadence.plan_due():
             queued += planned
         sent = await self.outbox.deliver_for(self.courier, budget.total_seconds(), self.concurrency)
+        await self.prune()
         return TickReport(scheduled, queued, sent)
 
     async def next_event(self) -> datetime | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from sqlalchemy import delete
+
 from okrbot.storage.db import Database, dialect_insert
 from okrbot.storage.models import InboundEventRow
 
@@ -31,3 +33,12 @@ async def first_time(database: Database, key: str, now: datetime) -> bool:
             .returning(InboundEventRow.id)
         )
         return result.first() is not None
+
+
+async def forget_before(database: Database, moment: datetime) -> int:
+    """Drop the events recorded before `moment` (platforms retry within minutes); how many."""
+    async with database.transaction() as session:
+        result = await session.execute(
+            delete(InboundEventRow).where(InboundEventRow.received_at < moment)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

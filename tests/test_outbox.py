@@ -26,6 +26,7 @@ from okrbot.scheduler.outbox import (
 )
 from okrbot.scheduler.ticker import Ticker, TickReport
 from okrbot.storage.db import Database
+from okrbot.storage.events import first_time
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
@@ -366,3 +367,18 @@ async def test_a_failed_tick_is_logged_and_the_next_tick_goes_on(
     outage, bug = caplog.records
     assert "database unreachable" in outage.getMessage() and outage.exc_info is None
     assert "tick failed" in bug.getMessage() and bug.exc_info is not None
+
+
+async def test_the_scheduler_forgets_old_inbound_events_once_an_hour(database: Database) -> None:
+    clock = FakeClock(NOW)
+    assert await first_time(database, "slack:Ev-old", NOW - timedelta(days=2))
+    assert await first_time(database, "slack:Ev-new", NOW - timedelta(hours=2))
+    outbox = Outbox(database, clock)
+    ticker = Ticker(cadence=None, outbox=outbox, courier=ScriptedCourier())  # type: ignore[arg-type]
+    assert await ticker.prune() == 1
+    assert await first_time(database, "slack:Ev-old", NOW)  # forgotten: would act again
+    assert not await first_time(database, "slack:Ev-new", NOW)  # still remembered
+    clock.advance(timedelta(minutes=59))
+    assert await ticker.prune() == 0  # at most once an hour
+    clock.advance(timedelta(days=1))
+    assert await ticker.prune() == 2
