@@ -104,12 +104,13 @@ def week_label(period: str) -> str:
     return f"week {int(period.split('-W')[1])}"
 
 
-def describe(status: KeyResultStatus, private: bool = True) -> str:
-    """One key result's line; `private=False` leaves out what only its owner and manager see."""
+def where_it_stands(status: KeyResultStatus, private: bool = True) -> str:
+    """Where a key result stands: bar, percent, value of target and, for its owner and their
+    manager (`private`), the last confidence or the stale warning."""
     kr = status.key_result
     progress = key_result_progress(kr)
     line = (
-        f"**{kr.title}**\n{progress_bar(progress)} {round(progress * 100)}% · "
+        f"{progress_bar(progress)} {round(progress * 100)}% · "
         f"{format_value(kr.current, kr.type, kr.unit)}"
     )
     if not kr.is_milestone:
@@ -121,6 +122,11 @@ def describe(status: KeyResultStatus, private: bool = True) -> str:
     elif status.last_checkin is not None:
         line += f" · last: {status.last_checkin.confidence.label}"
     return line
+
+
+def describe(status: KeyResultStatus, private: bool = True) -> str:
+    """One key result's line; `private=False` leaves out what only its owner and manager see."""
+    return f"**{status.key_result.title}**\n{where_it_stands(status, private)}"
 
 
 def _chunks(items: Sequence[KeyResultStatus], size: int) -> list[Sequence[KeyResultStatus]]:
@@ -203,7 +209,8 @@ def checkin_form(
     items: list[FormItem] = []
     for status in part:
         kr = status.key_result
-        items.append(Text(f"**{kr.title}**\n_{status.objective.title}_"))
+        # The form is where Teams people read their standing too (their prompt is this form).
+        items.append(Text(f"**{kr.title}**\n_{status.objective.title}_\n{where_it_stands(status)}"))
         if kr.is_milestone:
             items.append(
                 ChoiceInput(

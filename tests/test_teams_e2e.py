@@ -315,6 +315,39 @@ async def test_prompt_card_holds_the_inputs(world: TeamsWorld, key_results: dict
     assert ref["conversation"]["conversation"]["id"] == ANA.conversation_id
 
 
+async def test_next_weeks_prompt_card_shows_where_each_key_result_stands(
+    world: TeamsWorld, key_results: dict[str, int]
+) -> None:
+    prompt = await installed_prompt(world)
+    first = texts(prompt)
+    assert "▱▱▱▱▱▱▱▱▱▱ 0% · 40% of 60%" in first and "last:" not in first
+    activation, guide = key_results["activation"], key_results["guide"]
+    await world.teams.press(
+        ANA,
+        prompt,
+        "checkin_form",
+        {
+            f"kr-{activation}-value": "47.5",
+            f"kr-{activation}-confidence": "on_track",
+            f"kr-{guide}-value": "not_done",
+            f"kr-{guide}-confidence": "at_risk",
+        },
+    )
+    world.clock.advance(timedelta(days=7))
+    await world.send_prompts()
+    card = world.last(ANA)
+    assert card["id"] != prompt["id"] and "week 48" in texts(card)
+    blocks = [e["text"] for e in elements(card, "TextBlock")]
+    activation_block = next(t for t in blocks if "Activation from 40% to 60%" in t)
+    assert "▰▰▰▰▱▱▱▱▱▱ 38% · 47.5% of 60% · last: On track" in activation_block
+    guide_block = next(t for t in blocks if "Publish the setup guide" in t)
+    assert "▱▱▱▱▱▱▱▱▱▱ 0% · not done · last: At risk" in guide_block
+    # Each standing sits with its own inputs: the block comes right before its value input.
+    body = [e for e in walk(card_of(card)["body"]) if e.get("type") != "ActionSet"]
+    at = next(i for i, e in enumerate(body) if e.get("text") == activation_block)
+    assert body[at + 1]["id"] == f"kr-{activation}-value"
+
+
 async def test_checkins_send_now_reaches_teams_people(world: TeamsWorld) -> None:
     await world.teams.install(ANA)
     delivered = await world.send_prompts()
@@ -619,6 +652,8 @@ async def test_sixty_key_results_page_through_cards_under_80_kb(crowded: TeamsWo
     for page in range(3):
         numbers = elements(card, "Input.Number")
         assert len(numbers) == (19 if page == 0 else 20)  # page 1 also holds the milestone
+        standings = [e for e in elements(card, "TextBlock") if "% · " in e["text"]]
+        assert len(standings) == 20  # every key result with its bar, next to its inputs
         typed = {}
         for element in walk(card_of(card)["body"]):
             if str(element.get("id", "")).endswith("-confidence"):
