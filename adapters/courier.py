@@ -8,6 +8,7 @@ dropped instead of nagging.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import func, select
@@ -18,10 +19,15 @@ from okrbot.adapters.kudos_delivery import KINDS as KUDOS_KINDS
 from okrbot.adapters.kudos_delivery import KudosCourier
 from okrbot.adapters.reports_flow import Reports
 from okrbot.bot.checkins import prompt_messages
-from okrbot.bot.delivery import PermanentDeliveryError, Suppressed, TransientDeliveryError
+from okrbot.bot.delivery import (
+    PartSent,
+    PermanentDeliveryError,
+    Suppressed,
+    TransientDeliveryError,
+)
 from okrbot.bot.domain import Person
 from okrbot.bot.messages import Message
-from okrbot.scheduler.outbox import SENT, Delivery
+from okrbot.scheduler.outbox import ATTACHED, SENT, Delivery, record_progress, sent_parts
 from okrbot.storage import checkins as weeks
 from okrbot.storage.db import Database
 from okrbot.storage.models import DeliveryRow
@@ -39,6 +45,17 @@ UNSOLICITED = (PROMPT, REMINDER, NUDGE)
 class Messenger(Protocol):
     async def send(self, person: Person, messages: list[Message]) -> list[dict[str, Any]]: ...
 
+    async def send_parts(
+        self,
+        person: Person,
+        messages: list[Message],
+        key: str | None = None,
+        sent: Mapping[int, dict[str, Any]] | None = None,
+        on_sent: PartSent | None = None,
+    ) -> list[dict[str, Any]]:
+        """Send the parts not yet `sent`, reporting each to `on_sent` as the platform takes it."""
+        ...
+
     async def update(self, ref: dict[str, Any], message: Message) -> None: ...
 
     async def attach(self, person: Person, filename: str, title: str, png: bytes) -> None:
@@ -54,11 +71,7 @@ class TaggingMessenger(Protocol):
     the post, or one whose answer from Slack was lost, does not post twice on the retry.
     """
 
-    async def send_tagged(
-        self, person: Person, messages: list[Message], key: str | None
-    ) -> list[dict[str, Any]]: ...
-
-    async def find_tagged(self, person: Person, key: str) -> list[dict[str, Any]]: ...
+    async def find_tagged(self, person: Person, key: str) -> dict[int, dict[str, Any]]: ...
 
 
 class Courier:
@@ -157,17 +170,22 @@ class Courier:
             raise Suppressed(f"nobody reporting to {manager.email} was {what}")
         messenger = self.messenger_for(manager)
         await self._send_once(manager, messages, delivery)
+        shared = set(delivery.payload.get(ATTACHED) or [])
         for filename, title, png in attachments:
+            if filename in shared:
+                continue  # an earlier attempt shared it before a later one failed
             await messenger.attach(manager, filename, title, png)
+            await record_progress(self.database, delivery, attached=filename)
 
     async def _send_once(
         self, person: Person, messages: list[Message], delivery: Delivery
     ) -> list[dict[str, Any]]:
-        """Send, unless an earlier attempt that crashed before recording it already did."""
+        """Send what earlier attempts did not: each part is recorded as soon as the platform
+        has it, so a retry after part 2 of 3 failed sends part 3 only; where the outcome of the
+        last attempt is unknown (a crash, a lost answer) Slack's history is read as well."""
         messenger = self.messenger_for(person)
-        if not isinstance(messenger, TaggingMessenger):
-            return await messenger.send(person, messages)
-        if delivery.outcome_unknown:
+        sent = sent_parts(delivery)
+        if isinstance(messenger, TaggingMessenger) and delivery.outcome_unknown:
             # Only then: after a definite refusal (a 429, a 5xx) nothing was posted, and reading
             # the DM's history would cost a call (and a scope) for nothing.
             try:
@@ -176,9 +194,13 @@ class Courier:
                 # Still not known whether the earlier attempt posted: the next try looks again.
                 raise TransientDeliveryError(str(error), error.retry_after, True) from error
             if found:
-                log.info("%s was already sent by an earlier attempt", delivery.key)
-                return found
-        return await messenger.send_tagged(person, messages, delivery.key)
+                log.info("%s: %d part(s) were sent by an earlier attempt", delivery.key, len(found))
+            sent = {**found, **sent}
+
+        async def record(part: int, ref: dict[str, Any]) -> None:
+            await record_progress(self.database, delivery, part=(part, ref))
+
+        return await messenger.send_parts(person, messages, delivery.key, sent, record)
 
     async def _check_wanted(
         self, session: AsyncSession, person: Person, delivery: Delivery, period: str

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+PartSent = Callable[[int, dict[str, Any]], Awaitable[None]]
+"""Told each part of a message as soon as the platform has it: its index and its reference."""
+
 
 class DeliveryError(Exception):
     """A send did not go through."""

@@ -111,6 +111,44 @@ async def enqueue(
     return (await session.execute(statement)).first() is not None
 
 
+SENT_PARTS = "sent_parts"  # payload key: part index -> the platform's reference to it
+ATTACHED = "attached"  # payload key: file names of the images already shared
+
+
+def sent_parts(delivery: Delivery) -> dict[int, dict[str, Any]]:
+    """The parts of a multi-part send that earlier attempts recorded as posted."""
+    recorded = delivery.payload.get(SENT_PARTS) or {}
+    return {int(part): dict(ref) for part, ref in recorded.items()}
+
+
+async def record_progress(
+    database: Database,
+    delivery: Delivery,
+    *,
+    part: tuple[int, dict[str, Any]] | None = None,
+    attached: str | None = None,
+) -> None:
+    """Remember, as soon as the platform has it, one part posted or one image shared, so that
+    a retry after a crash or a failure further on sends only what is missing. Only the
+    delivery's lease holder writes, so the read-modify-write of the payload cannot race."""
+    async with database.transaction() as session:
+        query = select(DeliveryRow).where(
+            DeliveryRow.id == delivery.id, DeliveryRow.leased_by == delivery.lease
+        )
+        if not database.is_sqlite:
+            query = query.with_for_update()
+        row = (await session.scalars(query)).first()
+        if row is None:
+            return  # the lease passed to another sender: its record wins
+        payload = dict(row.payload or {})
+        if part is not None:
+            payload[SENT_PARTS] = {**(payload.get(SENT_PARTS) or {}), str(part[0]): part[1]}
+        if attached is not None:
+            payload[ATTACHED] = [*(payload.get(ATTACHED) or []), attached]
+        row.payload = payload
+    delivery.payload.update(payload)
+
+
 # SQLSTATE classes of a connection that failed or a server going down or starting up.
 CONNECTION_SQLSTATES = ("08", "57P")
 

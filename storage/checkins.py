@@ -207,5 +207,6 @@ async def add_prompt_ref(
     session: AsyncSession, person_id: int, period: str, ref: dict[str, Any], now: datetime
 ) -> None:
     week = await session.get(PersonWeekRow, (person_id, period))
-    refs = [*(week.prompt_refs if week else []), ref]
+    known = week.prompt_refs if week else []
+    refs = known if ref in known else [*known, ref]  # a retry reports parts sent before
     await mark_week(session, person_id, period, prompt_refs=refs, prompted_at=now)

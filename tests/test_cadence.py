@@ -142,6 +142,11 @@ class RecordingMessenger:
         self.sent.append((person.email, self.clock.now(), messages[0].summary))
         return [{"platform": "slack", "channel": "D1", "ts": str(len(self.sent))}]
 
+    async def send_parts(
+        self, person: Person, messages: list[Message], *_: Any, **__: Any
+    ) -> list[dict[str, Any]]:
+        return await self.send(person, messages)
+
     async def update(self, ref: dict[str, Any], message: Message) -> None:
         pass
 

@@ -21,7 +21,7 @@ from okrbot.bot.clock import FakeClock
 from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import Runtime, build_runtime
 from okrbot.cli.serve import web_app
-from okrbot.scheduler.outbox import MAX_ATTEMPTS, list_deliveries
+from okrbot.scheduler.outbox import MAX_ATTEMPTS, enqueue, list_deliveries
 from okrbot.scheduler.prompts import enqueue_prompts_now
 from okrbot.storage.db import Database
 from okrbot.storage.models import (
@@ -30,6 +30,7 @@ from okrbot.storage.models import (
     KudosRow,
     ObjectiveRow,
     PersonRow,
+    PersonWeekRow,
 )
 from okrbot.storage.people import list_people
 from tests.okr_rows import activation, churn, churn_objective, onboarding, setup_guide
@@ -436,7 +437,31 @@ async def test_a_long_rate_limit_delays_a_prompt_but_never_drops_it(world: Slack
     assert (row.status, row.attempts) == ("sent", 1)
 
 
-async def test_many_key_results_still_make_valid_messages_and_modals(world: SlackWorld) -> None:
+async def test_a_send_that_failed_after_its_first_part_sends_only_the_rest(
+    world: SlackWorld,
+) -> None:
+    """Part 1 of Ana's two-part prompt is posted, part 2 is refused (a 500, so nothing about
+    part 1 is in doubt): the retry posts part 2 only, and both parts are on record."""
+    await busy_quarter(world)
+    world.sandbox.fail_next("chat.postMessage", delay=0.001)  # part 1 goes through
+    world.sandbox.fail_next("chat.postMessage", status=500, count=3)  # part 2, and its retries
+    async with world.database.reading() as session:
+        ana = [p for p in await list_people(session) if p.email == "ana@example.com"]
+    await enqueue_prompts_now(world.database, ana, world.clock.now(), "UTC")
+    assert await world.runtime.outbox.deliver_due(world.runtime.courier) == 0
+    assert len(world.dm("U0ANA")) == 1
+    world.clock.advance(timedelta(minutes=5))
+    assert await world.runtime.outbox.deliver_due(world.runtime.courier) == 1
+    parts = world.dm("U0ANA")
+    assert len(parts) == 2 and "60 key results" in texts(parts[0])
+    assert "60 key results" not in texts(parts[1])  # the second part, not the first again
+    async with world.database.reading() as session:
+        [week] = (await session.scalars(select(PersonWeekRow))).all()
+    assert [ref["ts"] for ref in week.prompt_refs] == [part["ts"] for part in parts]
+
+
+async def busy_quarter(world: SlackWorld, count: int = 58) -> None:
+    """Ana owns `count` more key results: her prompt comes in two parts."""
     async with world.database.transaction() as session:
         objective = ObjectiveRow(
             quarter="2026-Q4",
@@ -459,8 +484,12 @@ async def test_many_key_results_still_make_valid_messages_and_modals(world: Slac
                 current=0,
                 position=n,
             )
-            for n in range(58)
+            for n in range(count)
         )
+
+
+async def test_many_key_results_still_make_valid_messages_and_modals(world: SlackWorld) -> None:
+    await busy_quarter(world)
     await world.send_prompts()
     parts = world.dm("U0ANA")
     assert len(parts) == 2
@@ -634,6 +663,31 @@ async def test_reflection_then_quarter_summary_with_chart(world: SlackWorld) -> 
     # The summary has gone out: the reflection can no longer be changed.
     await world.slack.click("U0ANA", prompt, "reflection_open", channel)
     assert "can no longer be changed" in texts(world.dm("U0ANA")[-1])
+
+
+async def test_a_summary_whose_second_chart_failed_shares_only_that_chart_again(
+    world: SlackWorld,
+) -> None:
+    await checkin_as(world, "U0ANA", "ana@example.com", "52", "Good progress")
+    async with world.database.transaction() as session:
+        mia = await _person_id(world.database, "mia@example.com")
+        await enqueue(
+            session,
+            key=f"summary:{mia}:2026-Q4",
+            kind="summary",
+            due_at=world.clock.now(),
+            person_id=mia,
+            payload={"quarter": "2026-Q4"},
+        )
+    world.sandbox.fail_next("upload", delay=0.001)  # Ana's chart is shared
+    world.sandbox.fail_next("upload", status=500, count=3)  # Li's is refused, retries too
+    assert await world.runtime.outbox.deliver_due(world.runtime.courier) == 0
+    world.clock.advance(timedelta(minutes=5))
+    assert await world.runtime.outbox.deliver_due(world.runtime.courier) == 1
+    summaries = [m for m in world.dm("U0MIA") if "Quarter summary · 2026-Q4" in texts(m)]
+    assert len(summaries) == 1  # the message went once
+    charts = [f.name for f in world.sandbox.files.values() if (f.content or b"")[:4] == b"\x89PNG"]
+    assert sorted(charts) == sorted(set(charts)) and len(charts) == 2  # each chart once
 
 
 def only_button(message: dict, label: str) -> dict:

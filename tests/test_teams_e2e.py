@@ -30,6 +30,7 @@ from okrbot.adapters.teams.sandbox import (
 )
 from okrbot.adapters.teams.simulator import TeamsSimulator, TeamsUser, card_of, inputs_of, walk
 from okrbot.bot.clock import FakeClock
+from okrbot.bot.delivery import TransientDeliveryError
 from okrbot.bot.messages import Message, Text
 from okrbot.bot.settings import Settings
 from okrbot.cli.main import app as cli_app
@@ -875,3 +876,28 @@ async def test_sends_keep_within_teams_rate_limits(
         refused = [r for r in running.sandbox.requests if r.status == 429]
         assert refused == []
         assert clock.now() - started >= timedelta(seconds=3)
+
+
+async def test_each_part_is_recorded_as_the_connector_takes_it(world: TeamsWorld) -> None:
+    """Teams has no metadata to find a post by, so each activity id is recorded the moment the
+    connector answers: when part 2 of 3 is refused, the retry sends parts 2 and 3 only."""
+    await world.teams.install(ANA)
+    ana = to_person(await person(world.database, ANA.email))
+    messenger = world.runtime.teams.messenger
+    parts = [Message(f"part {n}", (Text(f"part {n}"),)) for n in (1, 2, 3)]
+    recorded: dict[int, dict[str, Any]] = {}
+
+    async def record(part: int, ref: dict[str, Any]) -> None:
+        recorded[part] = ref
+
+    before = len(world.chat(ANA))
+    world.sandbox.fail_next("reply", delay=0.001)  # part 1 is taken
+    world.sandbox.fail_next("reply", status=500)  # part 2 is refused
+    with pytest.raises(TransientDeliveryError):
+        await messenger.send_parts(ana, parts, None, {}, record)
+    assert list(recorded) == [0] and len(world.chat(ANA)) == before + 1
+    refs = await messenger.send_parts(ana, parts, None, dict(recorded), record)
+    assert [texts(a) for a in world.chat(ANA)[before:]] == ["part 1", "part 2", "part 3"]
+    assert refs[0] == recorded[0] and [r["activity_id"] for r in refs] == [
+        recorded[n]["activity_id"] for n in (0, 1, 2)
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,7 @@ from sqlalchemy import update
 
 from okrbot.adapters.slack.render import message_kwargs
 from okrbot.bot.delivery import (
+    PartSent,
     PermanentDeliveryError,
     Throttled,
     TransientDeliveryError,
@@ -192,17 +194,29 @@ class SlackMessenger:
 
     async def send(self, person: Person, messages: list[Message]) -> list[dict[str, Any]]:
         """Post messages to the person's DM; return references for updating them later."""
-        return await self.send_tagged(person, messages, None)
+        return await self.send_parts(person, messages)
 
-    async def send_tagged(
-        self, person: Person, messages: list[Message], key: str | None
+    async def send_parts(
+        self,
+        person: Person,
+        messages: list[Message],
+        key: str | None = None,
+        sent: Mapping[int, dict[str, Any]] | None = None,
+        on_sent: PartSent | None = None,
     ) -> list[dict[str, Any]]:
-        """Post, tagging each message with the outbox key in Slack's message metadata, so that
-        a sender that crashed after posting can later see the message is already there."""
+        """Post the parts not yet `sent`, each tagged with the outbox `key` and its part number
+        in Slack's message metadata (so a sender that crashed after posting can later find
+        it), telling `on_sent` about each as soon as Slack has it; every part's reference."""
+        sent = dict(sent or {})
         refs: list[dict[str, Any]] = []
         try:
             target, cached = await self.dm_target(person)
+            if sent:
+                target = str(next(iter(sent.values())).get("channel") or target)
             for part, message in enumerate(messages):
+                if part in sent:
+                    refs.append(sent[part])
+                    continue
                 if self.throttle is not None:
                     await self.throttle.before_post(target)
                 extra: dict[str, Any] = {}
@@ -214,8 +228,11 @@ class SlackMessenger:
                 posted = await self._poster.chat_postMessage(
                     channel=target, **message_kwargs(message), **extra
                 )
-                refs.append({"platform": "slack", "channel": posted["channel"], "ts": posted["ts"]})
+                ref = {"platform": "slack", "channel": posted["channel"], "ts": posted["ts"]}
+                refs.append(ref)
                 target = str(posted["channel"])
+                if on_sent is not None:
+                    await on_sent(part, ref)
             if not cached and refs:
                 async with self.database.transaction() as session:
                     await session.execute(
@@ -243,7 +260,7 @@ class SlackMessenger:
         except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as error:
             raise as_delivery_error(error) from error
 
-    async def find_tagged(self, person: Person, key: str) -> list[dict[str, Any]]:
+    async def find_tagged(self, person: Person, key: str) -> dict[int, dict[str, Any]]:
         """References of messages already posted for outbox `key` (newest DM history only)."""
         try:
             channel = person.slack_dm_channel
@@ -265,16 +282,17 @@ class SlackMessenger:
                 person.email,
                 (error.response or {}).get("needed"),
             )
-            return []
+            return {}
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             raise as_delivery_error(error) from error
-        found = []
+        found = {}
         for message in history.get("messages") or []:
             metadata = message.get("metadata") or {}
             payload = metadata.get("event_payload") or {}
             if metadata.get("event_type") == DELIVERY_EVENT and payload.get("key") == key:
-                found.append((payload.get("part", 0), message["ts"]))
-        return [{"platform": "slack", "channel": channel, "ts": ts} for _part, ts in sorted(found)]
+                part = int(payload.get("part", 0))
+                found[part] = {"platform": "slack", "channel": channel, "ts": message["ts"]}
+        return found
 
     async def update(self, ref: dict[str, Any], message: Message) -> None:
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import requests
@@ -24,6 +24,7 @@ from okrbot.adapters.teams import render
 from okrbot.bot.checkins import CHECK_IN, SKIP, SNOOZE
 from okrbot.bot.clock import Clock
 from okrbot.bot.delivery import (
+    PartSent,
     PermanentDeliveryError,
     Throttled,
     TransientDeliveryError,
@@ -156,6 +157,21 @@ class TeamsMessenger:
 
     async def send(self, person: Person, messages: list[Message]) -> list[dict[str, Any]]:
         """Post to the person's 1:1 chat; the weekly prompt goes as one card with its inputs."""
+        return await self.send_parts(person, messages)
+
+    async def send_parts(
+        self,
+        person: Person,
+        messages: list[Message],
+        key: str | None = None,
+        sent: Mapping[int, dict[str, Any]] | None = None,
+        on_sent: PartSent | None = None,
+    ) -> list[dict[str, Any]]:
+        """Post the parts (activities) not yet `sent`, telling `on_sent` each activity id as soon
+        as the connector answers; every part's reference. Teams has no message metadata to
+        find a post by, so `key` is unused: a crash between the connector's answer and
+        `on_sent` is the one window left in which a part can go twice."""
+        sent = dict(sent or {})
         reference = await self.reference(person)
         if is_checkin_prompt(messages):
             intro = tuple(b for b in messages[0].blocks[:2] if isinstance(b, Header | Text))
@@ -164,23 +180,30 @@ class TeamsMessenger:
         else:
             activities = [card_activity(render.message_card(m), m.summary) for m in messages]
 
-        async def logic(context: TurnContext) -> list[str]:
-            ids = []
-            for activity in activities:
-                sent = await context.send_activity(activity)
-                ids.append(sent.id if sent is not None else "")
-            return ids
+        stored = reference.serialize()
+
+        async def logic(context: TurnContext) -> list[dict[str, Any]]:
+            refs = []
+            for part, activity in enumerate(activities):
+                if part in sent:
+                    refs.append(sent[part])
+                    continue
+                answer = await context.send_activity(activity)
+                ref = {
+                    "platform": PLATFORM,
+                    "activity_id": answer.id if answer is not None else "",
+                    "conversation": stored,
+                }
+                refs.append(ref)
+                if on_sent is not None:
+                    await on_sent(part, ref)
+            return refs
 
         try:
-            ids = await self._continue(reference, logic)
+            return await self._continue(reference, logic)
         except Unreachable:
             await self._mark_unreachable(person)
             raise
-        stored = reference.serialize()
-        return [
-            {"platform": PLATFORM, "activity_id": activity_id, "conversation": stored}
-            for activity_id in ids
-        ]
 
     async def update(self, ref: dict[str, Any], message: Message) -> None:
         await self.update_card(ref, render.message_card(message), message.summary)
