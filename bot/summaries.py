@@ -6,10 +6,15 @@ reflection), and how the quarter felt week by week (confidence history, check-in
 The one-line diagnosis separates results from rhythm, because the conversation to have differs:
 missed targets with a steady weekly habit point at strategy or targets, missed check-ins point at
 the habit first.
+
+Above the people, a manager sees the objectives their whole org owns, as an alignment tree with
+scores only: a team objective whose key results are all delegated still shows under its owner,
+and progress rolls up from aligned objectives to their parent (`alignment_progress`).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,7 +31,7 @@ from okrbot.bot.domain import (
 )
 from okrbot.bot.messages import Block, Context, Header, Image, Message, Text
 from okrbot.bot.overview import ReceivedKudos
-from okrbot.bot.paging import paginate, text_blocks
+from okrbot.bot.paging import MAX_PAGE_TEXT, paginate, text_blocks
 from okrbot.bot.quarters import Quarter, week_key, week_start
 from okrbot.bot.scoring import (
     Grade,
@@ -53,6 +58,12 @@ NO_CHECKIN = "⚪"
 MAX_KUDOS_QUOTES = 3
 LOW_SCORE = 0.4
 STEADY_RHYTHM = 0.75
+ORG_HEADER = "Objectives your org owns"
+ORG_NOTE = (
+    "Each objective is scored over all its key results, whoever they are delegated to. "
+    "“Aligned” is the mean score of the objectives aligned under it (one without key results "
+    "counts with its own aligned score). Scores only: notes stay with each person's manager."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +126,128 @@ class PersonQuarter:
 
 
 @dataclass(frozen=True, slots=True)
+class AlignedProgress:
+    """An objective's progress up the alignment tree.
+
+    `own` is the mean progress of all its key results, whoever owns them; `aligned` the mean
+    `rolled` score of the objectives aligned directly under it that have one (`aligned_count`).
+    """
+
+    own: float | None
+    aligned: float | None = None
+    aligned_count: int = 0
+
+    @property
+    def rolled(self) -> float | None:
+        """What the objective passes up to its parent: its own score, or for an objective
+        without key results, the score of what is aligned under it."""
+        return self.own if self.own is not None else self.aligned
+
+
+@dataclass(frozen=True, slots=True)
+class OrgObjective:
+    """An objective someone in a manager's org owns, with where it sits in the org's tree."""
+
+    objective: Objective
+    owner: str
+    depth: int
+    progress: AlignedProgress
+    key_results: int
+    delegated: int
+
+
+@dataclass(frozen=True, slots=True)
 class SummaryData:
     manager: Person
     quarter: Quarter
     reports: tuple[PersonQuarter, ...]
+    org_objectives: tuple[OrgObjective, ...] = ()
+
+
+def _aligned_children(objectives: Mapping[int, Objective]) -> dict[int, list[int]]:
+    children: dict[int, list[int]] = defaultdict(list)
+    for objective in objectives.values():
+        parent = objective.parent_id
+        if parent is not None and parent != objective.id and parent in objectives:
+            children[parent].append(objective.id)
+    return children
+
+
+def alignment_progress(
+    objectives: Mapping[int, Objective], key_results: Mapping[int, Sequence[KeyResult]]
+) -> dict[int, AlignedProgress]:
+    """Every objective's progress rolled up the alignment tree (`key_results` by objective id).
+
+    Computed children first, without recursion; an alignment loop in imported data is cut
+    where it closes, so each objective is counted once.
+    """
+    children = _aligned_children(objectives)
+    progress: dict[int, AlignedProgress] = {}
+    for root in objectives:
+        on_path: set[int] = set()
+        stack = [(root, False)]
+        while stack:
+            objective_id, expanded = stack.pop()
+            if objective_id in progress:
+                continue
+            if not expanded:
+                on_path.add(objective_id)
+                stack.append((objective_id, True))
+                stack.extend(
+                    (child, False)
+                    for child in children.get(objective_id, ())
+                    if child not in progress and child not in on_path
+                )
+                continue
+            rolled = [
+                score
+                for child in children.get(objective_id, ())
+                if child in progress and (score := progress[child].rolled) is not None
+            ]
+            progress[objective_id] = AlignedProgress(
+                own=objective_score(key_results.get(objective_id, ())),
+                aligned=sum(rolled) / len(rolled) if rolled else None,
+                aligned_count=len(rolled),
+            )
+    return progress
+
+
+def org_objectives(
+    owned: Sequence[Objective],
+    key_results: Mapping[int, Sequence[KeyResult]],
+    progress: Mapping[int, AlignedProgress],
+    names: Mapping[int, str],
+) -> tuple[OrgObjective, ...]:
+    """An org's objectives (`owned`, in plan order) as a tree: each under the org objective it
+    is aligned to, the others at the top."""
+    objectives = {o.id: o for o in owned}
+    owned_ids = set(objectives)
+    children = _aligned_children(objectives)
+    found: list[OrgObjective] = []
+    placed: set[int] = set()
+    roots = [o.id for o in owned if o.parent_id not in owned_ids or o.parent_id == o.id]
+    # An org objective inside an alignment loop has an org parent but no root above it.
+    for start in [*roots, *(o.id for o in owned)]:
+        stack = [(start, 0)]
+        while stack:
+            objective_id, depth = stack.pop()
+            if objective_id in placed:
+                continue
+            placed.add(objective_id)
+            objective = objectives[objective_id]
+            items = key_results.get(objective_id, ())
+            found.append(
+                OrgObjective(
+                    objective=objective,
+                    owner=names.get(objective.owner_id, "someone"),
+                    depth=depth,
+                    progress=progress[objective_id],
+                    key_results=len(items),
+                    delegated=sum(kr.owner_id != objective.owner_id for kr in items),
+                )
+            )
+            stack.extend((child, depth + 1) for child in reversed(children.get(objective_id, [])))
+    return tuple(found)
 
 
 def score_text(score: float, kind: ObjectiveKind = ObjectiveKind.ASPIRATIONAL) -> str:
@@ -250,6 +379,31 @@ def _person_section(person: PersonQuarter, chart_url: str | None) -> list[Block]
     return blocks
 
 
+def org_objective_line(item: OrgObjective) -> str:
+    """`🎯 **Title** (Owner) · 0.55 🟡 over 3 key results (2 delegated) · aligned 0.62 🟡 …`"""
+    objective, progress = item.objective, item.progress
+    # Em spaces: both platforms' markdown drop leading ordinary spaces.
+    indent = "\u2003" * (item.depth - 1) + "↳ " if item.depth else ""
+    line = f"{indent}🎯 **{objective.title}** ({item.owner})"
+    if progress.own is not None:
+        count = f"{item.key_results} key result{'s' if item.key_results != 1 else ''}"
+        delegated = f" ({item.delegated} delegated)" if item.delegated else ""
+        line += f" · {score_text(progress.own, objective.kind)} over {count}{delegated}"
+    else:
+        line += " · no key results of its own"
+    if progress.aligned is not None:
+        count = f"{progress.aligned_count} objective{'s' if progress.aligned_count != 1 else ''}"
+        line += f" · aligned {score_text(progress.aligned)} across {count}"
+    return line
+
+
+def _org_section(objectives: Sequence[OrgObjective]) -> list[Block]:
+    if not objectives:
+        return []
+    lines = [org_objective_line(item) for item in objectives]
+    return [Header(ORG_HEADER), *text_blocks(lines), Context(ORG_NOTE)]
+
+
 def overview_line(person: PersonQuarter) -> str:
     score = person.mean_score
     shown = score_text(score) if score is not None else "no score"
@@ -271,8 +425,12 @@ def build_summary(data: SummaryData, chart_urls: Mapping[int, str] | None = None
         overview.append(Context(CONFIDENCE_LEGEND))
     else:
         overview.append(Text("No one reports to you in okrbot this quarter."))
-    sections = [overview, *(_person_section(p, urls.get(p.person.id)) for p in data.reports)]
-    pages = paginate(sections, reserved=2)
+    sections = [
+        overview,
+        _org_section(data.org_objectives),
+        *(_person_section(p, urls.get(p.person.id)) for p in data.reports),
+    ]
+    pages = paginate([s for s in sections if s], reserved=2, max_text=MAX_PAGE_TEXT)
     messages = []
     for index, page in enumerate(pages, start=1):
         part = f" ({index} of {len(pages)})" if len(pages) > 1 else ""

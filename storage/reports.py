@@ -40,6 +40,8 @@ from okrbot.bot.summaries import (
     PersonQuarter,
     SummaryData,
     WeekCheckIn,
+    alignment_progress,
+    org_objectives,
 )
 from okrbot.storage.convert import to_key_result
 from okrbot.storage.models import (
@@ -62,6 +64,7 @@ class _Plan:
 
     objectives: dict[int, Objective]
     by_owner: dict[int, list[KeyResult]]
+    by_objective: dict[int, list[KeyResult]]
 
 
 def _quarter_id(quarter: Quarter | str) -> str:
@@ -119,12 +122,15 @@ async def _plan(session: AsyncSession, quarter: str) -> _Plan:
             KeyResultRow.unit,
             KeyResultRow.position,
         )
-        .join(ObjectiveRow, KeyResultRow.objective_id == ObjectiveRow.id)
+        # Objectives without key results of their own still count: others align under them.
+        .select_from(ObjectiveRow)
+        .outerjoin(KeyResultRow, KeyResultRow.objective_id == ObjectiveRow.id)
         .where(ObjectiveRow.quarter == quarter)
         .order_by(ObjectiveRow.position, ObjectiveRow.id, KeyResultRow.position, KeyResultRow.id)
     )
     objectives: dict[int, Objective] = {}
     by_owner: dict[int, list[KeyResult]] = defaultdict(list)
+    by_objective: dict[int, list[KeyResult]] = defaultdict(list)
     for row in rows:
         if row.objective_id not in objectives:
             objectives[row.objective_id] = Objective(
@@ -136,9 +142,12 @@ async def _plan(session: AsyncSession, quarter: str) -> _Plan:
                 kind=ObjectiveKind(row.kind),
                 parent_id=row.parent_id,
             )
+        if row.id is None:
+            continue
         kr = to_key_result(row)
         by_owner[kr.owner_id].append(kr)
-    return _Plan(objectives, dict(by_owner))
+        by_objective[kr.objective_id].append(kr)
+    return _Plan(objectives, dict(by_owner), dict(by_objective))
 
 
 async def _checkins(
@@ -433,11 +442,25 @@ async def summary_data(
         )
 
     reports = _reports_by_manager(people)
+    progress = alignment_progress(plan.objectives, plan.by_objective)
+    names = {person.id: person.name for person in people.values()}
+    plan_order = {objective_id: index for index, objective_id in enumerate(plan.objectives)}
+    objectives_of: dict[int, list[Objective]] = defaultdict(list)
+    for objective in plan.objectives.values():
+        objectives_of[objective.owner_id].append(objective)
+
+    def org_owned(manager_id: int) -> list[Objective]:
+        """Objectives owned by the manager or anyone below them, in plan order."""
+        org = [manager_id, *_descendants(manager_id, reports)]
+        owned = [objective for person_id in org for objective in objectives_of.get(person_id, ())]
+        return sorted(owned, key=lambda objective: plan_order[objective.id])
+
     return {
         manager_id: SummaryData(
             people[manager_id],
             quarter,
             tuple(person_quarter(person) for person in reports[manager_id]),
+            org_objectives(org_owned(manager_id), plan.by_objective, progress, names),
         )
         for manager_id in _managers(reports, manager_ids)
     }

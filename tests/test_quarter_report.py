@@ -145,6 +145,14 @@ def _outsiders(ids: dict[str, int], allowed: set[str]) -> list[str]:
     ]
 
 
+def _org_section(text: str) -> tuple[str, str]:
+    """A summary's text without its "Objectives your org owns" section, and that section."""
+    start = text.index("## Objectives your org owns")
+    end = text.find("\n## ", start + 1)
+    end = len(text) if end < 0 else end
+    return text[:start] + text[end:], text[start:end]
+
+
 async def test_digest_for_a_manager_covers_their_team_and_nobody_else(database: Database) -> None:
     ids = await seed_org(database)
     async with database.reading() as session:
@@ -202,12 +210,18 @@ async def test_summaries_cover_direct_reports_only(database: Database) -> None:
         summaries = await summary_data(session, QUARTER)
     assert set(summaries) == {ids["ceo"], ids["m0"], ids["m1"], ids["m2"]}
     for manager, team in [("ceo", {"m0", "m1", "m2"}), ("m1", {"r10", "r11", "r12"})]:
-        text = messages_markdown(build_summary(summaries[ids[manager]]))
+        text, org = _org_section(messages_markdown(build_summary(summaries[ids[manager]])))
         for key in team:
             assert f"## {'Manager' if key[0] == 'm' else 'Report'}{key[1:]}" in text
         for fragment in _outsiders(ids, team):
             assert fragment not in text, fragment
         assert "secret note" not in text  # summaries never quote weekly notes
+        # Everyone below the manager shows up in the org's objectives only, by score.
+        below = {key for key in ids if manager == "ceo" or key.startswith(("m1", "r1"))}
+        for fragment in _outsiders(ids, below):
+            assert fragment not in org, fragment
+        assert "KR0 of" not in org and "secret note" not in org
+        assert org.count("🎯") == len(below)
     text = messages_markdown(build_summary(summaries[ids["m1"]]))
     assert "**Report12 Person**" in text
     assert "answered 4 of 7 weeks asked" in text
@@ -313,3 +327,157 @@ def test_cli_report_and_a_clear_quarter_error(
     good = runner.invoke(quarter_app, ["report", "--quarter", "2026-Q4", "--out", str(out)])
     assert good.exit_code == 0, good.output
     assert "nothing to summarise" in (out / "index.md").read_text()
+
+
+async def seed_delegated(database: Database) -> dict[str, int]:
+    """Cora (CEO) ← Vera (VP) ← leads Lena and Omar ← Rae and Sam (Lena's), Tom (Omar's).
+
+    Vera's objective has no key results of its own; Lena's team objective is delegated whole to
+    Rae (0.5) and Sam (1.0); Omar's has his own key result (0.25) and Tom's (0.6) aligned under it.
+    Cora's company objective has one key result, delegated to Vera (1.0).
+    """
+    ids: dict[str, int] = {}
+    async with database.transaction() as session:
+        for key, name, manager in [
+            ("cora", "Cora Chief", None),
+            ("vera", "Vera Vice", "cora"),
+            ("lena", "Lena Lead", "vera"),
+            ("omar", "Omar Lead", "vera"),
+            ("rae", "Rae Report", "lena"),
+            ("sam", "Sam Report", "lena"),
+            ("tom", "Tom Report", "omar"),
+        ]:
+            row = PersonRow(
+                email=f"{key}@example.com",
+                name=name,
+                manager_id=ids[manager] if manager else None,
+            )
+            session.add(row)
+            await session.flush()
+            ids[key] = row.id
+        for key, title, owner, parent, level in [
+            ("company", "Grow the business", "cora", None, "company"),
+            ("vp", "Win the mid-market", "vera", "company", "team"),
+            ("activation", "Activation doubles", "lena", "vp", "team"),
+            ("churn", "Churn halves", "omar", "vp", "team"),
+            ("guide", "Tom ships the guide", "tom", "churn", "personal"),
+        ]:
+            objective = ObjectiveRow(
+                quarter=QUARTER.id,
+                title=title,
+                level=level,
+                kind="aspirational",
+                owner_id=ids[owner],
+                parent_id=ids[parent] if parent else None,
+                position=len(ids),
+            )
+            session.add(objective)
+            await session.flush()
+            ids[key] = objective.id
+        for objective, owner, current in [
+            ("company", "vera", 100),
+            ("activation", "rae", 50),
+            ("activation", "sam", 100),
+            ("churn", "omar", 25),
+            ("guide", "tom", 60),
+        ]:
+            kr = KeyResultRow(
+                objective_id=ids[objective],
+                title=f"KR of {owner} in {objective}",
+                owner_id=ids[owner],
+                type="number",
+                start=0,
+                target=100,
+                current=current,
+                position=0,
+            )
+            session.add(kr)
+            await session.flush()
+            ids[f"kr-{owner}"] = kr.id
+            session.add(
+                CheckInRow(
+                    key_result_id=kr.id,
+                    person_id=ids[owner],
+                    period=PERIOD,
+                    value=current,
+                    confidence="on_track",
+                    note=f"secret note of {owner}",
+                    platform="slack",
+                    created_at=AT,
+                    updated_at=AT,
+                )
+            )
+    async with database.transaction() as session:
+        await save_reflection(
+            session, ids["rae"], QUARTER, {ids["kr-rae"]: 0.5}, "Rae's private win", None, AT
+        )
+    return ids
+
+
+ORG_VERA = [
+    "## Objectives your org owns",
+    "🎯 **Win the mid-market** (Vera Vice) · no key results of its own · "
+    "aligned 0.50 🟡 across 2 objectives",
+    "↳ 🎯 **Activation doubles** (Lena Lead) · 0.75 🟢 over 2 key results (2 delegated)",
+    "↳ 🎯 **Churn halves** (Omar Lead) · 0.25 🔴 over 1 key result · "
+    "aligned 0.60 🟡 across 1 objective",
+    "\u2003↳ 🎯 **Tom ships the guide** (Tom Report) · 0.60 🟡 over 1 key result",
+]
+
+
+async def test_a_vp_sees_the_objectives_their_org_owns_scored_over_delegated_key_results(
+    database: Database,
+) -> None:
+    ids = await seed_delegated(database)
+    async with database.reading() as session:
+        summaries = await summary_data(session, QUARTER)
+    vera = messages_markdown(build_summary(summaries[ids["vera"]]))
+    lines = vera.splitlines()
+    at = lines.index(ORG_VERA[0])
+    assert [line.rstrip() for line in lines[at:] if line][: len(ORG_VERA)] == ORG_VERA
+    # Scores only: no skip-level's key results, notes or reflection; Cora is not in Vera's org.
+    for private in ("KR of rae", "KR of tom", "secret note", "Rae's private win", "Grow the"):
+        assert private not in vera, private
+
+    lena = messages_markdown(build_summary(summaries[ids["lena"]]))
+    assert (
+        "🎯 **Activation doubles** (Lena Lead) · 0.75 🟢 over 2 key results (2 delegated)" in lena
+    )
+    assert "Win the mid-market" not in lena and "Churn halves" not in lena
+    assert "Rae's private win" in lena  # Rae's own manager reads her reflection, as before
+
+    cora = messages_markdown(build_summary(summaries[ids["cora"]]))
+    assert (
+        "🎯 **Grow the business** (Cora Chief) · 1.00 🟢 over 1 key result (1 delegated) · "
+        "aligned 0.50 🟡 across 1 objective"
+    ) in cora
+    assert "\u2003\u2003↳ 🎯 **Tom ships the guide** (Tom Report)" in cora
+
+
+async def test_a_large_orgs_objectives_fit_slack_and_teams_limits(database: Database) -> None:
+    from okrbot.adapters.slack.blockkit_limits import blockkit_problems
+    from okrbot.adapters.slack.render import message_blocks
+    from okrbot.adapters.teams.card_schema import card_problems
+    from okrbot.adapters.teams.render import message_card
+
+    ids = await seed_org(database, teams=2, size=2)
+    async with database.transaction() as session:
+        for n in range(1200):
+            session.add(
+                ObjectiveRow(
+                    quarter=QUARTER.id,
+                    title=f"Team objective {n} with a fairly long title about onboarding 🚀",
+                    level="team",
+                    kind="aspirational",
+                    owner_id=ids[f"m{n % 2}"],
+                )
+            )
+    async with database.reading() as session:
+        summaries = await summary_data(session, QUARTER, [ids["ceo"]])
+    messages = build_summary(summaries[ids["ceo"]])
+    assert len(messages) > 1
+    for message in messages:
+        assert blockkit_problems(message_blocks(message), "message") == [], message.summary
+        assert card_problems(message_card(message)) == [], message.summary
+    text = messages_markdown(messages)
+    assert all(f"**Team objective {n} with" in text for n in range(1200))

@@ -25,6 +25,7 @@ from okrbot.bot.summaries import (
     PersonQuarter,
     SummaryData,
     WeekCheckIn,
+    alignment_progress,
     build_summary,
     confidence_history,
     diagnosis,
@@ -196,3 +197,40 @@ def test_forty_people_fit_within_the_block_limit() -> None:
 def test_confidence_history_marks_missed_weeks() -> None:
     assert confidence_history(weeks(ON, None, None, OFF)) == "🟢⚪⚪🔴"
     assert confidence_history([]) == ""
+
+
+def test_progress_rolls_up_the_alignment_tree_and_survives_a_loop() -> None:
+    def aligned(oid: int, parent: int | None) -> Objective:
+        return Objective(oid, QUARTER.id, f"Objective {oid}", 2, Level.TEAM, parent_id=parent)
+
+    def krs(oid: int, *currents: float) -> list[KeyResult]:
+        return [
+            KeyResult(oid * 10 + n, oid, f"KR {n}", 3, KeyResultType.NUMBER, 0, 100, current)
+            for n, current in enumerate(currents)
+        ]
+
+    # 1 ← 2 (no key results) ← 3 (0.2), 4 (0.6); 1 also ← 5 (1.0); 6 ⇄ 7 align to each other.
+    objectives = {
+        1: aligned(1, None),
+        2: aligned(2, 1),
+        3: aligned(3, 2),
+        4: aligned(4, 2),
+        5: aligned(5, 1),
+        6: aligned(6, 7),
+        7: aligned(7, 6),
+    }
+    key_results = {
+        1: krs(1, 50),
+        3: krs(3, 20),
+        4: krs(4, 60),
+        5: krs(5, 100),
+        6: krs(6, 30),
+        7: krs(7, 90),
+    }
+    progress = alignment_progress(objectives, key_results)
+    assert progress[2].own is None and progress[2].aligned == 0.4 and progress[2].rolled == 0.4
+    assert progress[1].own == 0.5 and progress[1].aligned_count == 2
+    assert progress[1].aligned == (0.4 + 1.0) / 2
+    assert progress[3].aligned is None and progress[3].aligned_count == 0
+    # The loop is cut once: one of the two counts the other, never itself through it.
+    assert sorted(p.aligned_count for p in (progress[6], progress[7])) == [0, 1]

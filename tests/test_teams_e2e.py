@@ -828,6 +828,9 @@ async def test_digest_nudge_reflection_and_summary_on_teams(
     cards = [card_of(a) for a in world.chat(MIA)]
     assert any("Quarter summary · 2026-Q4" in texts(a) for a in world.chat(MIA))
     assert any("Shipped the flow" in texts(a) for a in world.chat(MIA))
+    org = next(texts(a) for a in world.chat(MIA) if "Objectives your org owns" in texts(a))
+    assert "🎯 **Make onboarding effortless** (Ana Lima) · " in org
+    assert "🎯 **Cut churn** (Li Wei) · " in org
     images = [e for c in cards for e in walk(c.get("body") or []) if e.get("type") == "Image"]
     assert images and all(i["url"].startswith("data:image/png;base64,") for i in images)
     assert_cards_valid(world.sandbox)
