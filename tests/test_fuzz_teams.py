@@ -436,8 +436,10 @@ def test_a_malformed_adaptive_card_invoke_is_400(dev: Server) -> None:
         conversation_id="a:1on1-aad-ana",
         service_url=dev.service_url,
     )
-    activity |= {"type": "invoke", "name": "adaptiveCard/action", "value": None}
-    assert dev.teams(activity)[0] == 400
+    for value in (None, {"action": True}, {"action": {"type": 3}}, {"action": []}):
+        activity |= {"type": "invoke", "name": "adaptiveCard/action", "value": value}
+        activity["id"] = f"invoke-{value!r}"
+        assert dev.teams(activity)[0] == 400  # and no failed turn (the fixture checks the log)
 
 
 def test_a_member_the_roster_does_not_know_is_no_failed_turn(dev: Server) -> None:

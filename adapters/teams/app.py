@@ -191,6 +191,22 @@ class InvokeMessage(Model):
         self.value = value
 
 
+class InvokeError(Model):
+    """A Universal Actions error body: `{statusCode: 400, type: …error, value: {code, message}}`."""
+
+    _attribute_map: ClassVar[dict[str, dict[str, str]]] = {
+        "status_code": {"key": "statusCode", "type": "int"},
+        "type": {"key": "type", "type": "str"},
+        "value": {"key": "value", "type": "object"},
+    }
+
+    def __init__(self, *, message: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.status_code = 400
+        self.type = "application/vnd.microsoft.error"
+        self.value = {"code": "BadRequest", "message": message}
+
+
 def invoke_message(text: str) -> InvokeResponse:
     """HTTP 200 with a message Teams shows the person in place of the card's answer."""
     return InvokeResponse(status=200, body=InvokeMessage(value=text))
@@ -313,9 +329,15 @@ class OkrTeamsBot(TeamsActivityHandler):
         activity = turn_context.activity
         value = activity.value if isinstance(activity.value, dict) else {}
         action = value.get("action") if isinstance(value.get("action"), dict) else {}
-        if activity.name == "adaptiveCard/action" and action.get("type") == "Action.Execute":
-            return invoke_message(OUT_OF_DATE_CARD)
-        return await super().on_invoke_activity(turn_context)  # a malformed one: botbuilder's 400
+        if activity.name == "adaptiveCard/action":
+            if action.get("type") == "Action.Execute":
+                return invoke_message(OUT_OF_DATE_CARD)
+            # Not botbuilder's reading of it: a malformed value (an action that is `true`, say)
+            # makes that raise inside the turn instead of answering 400.
+            return InvokeResponse(
+                status=400, body=InvokeError(message="Missing or malformed action")
+            )
+        return await super().on_invoke_activity(turn_context)
 
     async def _identify(self, context: TurnContext) -> tuple[Person | None, bool]:
         """Find the sender among imported people and keep their 1:1 conversation reference.
