@@ -4,9 +4,11 @@
 
 Runs ack latency (okrbot against bare Bolt), fan-out, the quarter summary and import, each
 followed by its scaling at 1×, 4× and 16× a base size, on SQLite in temp dirs. The sizes are
-chosen so that the whole suite takes under ten minutes on two cores; in particular the fan-out
-here is 2,000 people at an allowed 3,000 posts a minute — `python -m bench.fanout` is the
-full 10,000-person run. `--quick` shrinks everything to a smoke test of the machinery.
+chosen so that the whole suite takes about a quarter of an hour on two cores; the fan-out here
+is 2,000 people at an allowed 3,000 posts a minute (`python -m bench.fanout` is the full
+10,000-person run), then 10,000 through a flaky Slack with one of two replicas killed
+halfway (`python -m bench.fanout --chaos`). `--quick` shrinks everything to a smoke test of
+the machinery.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Sizes:
     fanout_people: int
     fanout_rate: int
     fanout_scaling_base: int
+    chaos_people: int
     scan_people: int
     quarter_base: int
     import_base_people: int
@@ -59,6 +62,7 @@ FULL = Sizes(
     fanout_people=2_000,
     fanout_rate=3_000,
     fanout_scaling_base=150,
+    chaos_people=10_000,
     scan_people=100_000,
     quarter_base=625,
     import_base_people=625,
@@ -77,6 +81,7 @@ QUICK = Sizes(
     fanout_people=60,
     fanout_rate=3_000,
     fanout_scaling_base=10,
+    chaos_people=60,
     scan_people=2_000,
     quarter_base=10,
     import_base_people=20,
@@ -213,6 +218,20 @@ def run_fanout(suite: Suite) -> None:
                 f"{result.rate_limited} 429s of {result.requests} requests; "
                 f"{result.duplicates} duplicates, {result.losses} losses",
             )
+        flaky = asyncio.run(fanout.chaos(url, sizes.chaos_people, sizes.fanout_rate))
+        suite.add(
+            "fan-out: flaky Slack, a replica killed",
+            f"{flaky.people:,} people, 2 replicas, allowed {sizes.fanout_rate:,}/min, 10% 429 "
+            "(Retry-After 1-5 s), 1% 500, replica 0 SIGKILLed halfway",
+            f"achieved/allowed {flaky.achieved_ratio:.3f} in {flaky.seconds:.1f} s; "
+            f"{flaky.throttled} 429s and {flaky.server_errors} 500s of {flaky.requests} "
+            f"requests; {flaky.in_flight_at_kill} in flight at the kill; "
+            f"{flaky.duplicates} duplicates, {flaky.losses} lost",
+        )
+        suite.results["fanout_chaos"] = {
+            **dataclasses.asdict(flaky),
+            "achieved_ratio": flaky.achieved_ratio,
+        }
         scan_seconds, found = asyncio.run(fanout.due_scan(url, sizes.scan_people))
         suite.add(
             "due scan",

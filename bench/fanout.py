@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import OperationalError
 
 from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.bot.clock import SystemClock
@@ -70,7 +71,7 @@ async def reset(url: str) -> None:
     await database.dispose()
 
 
-async def seed(url: str, people: int, due: datetime, with_key_results: bool = True) -> None:
+async def seed_people(url: str, people: int, due: datetime, with_key_results: bool = True) -> None:
     """N people on Slack, each owning one key result, all due for their prompt at `due`."""
     database = Database(url)
     quarter = Quarter.containing(due.date()).id
@@ -129,7 +130,7 @@ async def seed(url: str, people: int, due: datetime, with_key_results: bool = Tr
     await database.dispose()
 
 
-def sender(url: str, api_url: str, rate: int, index: int) -> None:
+def sender(url: str, api_url: str, rate: int, index: int, lease_seconds: int = 120) -> None:
     """One replica: the scheduler tick, in a loop, until nothing is left to send."""
 
     async def main() -> None:
@@ -139,12 +140,19 @@ def sender(url: str, api_url: str, rate: int, index: int) -> None:
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=api_url,
             slack_post_rate=rate,
+            outbox_lease_seconds=lease_seconds,
         )
         runtime = await build_runtime(settings, clock=SystemClock(), migrate=False)
         runtime.outbox.worker = f"bench-{index}"
         idle = 0
         while idle < 3:
-            report = await runtime.ticker.tick()
+            try:
+                report = await runtime.ticker.tick()
+            except OperationalError as error:
+                # As `okrbot serve` does: a tick that lost a race for SQLite's write lock
+                # (another replica planning thousands of prompts) is tried again.
+                print(f"replica {index}: tick failed ({error.orig}); trying again", flush=True)
+                continue
             if report.sent or report.queued:
                 idle = 0
                 continue
@@ -167,7 +175,7 @@ def sender(url: str, api_url: str, rate: int, index: int) -> None:
 async def fanout(url: str, people: int, rate: int, replicas: int) -> FanoutResult:
     await reset(url)
     due = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
-    await seed(url, people, due)
+    await seed_people(url, people, due)
     sandbox = SlackSandbox(enforce_rate_limits=True, posts_per_minute=rate)
     for n in range(people):
         sandbox.add_user(f"U{n:08d}", f"person{n}", f"p{n}@bench.example")
@@ -202,11 +210,100 @@ async def fanout(url: str, people: int, rate: int, replicas: int) -> FanoutResul
     return result
 
 
+@dataclass(frozen=True)
+class ChaosResult:
+    """A fan-out through a flaky Slack with a replica killed halfway."""
+
+    people: int
+    seconds: float
+    allowed_per_minute: float
+    requests: int
+    throttled: int  # 429s: the injected ones and the workspace limit's own
+    server_errors: int
+    in_flight_at_kill: int
+    duplicates: int
+    losses: int
+
+    @property
+    def achieved_ratio(self) -> float:
+        return (self.people / self.seconds * 60) / self.allowed_per_minute
+
+
+CHAOS_LEASE_SECONDS = 10  # how soon the killed replica's messages come back to the survivor
+
+
+async def chaos(url: str, people: int, rate: int, seed: int = 7) -> ChaosResult:
+    """2 replicas fan out `people` prompts while Slack answers 10% of posts with 429
+    (Retry-After 1–5 s) and 1% with 500; replica 0 is SIGKILLed once half the prompts are out."""
+    await reset(url)
+    due = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    await seed_people(url, people, due)
+    sandbox = SlackSandbox(enforce_rate_limits=True, posts_per_minute=rate)
+    for n in range(people):
+        sandbox.add_user(f"U{n:08d}", f"person{n}", f"p{n}@bench.example")
+    sandbox.flaky("chat.postMessage", seed=seed)
+    await sandbox.start()
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=sender, args=(url, sandbox.url, rate, index, CHAOS_LEASE_SECONDS))
+        for index in range(2)
+    ]
+    for process in processes:
+        process.start()
+    started = time.perf_counter()
+    # Other processes post: polling the sandbox is the plain way to see how far they got.
+    while sum(call.ok for call in sandbox.calls_to("chat.postMessage")) < people // 2:  # noqa: ASYNC110
+        await asyncio.sleep(0.1)
+    processes[0].kill()
+    await asyncio.to_thread(processes[0].join)
+    database = Database(url)
+    async with database.reading() as session:
+        in_flight = await session.scalar(
+            select(func.count())
+            .select_from(DeliveryRow)
+            .where(DeliveryRow.status == "sending", DeliveryRow.leased_by.like("bench-0:%"))
+        )
+    await database.dispose()
+    await asyncio.to_thread(processes[1].join)
+    calls = sandbox.calls_to("chat.postMessage")
+    posts = [call for call in calls if call.ok]
+    seconds = max(c.time for c in posts) - min(c.time for c in posts) if posts else 0.0
+    # Every prompt's first post goes to the user id; a retry after a refusal does too, but a
+    # post that went through and was sent again would go to the user id or the DM channel.
+    by_person: Counter[str] = Counter()
+    for call in posts:
+        by_person[str(call.response.get("channel"))] += 1
+    result = ChaosResult(
+        people=people,
+        seconds=seconds or (time.perf_counter() - started),
+        allowed_per_minute=rate,
+        requests=len(calls),
+        throttled=sum(call.status == 429 for call in calls),
+        server_errors=sum(call.status == 500 for call in calls),
+        in_flight_at_kill=int(in_flight or 0),
+        duplicates=sum(count - 1 for count in by_person.values() if count > 1),
+        losses=people - len(by_person),
+    )
+    await sandbox.stop()
+    return result
+
+
+def print_chaos(result: ChaosResult) -> None:
+    r = result
+    print(
+        f"flaky Slack (10% 429 with Retry-After 1-5 s, 1% 500), 2 replicas, one SIGKILLed "
+        f"halfway: {r.people} prompts in {r.seconds:.1f} s = {r.achieved_ratio:.3f} of the "
+        f"allowed {r.allowed_per_minute:.0f}/min; {r.requests} requests, {r.throttled} "
+        f"answered 429, {r.server_errors} answered 500; {r.in_flight_at_kill} in flight at the "
+        f"kill; {r.duplicates} duplicates, {r.losses} lost"
+    )
+
+
 async def due_scan(url: str, people: int = 100_000, due_share: float = 0.01) -> tuple[float, int]:
     """Time the part of a tick that finds what is due among `people` schedules."""
     await reset(url)
     now = datetime.now(UTC)
-    await seed(url, people, now + timedelta(days=3), with_key_results=False)
+    await seed_people(url, people, now + timedelta(days=3), with_key_results=False)
     database = Database(url)
     due_count = int(people * due_share)
     async with database.transaction() as session:
@@ -236,7 +333,15 @@ def main(argv: list[str] | None = None) -> list[FanoutResult]:
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--database", help="database URL (default: a SQLite file in a temp dir)")
     parser.add_argument("--scan-people", type=int, default=100_000)
+    parser.add_argument(
+        "--chaos", action="store_true", help="only the flaky-Slack fan-out with a killed replica"
+    )
     args = parser.parse_args(argv)
+    if args.chaos:
+        with tempfile.TemporaryDirectory() as folder:
+            url = args.database or f"sqlite+aiosqlite:///{Path(folder) / 'fanout.db'}"
+            print_chaos(asyncio.run(chaos(url, args.people, args.rate)))
+        return []
     with tempfile.TemporaryDirectory() as folder:
         url = args.database or f"sqlite+aiosqlite:///{Path(folder) / 'fanout.db'}"
         results = [asyncio.run(fanout(url, args.people, args.rate, n)) for n in args.replicas]

@@ -365,6 +365,34 @@ async def test_ratelimited_without_retry_handler(
     assert sandbox.rate_limited_count == 1
 
 
+async def post_statuses(client: AsyncWebClient, count: int) -> list[int]:
+    """The HTTP status of each of `count` posts (429s carry a Retry-After of 1–5 s)."""
+    statuses = []
+    for n in range(count):
+        try:
+            await client.chat_postMessage(channel=CHANNEL, text=f"post {n}")
+            statuses.append(200)
+        except SlackApiError as error:
+            statuses.append(error.response.status_code)
+            if error.response.status_code == 429:
+                assert 1 <= int(error.response.headers["Retry-After"]) <= 5
+    return statuses
+
+
+async def test_a_flaky_sandbox_refuses_a_repeatable_share_of_calls(
+    sandbox: SlackSandbox, client: AsyncWebClient
+) -> None:
+    sandbox.flaky("chat.postMessage", seed=3, throttled=0.1, failed=0.01)
+    answers = await post_statuses(client, 400)
+    assert 20 <= answers.count(429) <= 60 and 1 <= answers.count(500) <= 12
+    assert len(sandbox.messages_in(CHANNEL)) == answers.count(200)
+    async with SlackSandbox() as again:
+        populate(again)
+        again.flaky("chat.postMessage", seed=3, throttled=0.1, failed=0.01)
+        repeat = AsyncWebClient(token=again.token, base_url=again.url)
+        assert await post_statuses(repeat, 400) == answers  # the same seed, the same bad day
+
+
 @pytest.mark.usefixtures("no_retry_jitter")
 async def test_rate_limit_retry_handler_retries_after_429(sandbox: SlackSandbox) -> None:
     client = AsyncWebClient(

@@ -88,13 +88,16 @@ async def statuses(database: Database) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "refusal", [{"status": 500}, {"error": "ratelimited", "retry_after": 0}], ids=["5xx", "429"]
+    "refusal",
+    [{"status": 500, "count": 3}, {"error": "ratelimited", "retry_after": 0, "count": 1}],
+    ids=["5xx", "429"],
 )
 async def test_a_send_slack_refused_goes_out_on_the_next_attempt_without_reading_the_dm(
     world: SlackWorld, refusal: dict
 ) -> None:
-    # Three refusals: the client's own two retries, then the outbox's first attempt fails.
-    world.sandbox.fail_next("chat.postMessage", count=3, **refusal)
+    # A 5xx: the client's own two retries, then the outbox's first attempt fails. A 429 goes
+    # straight back to the outbox, which waits for its Retry-After instead of the client.
+    world.sandbox.fail_next("chat.postMessage", **refusal)
     await prompt_ana(world)
     assert await deliver(world) == 0
     world.clock.advance(timedelta(minutes=5))

@@ -82,10 +82,19 @@ def web_client(
     )
 
 
-def without_connection_retries(client: AsyncWebClient) -> AsyncWebClient:
+def without_connection_retries(
+    client: AsyncWebClient, *, rate_limits: bool = True
+) -> AsyncWebClient:
     """The same client for posting, minus the retry of a cut connection: a post whose answer
     was lost may be in the channel already, and a blind retry would post it twice. The outbox
-    retries it instead, after looking in the DM for it."""
+    retries it instead, after looking in the DM for it.
+
+    With `rate_limits=False` a 429 is not waited out in the client either: the outbox waits
+    for its Retry-After without holding one of its sending slots, which would otherwise sit
+    idle for seconds while other messages could go."""
+    dropped: tuple[type, ...] = (AsyncConnectionErrorRetryHandler,)
+    if not rate_limits:
+        dropped += (AsyncRateLimitErrorRetryHandler,)
     return AsyncWebClient(
         token=client.token,
         base_url=client.base_url,
@@ -95,9 +104,7 @@ def without_connection_retries(client: AsyncWebClient) -> AsyncWebClient:
         session=client.session,
         headers=client.headers,
         retry_handlers=[
-            handler
-            for handler in client.retry_handlers
-            if not isinstance(handler, AsyncConnectionErrorRetryHandler)
+            handler for handler in client.retry_handlers if not isinstance(handler, dropped)
         ],
     )
 
@@ -139,6 +146,7 @@ class SlackMessenger:
         self.database = database
         self.throttle = throttle
         self._poster = without_connection_retries(client)
+        self._outbox_poster = without_connection_retries(client, rate_limits=False)
 
     async def person_for_user(self, user_id: str) -> Person | None:
         """The imported person behind a Slack user id, learning the id by email the first time."""
@@ -225,7 +233,9 @@ class SlackMessenger:
                         "event_type": DELIVERY_EVENT,
                         "event_payload": {"key": key, "part": part},
                     }
-                posted = await self._poster.chat_postMessage(
+                # The outbox's sends (tagged with their key) leave a 429 to the outbox.
+                poster = self._outbox_poster if key is not None else self._poster
+                posted = await poster.chat_postMessage(
                     channel=target, **message_kwargs(message), **extra
                 )
                 ref = {"platform": "slack", "channel": posted["channel"], "ts": posted["ts"]}

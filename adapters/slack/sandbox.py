@@ -17,6 +17,7 @@ import asyncio
 import itertools
 import json
 import math
+import random
 import secrets
 import time
 from collections import deque
@@ -219,6 +220,7 @@ class SlackSandbox:
         self._triggers: dict[str, float] = {}  # trigger_id -> issued at; removed once used
         self._used_triggers: set[str] = set()
         self._faults: dict[str, deque[_Fault]] = {}
+        self._flaky: dict[str, tuple[random.Random, float, float, tuple[int, int]]] = {}
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._ids = itertools.count(1)
         self._ts_base = int(time.time())
@@ -384,15 +386,40 @@ class SlackSandbox:
         fault = _Fault(status, error, retry_after, remaining=count, delay=delay, drop=drop)
         self._faults.setdefault(method, deque()).append(fault)
 
+    def flaky(
+        self,
+        method: str,
+        *,
+        seed: int,
+        throttled: float = 0.10,
+        failed: float = 0.01,
+        retry_after: tuple[int, int] = (1, 5),
+    ) -> None:
+        """From now on answer a share of `method` calls with 429 (`Retry-After` drawn from
+        `retry_after`) and another share with 500, at random but repeatably (`seed`): a
+        platform having a bad day, for fan-out benchmarks. Queued `fail_next` faults go first."""
+        self._flaky[method] = (random.Random(seed), throttled, failed, retry_after)
+
     def _take_fault(self, method: str) -> _Fault | None:
         queue = self._faults.get(method)
         if not queue:
-            return None
+            return self._random_fault(method)
         fault = queue[0]
         fault.remaining -= 1
         if fault.remaining <= 0:
             queue.popleft()
         return fault
+
+    def _random_fault(self, method: str) -> _Fault | None:
+        if method not in self._flaky:
+            return None
+        rng, throttled, failed, (shortest, longest) = self._flaky[method]
+        draw = rng.random()
+        if draw < throttled:
+            return _Fault(429, "ratelimited", rng.randint(shortest, longest), remaining=1)
+        if draw < throttled + failed:
+            return _Fault(500, "fatal_error", None, remaining=1)
+        return None
 
     # -- inspection -----------------------------------------------------------------------------
 
