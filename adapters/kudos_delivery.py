@@ -32,6 +32,7 @@ from okrbot.bot.kudos import LimitResult, check_limit, day_start, public_post, r
 from okrbot.bot.messages import Message
 from okrbot.scheduler.outbox import Delivery, enqueue
 from okrbot.storage.db import Database
+from okrbot.storage.events import first_time_in, seen_in
 from okrbot.storage.kudos import add_kudos, given_since
 from okrbot.storage.models import KudosRow, PersonRow
 from okrbot.storage.people import get_person
@@ -59,10 +60,13 @@ class Given:
 
     kudos: tuple[Kudos, ...]
     limit: LimitResult
+    # The same submission was given before (a double click, a retried request): nothing new
+    # was stored or sent, and the giver gets the answer the first one got.
+    repeated: bool = False
 
     @property
     def ok(self) -> bool:
-        return bool(self.kudos)
+        return bool(self.kudos) or self.repeated
 
 
 async def give(
@@ -78,12 +82,15 @@ async def give(
     source: str,
     post_to: str | dict[str, Any] | None,
     daily_limit: int,
+    submission: str | None = None,
 ) -> Given:
     """Store the kudos and enqueue its post and DMs, if the giver's daily limit allows.
 
     `post_to` is where the public post goes (a Slack channel, a Teams conversation reference),
     or None when there is no public place. Recipients who are not imported people get a DM only
-    where the platform can reach them without a stored conversation (Slack).
+    where the platform can reach them without a stored conversation (Slack). `submission`
+    names the request (a Slack view and its state, a signed slash command): recorded with the
+    kudos in one transaction, so giving it again stores and sends nothing.
     """
     now = now_local.astimezone(UTC)
     async with database.transaction() as session:
@@ -93,9 +100,13 @@ async def give(
                 select(PersonRow.id).where(PersonRow.id == giver.id).with_for_update()
             )
         given_today = await given_since(session, giver.id, day_start(now_local))
+        if submission is not None and await seen_in(session, submission):
+            return Given((), check_limit(given_today, 0, daily_limit, now_local), repeated=True)
         limit = check_limit(given_today, len(recipients), daily_limit, now_local)
         if not limit.allowed:
             return Given((), limit)
+        if submission is not None:
+            await first_time_in(session, submission, now)
         stored = await add_kudos(
             session,
             giver_id=giver.id,

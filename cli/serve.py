@@ -41,7 +41,9 @@ DRAIN_SECONDS = 20
 def web_app(runtime: Runtime, socket_mode: SocketMode | None = None) -> web.Application:
     slack = None
     if runtime.slack is not None and runtime.settings.slack_signing_secret:
-        slack = SlackEndpoint(runtime.slack.app, runtime.settings.slack_signing_secret).handle
+        slack = SlackEndpoint(
+            runtime.slack.app, runtime.settings.slack_signing_secret, runtime.slack.first_time
+        ).handle
     teams = None
     teams_authenticated = runtime.teams is None or runtime.teams.auth_enabled
     if runtime.teams is not None:

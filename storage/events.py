@@ -6,6 +6,7 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.storage.db import Database, dialect_insert
 from okrbot.storage.models import InboundEventRow
@@ -25,14 +26,32 @@ def stored_key(key: str) -> str:
 async def first_time(database: Database, key: str, now: datetime) -> bool:
     """Record `key`; True only the first time it is seen."""
     async with database.transaction() as session:
-        insert = dialect_insert(session)
-        result = await session.execute(
-            insert(InboundEventRow)
-            .values(id=stored_key(key), received_at=now)
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(InboundEventRow.id)
-        )
-        return result.first() is not None
+        return await first_time_in(session, key, now)
+
+
+async def first_time_in(session: AsyncSession, key: str, now: datetime) -> bool:
+    """Record `key` in `session`'s transaction, so that it is seen only if the work done with
+    it commits too; True only the first time. A concurrent transaction recording the same key
+    waits for this one, then sees it."""
+    insert = dialect_insert(session)
+    result = await session.execute(
+        insert(InboundEventRow)
+        .values(id=stored_key(key), received_at=now)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(InboundEventRow.id)
+    )
+    return result.first() is not None
+
+
+async def seen_in(session: AsyncSession, key: str) -> bool:
+    """Whether `key` was recorded (and committed, or recorded in `session`)."""
+    return await session.get(InboundEventRow, stored_key(key)) is not None
+
+
+async def forget(database: Database, key: str) -> None:
+    """Unrecord `key`: what it stood for failed, so that trying again must act."""
+    async with database.transaction() as session:
+        await session.execute(delete(InboundEventRow).where(InboundEventRow.id == stored_key(key)))
 
 
 async def forget_before(database: Database, moment: datetime) -> int:

@@ -3,6 +3,7 @@ Bolt app over signed HTTP, with the public post and DMs sent by the outbox into 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import Runtime, build_runtime
 from okrbot.cli.serve import web_app
 from okrbot.storage.db import Database
-from okrbot.storage.models import DeliveryRow, KudosRow, PersonRow
+from okrbot.storage.models import CheckInRow, DeliveryRow, KudosRow, PersonRow
 from tests.okr_rows import activation as activation_row
 from tests.okr_rows import onboarding
 
@@ -338,3 +339,90 @@ async def test_recognition_in_the_check_in(channel_world: World, activation: int
     assert "recognised you" in dms
     summary = "\n".join(texts(m) for m in world.sandbox.messages_in("U0ANA"))
     assert "Kudos sent to Li Wei" in summary
+
+
+# -- the same submission twice: a double click, a retried or replayed request --------------------
+
+
+@pytest.fixture
+async def both_backends(database: Database) -> AsyncIterator[tuple[World, int]]:
+    """Ana, Li and Mia with a kudos channel, on SQLite and on PostgreSQL."""
+    activation = await seed(database)
+    async for world in start(database, kudos_channel=KUDOS):
+        yield world, activation
+
+
+def opened_modal(world: World) -> dict[str, Any]:
+    """The modal okrbot opened last, as Slack holds it: with its id and hash, which every
+    submission of it carries until it is updated."""
+    return list(world.sandbox.views.values())[-1]
+
+
+async def posted_once_and_told_li_once(world: World) -> None:
+    assert await world.deliver() == 2
+    assert len(world.sandbox.messages_in(KUDOS)) == 1
+    assert len(world.sandbox.messages_in("U0LI")) == 1
+
+
+async def test_a_check_in_submitted_twice_recognises_once(
+    both_backends: tuple[World, int],
+) -> None:
+    world, activation = both_backends
+    await world.slack.command("U0ANA", "/okr", "checkin")
+    view = opened_modal(world)
+    answers = {
+        f"kr-{activation}-value": "45",
+        f"kr-{activation}-confidence": "on_track",
+        "kudos-to": ["U0LI"],
+        "kudos-message": "for the research",
+    }
+    first, second = await asyncio.gather(
+        world.slack.submit("U0ANA", view, answers), world.slack.submit("U0ANA", view, answers)
+    )
+    assert (first.status, first.body) == (second.status, second.body) == (200, "")
+    [row] = await stored(world.database)
+    assert row.source == "checkin" and row.recipient_platform_id == "U0LI"
+    async with world.database.reading() as session:
+        assert len((await session.scalars(select(CheckInRow))).all()) == 1
+    [summary] = world.sandbox.messages_in("U0ANA")
+    assert "Kudos sent to Li Wei" in texts(summary)
+    await posted_once_and_told_li_once(world)
+
+
+async def test_the_kudos_modal_submitted_twice_gives_once_and_answers_alike(
+    both_backends: tuple[World, int],
+) -> None:
+    world, _ = both_backends
+    await world.slack.command("U0ANA", "/kudos", "", channel=GENERAL)
+    view = opened_modal(world)
+    oneself = {"kudos-to": ["U0ANA"], "kudos-message": "me"}
+    refused = await world.slack.submit("U0ANA", view, oneself)
+    assert "Kudos are for others" in refused.json()["errors"]["kudos-to"]
+    answers = {"kudos-to": ["U0LI"], "kudos-message": "thanks for the launch"}
+    first, second = await asyncio.gather(
+        world.slack.submit("U0ANA", view, answers), world.slack.submit("U0ANA", view, answers)
+    )
+    assert first.status == second.status == 200
+    assert first.json() == second.json()
+    assert first.json()["response_action"] == "update"
+    assert "Kudos sent to Li Wei" in str(first.json())
+    assert "4 people more today" in str(first.json())
+    [row] = await stored(world.database)
+    assert row.message == "thanks for the launch"
+    await posted_once_and_told_li_once(world)
+
+
+async def test_a_replayed_kudos_command_does_not_act_twice(
+    both_backends: tuple[World, int],
+) -> None:
+    world, _ = both_backends
+    reply = await world.kudos("<@U0LI|li> thanks for the churn analysis")
+    assert "Kudos sent to Li Wei" in reply
+    replayed = await world.slack.replay()
+    assert replayed.status == 200 and "Kudos sent" not in replayed.body
+    [row] = await stored(world.database)
+    assert row.recipient_platform_id == "U0LI"
+    await posted_once_and_told_li_once(world)
+    # The same words typed again are a new command, not a replay.
+    assert "Kudos sent to Li Wei" in await world.kudos("<@U0LI|li> thanks for the churn analysis")
+    assert len(await stored(world.database)) == 2

@@ -4,6 +4,7 @@ check-in's recognition, through real botbuilder over HTTP, with DMs and posts se
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -61,7 +62,12 @@ def texts(activity: dict[str, Any]) -> str:
 
 @pytest.fixture
 async def activation(sqlite_database: Database) -> int:
-    async with sqlite_database.transaction() as session:
+    return await seed(sqlite_database)
+
+
+async def seed(database: Database) -> int:
+    """Ana, with a key result, and Li; the key result's id."""
+    async with database.transaction() as session:
         ana = PersonRow(
             email=ANA.email,
             name=ANA.name,
@@ -82,6 +88,11 @@ async def activation(sqlite_database: Database) -> int:
 
 @pytest.fixture
 async def world(sqlite_database: Database, activation: int) -> AsyncIterator[World]:
+    async for world in start(sqlite_database):
+        yield world
+
+
+async def start(database: Database) -> AsyncIterator[World]:
     sandbox = TeamsSandbox()
     await sandbox.start()
     for user in (ANA, LI, ZED):
@@ -92,20 +103,20 @@ async def world(sqlite_database: Database, activation: int) -> AsyncIterator[Wor
             email=user.email,
         )
     settings = Settings(
-        database_url=sqlite_database.url,
+        database_url=database.url,
         teams_dev_no_auth=True,
         company_values=["ownership", "customer-focus"],
         kudos_daily_limit=3,
     )
     clock = FakeClock(MONDAY)
-    runtime = await build_runtime(settings, clock=clock, database=sqlite_database, migrate=False)
+    runtime = await build_runtime(settings, clock=clock, database=database, migrate=False)
     runner = web.AppRunner(web_app(runtime))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
     teams = TeamsSimulator(f"http://127.0.0.1:{port}/api/messages", sandbox)
-    world = World(runtime, sandbox, teams, clock, sqlite_database)
+    world = World(runtime, sandbox, teams, clock, database)
     await teams.install(ANA)
     await teams.install(LI)
     yield world
@@ -237,3 +248,35 @@ async def test_a_link_in_a_check_in_note_shows_its_target(world: World, activati
     summary = world.sandbox.activities_in(ANA.conversation_id)[-1]
     assert "re-confirm payroll (https://evil.example/login)" in texts(summary)
     assert "](" not in json.dumps(card_of(summary))
+
+
+async def test_a_check_in_card_submitted_twice_recognises_once(
+    sqlite_database: Database,
+) -> None:
+    """A double click on the card's submit: two activities, the same card (replyToId) and
+    values; the first answers, the second changes nothing."""
+    activation = await seed(sqlite_database)
+    async for world in start(sqlite_database):
+        await world.teams.say(ANA, "checkin")
+        card = world.sandbox.activities_in(ANA.conversation_id)[-1]
+        answers = {
+            f"kr-{activation}-value": "45",
+            f"kr-{activation}-confidence": "on_track",
+            "kudos-to": "Li Wei",
+            "kudos-message": "for the research",
+        }
+        first, second = await asyncio.gather(
+            world.teams.press(ANA, card, "checkin_form", answers),
+            world.teams.press(ANA, card, "checkin_form", answers),
+        )
+        assert first.status == second.status == 200
+        [row] = await stored(world.database)
+        assert row.source == "checkin"
+        assert "Kudos sent to Li Wei" in world.last(ANA)
+        assert await world.deliver() == 1
+        assert await world.deliver() == 0
+        li_cards = [texts(a) for a in world.sandbox.activities_in(LI.conversation_id)]
+        assert sum("recognised you" in text for text in li_cards) == 1
+        # The card, fixed after an error, is a new submission: it is acted on.
+        await world.teams.press(ANA, card, "checkin_form", {**answers, "kudos-message": "thanks"})
+        assert len(await stored(world.database)) == 2

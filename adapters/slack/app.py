@@ -8,6 +8,7 @@ signed the request, never anyone named in an action value or private_metadata.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
@@ -62,7 +63,7 @@ from okrbot.scheduler.outbox import enqueue
 from okrbot.storage import checkins as weeks
 from okrbot.storage.convert import to_objective
 from okrbot.storage.db import Database
-from okrbot.storage.events import first_time
+from okrbot.storage.events import first_time, forget
 from okrbot.storage.models import KudosRow, ObjectiveRow, PersonRow
 from okrbot.storage.people import get_person_by_slack_id
 
@@ -163,12 +164,13 @@ class SlackAdapter:
     ) -> BoltResponse:
         """Slack retries events it thinks were missed; act on each event id once."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await self._first_time(f"slack:{event_id}"):
+        if event_id and not await self.first_time(f"slack:{event_id}"):
             log.info("ignoring a retry of Slack event %s", event_id)
             return BoltResponse(status=200, body="")
         return await next()
 
-    async def _first_time(self, event_key: str) -> bool:
+    async def first_time(self, event_key: str) -> bool:
+        """Record a key of something Slack sent; True only the first time it comes."""
         return await first_time(self.database, event_key, self.clock.now())
 
     async def _person(self, user_id: str | None) -> Person | None:
@@ -278,7 +280,14 @@ class SlackAdapter:
             await self._store_after_ack(person, result)
             return
         await ack()
+        # A double click or a retried request submits the same view twice: the second got the
+        # same answer (the modal closes) and does nothing more.
+        submission = view_submission_key(view)
+        if not await self.first_time(submission):
+            log.info("ignoring a repeated check-in submission from %s", person.email)
+            return
         if not await self._store_after_ack(person, result):
+            await forget(self.database, submission)
             return
         # Kudos and the summary can wait a moment; the next person's modal cannot.
         async with self._follow_ups:
@@ -364,7 +373,8 @@ class SlackAdapter:
             await ack(response_action="errors", errors=dict(result.errors))
             return
         await ack()
-        if result.message is not None:
+        # Saving again changes nothing; only the confirmation would come twice.
+        if result.message is not None and await self.first_time(view_submission_key(view)):
             await self.messenger.send(person, [result.message])
 
     async def open_preferences(
@@ -393,6 +403,8 @@ class SlackAdapter:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
+        if not await self.first_time(view_submission_key(view)):
+            return  # the same settings again: saved as before, confirmed once
         if message is not None:
             await self.messenger.send(person, [message])
         refreshed = await self._person(user_id)
@@ -514,7 +526,14 @@ class SlackAdapter:
             text = KudosText(text.message, (value, *(v for v in text.values if v != value)), ())
         channel = settings.kudos_channel or _metadata_channel(view)
         outcome = await self._give_kudos(
-            person, user_id, recipients, text, "command", channel, context.bot_user_id
+            person,
+            user_id,
+            recipients,
+            text,
+            "command",
+            channel,
+            context.bot_user_id,
+            submission=view_submission_key(view),
         )
         if not outcome.sent:
             await ack(response_action="errors", errors={KUDOS_FORM_TO: outcome.headline})
@@ -534,8 +553,10 @@ class SlackAdapter:
         channel: str | None,
         bot_user_id: str | None,
         labels: Mapping[str, str] | None = None,
+        submission: str | None = None,
     ) -> KudosOutcome:
-        """Check who was named, then store and send through the shared kudos flow."""
+        """Check who was named, then store and send through the shared kudos flow (once per
+        `submission`, when given)."""
         settings = self.checkins.settings
         wanted = list(dict.fromkeys(uid for uid in named if uid))
         named_self = user_id in wanted
@@ -570,6 +591,7 @@ class SlackAdapter:
             source=source,
             post_to=channel or None,
             daily_limit=settings.kudos_daily_limit,
+            submission=submission,
         )
         if not given.ok:
             reason = given.limit.message
@@ -673,6 +695,14 @@ def slack_mentions(text: str) -> list[Mention]:
         Mention(match.group(0), match.group(1), match.group(2) or match.group(1))
         for match in _MENTION.finditer(text or "")
     ]
+
+
+def view_submission_key(view: dict[str, Any]) -> str:
+    """What makes a view submission the same one again: the view, its version (Slack's hash
+    changes whenever the view is updated) and what was entered."""
+    state = json.dumps(view.get("state"), sort_keys=True, default=str)
+    digest = hashlib.sha256(state.encode("utf-8")).hexdigest()
+    return f"slack:view:{string(view.get('id'))}:{string(view.get('hash'))}:{digest}"
 
 
 def _user(body: dict[str, Any]) -> str | None:

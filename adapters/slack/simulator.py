@@ -74,6 +74,9 @@ class SlackSimulator:
         self.grid = grid
         self._session: aiohttp.ClientSession | None = None
         self._event_ids = 0
+        self._hashes: dict[str, str] = {}
+        self._view_ids = 0
+        self._last: tuple[bytes, dict[str, str]] | None = None
 
     async def close(self) -> None:
         if self._session is not None:
@@ -89,8 +92,6 @@ class SlackSimulator:
         signature: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
         stamp = timestamp if timestamp is not None else str(int(self.clock()))
         all_headers = {
             "Content-Type": content_type,
@@ -98,7 +99,20 @@ class SlackSimulator:
             "X-Slack-Signature": signature or sign(self.signing_secret, stamp, body),
             **(headers or {}),
         }
-        async with self._session.post(self.url, data=body, headers=all_headers) as response:
+        self._last = (body, all_headers)
+        return await self._send(body, all_headers)
+
+    async def replay(self) -> Reply:
+        """Send the last request again byte for byte, timestamp and signature included: what a
+        retrying proxy, or someone who captured it, sends within its five minutes."""
+        if self._last is None:
+            raise LookupError("nothing was sent yet")
+        return await self._send(*self._last)
+
+    async def _send(self, body: bytes, headers: Mapping[str, str]) -> Reply:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        async with self._session.post(self.url, data=body, headers=dict(headers)) as response:
             return Reply(response.status, await response.text())
 
     # -- what every request says about where it comes from ------------------------------------
@@ -246,7 +260,7 @@ class SlackSimulator:
             "private_metadata": "",
             "callback_id": "",
             "state": {"values": values},
-            "hash": f"{int(self.clock())}.abc",
+            "hash": view.get("hash") or self._hash(view, view_id),
             "title": None,
             "clear_on_close": False,
             "notify_on_close": False,
@@ -264,15 +278,28 @@ class SlackSimulator:
                 described[key] = view[key]
         return described
 
+    def _new_view_id(self) -> str:
+        self._view_ids += 1
+        return f"V0SIM{self._view_ids:06d}"
+
+    def _hash(self, view: Mapping[str, Any], view_id: str) -> str:
+        """Slack's hash of a view version: the same until the view is updated, then new."""
+        content = {key: view[key] for key in _VIEW_CONTENT if key in view}
+        version = json.dumps([view_id, content], sort_keys=True, default=str)
+        digest = hashlib.sha256(version.encode()).hexdigest()
+        return self._hashes.setdefault(digest, f"{int(self.clock())}.{digest[:8]}")
+
     async def submit(
         self,
         user_id: str,
         view: Mapping[str, Any],
         answers: Mapping[str, Any],
-        view_id: str = "V0SIM",
+        view_id: str | None = None,
     ) -> Reply:
         """Submit a modal the bot opened. `answers` maps block ids to what the person entered:
         a string for text and numbers, ("option", value) for selects, a list for users-selects.
+        A view as the sandbox stored it carries its id and hash, and submitting it twice is
+        what a double click sends; a view without an id is taken for a new one each time.
         """
         values: dict[str, dict[str, Any]] = {}
         for block in view.get("blocks") or []:
@@ -296,7 +323,7 @@ class SlackSimulator:
         payload = {
             **self._interactive("view_submission", user_id),
             "trigger_id": self.sandbox.issue_trigger_id(),
-            "view": self._view(view, view.get("id") or view_id, values),
+            "view": self._view(view, view.get("id") or view_id or self._new_view_id(), values),
             "response_urls": [],
         }
         return await self.interaction(payload)

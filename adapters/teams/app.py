@@ -9,6 +9,8 @@ data: a forged submit can only ever write the sender's own key results.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Sequence
@@ -76,7 +78,7 @@ from okrbot.scheduler.outbox import enqueue
 from okrbot.storage import checkins as weeks
 from okrbot.storage.convert import to_person
 from okrbot.storage.db import Database
-from okrbot.storage.events import first_time
+from okrbot.storage.events import first_time, forget
 from okrbot.storage.kudos import received_in
 from okrbot.storage.models import PersonRow
 from okrbot.storage.people import get_person, get_person_by_teams_id
@@ -99,6 +101,8 @@ OUT_OF_DATE_CARD = (
     "That button belongs to a card I no longer handle. Type `okr` or `checkin` in our chat "
     "to carry on."
 )
+# Card submits that record something, so that acting on one twice would say or store it twice.
+RECORDING_ACTIONS = (FORM_ID, SNOOZE, REFLECTION_FORM, PREFS_FORM)
 # What Teams shows for an Action.Execute answer (Universal Actions' response format).
 INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
 PERSON = "okrbot.person"
@@ -238,6 +242,17 @@ def welcome_message(person: Person, settings: Settings) -> Message:
             Context("Your check-in answers go to you and your manager only."),
         ),
     )
+
+
+def submission_key(activity: Activity) -> str | None:
+    """What makes a card submit the same one again: the card (Teams names it in replyToId) and
+    the values entered; None without a card to name."""
+    if not activity.reply_to_id:
+        return None
+    conversation = activity.conversation.id if activity.conversation else ""
+    values = json.dumps(activity.value, sort_keys=True, default=str)
+    digest = hashlib.sha256(values.encode("utf-8")).hexdigest()
+    return f"teams:submit:{conversation}:{activity.reply_to_id}:{digest}"
 
 
 def is_personal(activity: Activity) -> bool:
@@ -459,7 +474,7 @@ class OkrTeamsBot(TeamsActivityHandler):
                 # digest): a submit from a shared conversation is not acted on.
                 await self._reply(turn_context, private_pointer(activity, "Your check-ins are"))
                 return
-            await self._card_action(turn_context, person, activity.value)
+            await self._card_action_once(turn_context, person, activity.value)
             return
         await self._command(turn_context, person)
 
@@ -489,6 +504,23 @@ class OkrTeamsBot(TeamsActivityHandler):
             helping = help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS)
             unknown = Text(f"I don't know “{' '.join(words)[:50]}”. Here is what I can do:")
             await self._reply(context, Message(helping.summary, (unknown, *helping.blocks[1:])))
+
+    async def _card_action_once(self, context: TurnContext, person: Person, value: dict) -> None:
+        """A card's submit acted on once: a double click, or Teams sending it again, brings the
+        same values from the same card in a new activity. The first one's answer replaces the
+        card; the repeat does nothing. A submit that failed may be sent again."""
+        key = submission_key(context.activity)
+        if key is None or value.get(render.ACTION_KEY) not in RECORDING_ACTIONS:
+            await self._card_action(context, person, value)
+            return
+        if not await self._first_time(key):
+            log.info("ignoring a repeated %s submit", value.get(render.ACTION_KEY))
+            return
+        try:
+            await self._card_action(context, person, value)
+        except BaseException:
+            await forget(self.database, key)
+            raise
 
     async def _card_action(self, context: TurnContext, person: Person, value: dict) -> None:
         action = value.get(render.ACTION_KEY)
