@@ -110,6 +110,7 @@ class KeyResult:
     current: float
     unit: str | None = None
     position: int = 0
+    archived: bool = False  # by `import okrs --prune`: history only
 
     @property
     def is_milestone(self) -> bool:
@@ -127,6 +128,7 @@ class Objective:
     description: str | None = None
     parent_id: int | None = None
     key_results: tuple[KeyResult, ...] = field(default=())
+    archived: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import time
@@ -333,8 +334,10 @@ def people_csv(rows: Iterable[PersonRecord]) -> str:
 
 # OKRs ----------------------------------------------------------------------------------------
 
-OBJECTIVE_KEYS = ("title", "owner", "level", "kind", "description", "parent", "key_results")
-KEY_RESULT_KEYS = ("title", "owner", "type", "start", "target", "unit")
+OBJECTIVE_KEYS = ("id", "title", "owner", "level", "kind", "description", "parent", "key_results")
+KEY_RESULT_KEYS = ("id", "title", "owner", "type", "start", "target", "unit")
+EXTERNAL_ID_MAX = 100
+EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +350,8 @@ class KeyResultRecord:
     target: float
     unit: str | None = None
     owner_line: int = 0
+    external_id: str | None = None
+    id_line: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +366,8 @@ class ObjectiveRecord:
     key_results: tuple[KeyResultRecord, ...] = ()
     owner_line: int = 0
     parent_line: int = 0
+    external_id: str | None = None
+    id_line: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,6 +504,30 @@ class _Reader:
             self.bad(keys[key], key, f"{text!r} is not valid; use one of {choices}")
             return None
 
+    def external_id(
+        self, keys: Mapping[str, yaml.Node], parent: yaml.Node, seen: dict[str, int], what: str
+    ) -> str | None:
+        """The optional stable `id:`, unique among `seen` (id → first line)."""
+        text = self.text(keys, "id", parent, required=False)
+        if text is None:
+            if "id" in keys:
+                self.bad(keys["id"], "id", "is empty; leave the key out or give an id")
+            return None
+        node = keys["id"]
+        if len(text) > EXTERNAL_ID_MAX or not EXTERNAL_ID.fullmatch(text):
+            self.bad(
+                node,
+                "id",
+                f"{text[:EXTERNAL_ID_MAX]!r} is not a valid id; use up to {EXTERNAL_ID_MAX} "
+                "letters, digits, '.', '_' or '-', starting with a letter or digit",
+            )
+            return None
+        if text in seen:
+            self.bad(node, "id", f"{text!r} is used twice by {what}; first on line {seen[text]}")
+            return None
+        seen[text] = node.start_mark.line + 1
+        return text
+
     def number(self, keys: Mapping[str, yaml.Node], key: str, parent: yaml.Node) -> float | None:
         node = keys.get(key)
         if node is None:
@@ -568,11 +599,14 @@ def _objectives(
         return []
     objectives: list[ObjectiveRecord] = []
     first_line: dict[str, int] = {}
+    objective_ids: dict[str, int] = {}
+    key_result_ids: dict[str, int] = {}
     for item in node.value:
         before = len(reader.problems)
         fields = reader.mapping(item, "an objective", OBJECTIVE_KEYS)
         if fields is None:
             continue
+        external_id = reader.external_id(fields, item, objective_ids, "objectives")
         title = reader.text(fields, "title", item)
         owner = reader.text(fields, "owner", item)
         level = reader.choice(fields, "level", item, Level)
@@ -587,7 +621,7 @@ def _objectives(
         objective_is_sound = len(reader.problems) == before
         # Keep an objective whose key results have problems (only its sound ones), so that its
         # owner and parent are still checked and reported in the same run.
-        key_results = _key_results(reader, fields, owner)
+        key_results = _key_results(reader, fields, owner, key_result_ids)
         if not objective_is_sound:
             continue
         assert title is not None and owner is not None
@@ -604,13 +638,18 @@ def _objectives(
                 key_results=tuple(key_results),
                 owner_line=fields["owner"].start_mark.line + 1,
                 parent_line=fields["parent"].start_mark.line + 1 if parent else 0,
+                external_id=external_id,
+                id_line=fields["id"].start_mark.line + 1 if external_id else 0,
             )
         )
     return objectives
 
 
 def _key_results(
-    reader: _Reader, fields: Mapping[str, yaml.Node], objective_owner: str | None
+    reader: _Reader,
+    fields: Mapping[str, yaml.Node],
+    objective_owner: str | None,
+    ids: dict[str, int],
 ) -> list[KeyResultRecord]:
     node = fields.get("key_results")
     if node is None or (isinstance(node, yaml.ScalarNode) and reader.value(node) is None):
@@ -625,6 +664,7 @@ def _key_results(
         if keys is None:
             continue
         before = len(reader.problems)
+        external_id = reader.external_id(keys, item, ids, "key results")
         title = reader.text(keys, "title", item)
         owner = reader.text(keys, "owner", item, required=False)
         if owner is not None and not _is_email(owner.lower()):
@@ -668,6 +708,8 @@ def _key_results(
                 target=target,
                 unit=unit,
                 owner_line=owner_node.start_mark.line + 1,
+                external_id=external_id,
+                id_line=keys["id"].start_mark.line + 1 if external_id else 0,
             )
         )
     return key_results
@@ -713,3 +755,41 @@ def check_okrs(
         )
         problems.append(Problem(file, objective.parent_line, "parent", message))
     return problems
+
+
+@dataclass(slots=True)
+class ChangeCounts:
+    """What an OKR import did (or, in a dry run, would do) to objectives or key results."""
+
+    created: int = 0
+    updated: int = 0
+    renamed: int = 0
+    archived: int = 0
+    unchanged: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.created} created, {self.updated} updated, {self.renamed} renamed, "
+            f"{self.archived} archived, {self.unchanged} unchanged"
+        )
+
+
+@dataclass(slots=True)
+class OkrDiff:
+    """The counts and one line per change, in file order, for the import's summary."""
+
+    objectives: ChangeCounts = field(default_factory=ChangeCounts)
+    key_results: ChangeCounts = field(default_factory=ChangeCounts)
+    changes: list[str] = field(default_factory=list)
+    not_in_file: list[str] = field(default_factory=list)
+
+    def summary(self, heading: str) -> str:
+        lines = [f"{heading} objectives {self.objectives}; key results {self.key_results}"]
+        lines += [f"  {change}" for change in self.changes]
+        if self.not_in_file:
+            lines.append(
+                f"{len(self.not_in_file)} not in the file, kept as they are "
+                "(--prune archives them):"
+            )
+            lines += [f"  {what}" for what in self.not_in_file]
+        return "\n".join(lines)

@@ -95,12 +95,36 @@ def import_people(file: FileArgument) -> None:
     console.print(escape(summary), soft_wrap=True)
 
 
-@import_app.command("okrs")
-def import_okrs(file: FileArgument) -> None:
-    """Create or update a quarter's objectives and key results from a YAML file.
+class _DryRun(Exception):
+    """Rolls the import's transaction back, carrying what it would have done."""
 
-    Objectives are matched by quarter and title, key results by objective and title; a key
-    result's current value is kept.
+    def __init__(self, summary: str) -> None:
+        super().__init__(summary)
+        self.summary = summary
+
+
+@import_app.command("okrs")
+def import_okrs(
+    file: FileArgument,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Check everything and print what would change; write nothing."
+        ),
+    ] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Archive the quarter's objectives and key results the file no longer has.",
+        ),
+    ] = False,
+) -> None:
+    """Create, update or rename a quarter's objectives and key results from a YAML file.
+
+    Objectives are matched by their `id:` within the quarter, else by title; key results by
+    `id:`, else by title within their objective. A match keeps its check-ins and current value.
+    What the file no longer has is listed and kept, or archived with --prune.
     """
     name = str(file)
     try:
@@ -109,19 +133,25 @@ def import_okrs(file: FileArgument) -> None:
         _fail_import(error)
 
     async def work(database: Database, _settings: Settings) -> str:
-        async with database.transaction() as session:
-            people = await list_people(session)
-            parents = await objective_parents(session, parsed.quarter) if parsed.quarter else {}
-            emails = [person.email for person in people]
-            raise_problems([*parsed.problems, *check_okrs(parsed, emails, parents)])
-            objectives, key_results = await upsert_okrs(session, parsed)
-        return f"{name}: {parsed.quarter} objectives {objectives}; key results {key_results}"
+        heading = f"{name}: {parsed.quarter}"
+        try:
+            async with database.transaction() as session:
+                people = await list_people(session)
+                parents = await objective_parents(session, parsed.quarter) if parsed.quarter else {}
+                emails = [person.email for person in people]
+                raise_problems([*parsed.problems, *check_okrs(parsed, emails, parents)])
+                diff = await upsert_okrs(session, parsed, SystemClock().now(), prune)
+                if dry_run:
+                    raise _DryRun(diff.summary(f"{heading} (dry run, nothing was written):"))
+        except _DryRun as rolled_back:
+            return rolled_back.summary
+        return diff.summary(heading)
 
     try:
         summary = run_with_database(work)
     except ImportFailed as error:
         _fail_import(error)
-    console.print(escape(summary), soft_wrap=True)
+    console.print(escape(summary), soft_wrap=True, highlight=False)
 
 
 class ExportFormat(enum.StrEnum):

@@ -206,7 +206,7 @@ class DemoWorld:
             existing = await list_people(session)
             emails = [p.email for p in existing]
             raise_problems([*okrs.problems, *check_okrs(okrs, emails, {})])
-            await upsert_okrs(session, okrs)
+            await upsert_okrs(session, okrs, self.clock.now())
 
     async def _plan_time_off(self) -> None:
         """One person is out of office for a week in the middle of the quarter: on the

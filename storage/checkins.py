@@ -81,6 +81,8 @@ def _owned_this_quarter() -> Select[KeyResultRow, ObjectiveRow, CheckInRow, int]
         .where(
             KeyResultRow.owner_id == bindparam("person_id"),
             ObjectiveRow.quarter == bindparam("quarter"),
+            # Archived by `import okrs --prune` (an archived objective's are archived too).
+            KeyResultRow.archived_at.is_(None),
         )
         .order_by(ObjectiveRow.position, ObjectiveRow.id, KeyResultRow.position, KeyResultRow.id)
         # The objective's own key-result list is not needed here; loading it is a query more.

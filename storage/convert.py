@@ -51,10 +51,19 @@ def to_key_result(row: KeyResultRow | Row[*tuple[Any, ...]]) -> KeyResult:
         current=row.current,
         unit=row.unit,
         position=row.position,
+        archived=row.archived_at is not None,
     )
 
 
-def to_objective(row: ObjectiveRow, with_key_results: bool = True) -> Objective:
+def to_objective(
+    row: ObjectiveRow, with_key_results: bool = True, include_archived: bool = False
+) -> Objective:
+    """Archived key results are left out unless `include_archived` (exports want them)."""
+    key_results = (
+        [kr for kr in row.key_results if include_archived or kr.archived_at is None]
+        if with_key_results
+        else []
+    )
     return Objective(
         id=row.id,
         quarter=row.quarter,
@@ -64,7 +73,8 @@ def to_objective(row: ObjectiveRow, with_key_results: bool = True) -> Objective:
         kind=ObjectiveKind(row.kind),
         description=row.description,
         parent_id=row.parent_id,
-        key_results=tuple(to_key_result(kr) for kr in row.key_results) if with_key_results else (),
+        key_results=tuple(to_key_result(kr) for kr in key_results),
+        archived=row.archived_at is not None,
     )
 
 

@@ -39,6 +39,7 @@ OKR_CSV_COLUMNS = (
     "confidence",
     "checkins",
     "last_checkin_at",
+    "archived",
 )
 
 
@@ -89,7 +90,7 @@ def _kr_value(kr: KeyResult) -> float:
 async def _quarter_data(
     session: AsyncSession, quarter: Quarter
 ) -> tuple[list[Objective], dict[int, str], list[CheckInRow], dict[int, _Stats]]:
-    objectives = await objectives_for_quarter(session, quarter.id)
+    objectives = await objectives_for_quarter(session, quarter.id, include_archived=True)
     email_of = {person.id: person.email for person in await list_people(session)}
     kr_ids = [kr.id for objective in objectives for kr in objective.key_results]
     checkins = (
@@ -140,6 +141,7 @@ async def export_okrs_csv(session: AsyncSession, quarter: Quarter) -> str:
                     stat.confidence or "",
                     stat.count,
                     iso_utc(stat.last_at) if stat.last_at else "",
+                    "yes" if kr.archived else "",
                 ]
             )
     return out.getvalue()
@@ -183,9 +185,10 @@ def _objective_json(
     title_of: dict[int, str],
     stats: dict[int, _Stats],
 ) -> dict[str, Any]:
-    score = objective_score(objective.key_results)
+    score = objective_score([kr for kr in objective.key_results if not kr.archived])
     return {
         "title": objective.title,
+        "archived": objective.archived,
         "description": objective.description,
         "level": objective.level.value,
         "kind": objective.kind.value,
@@ -208,6 +211,7 @@ def _objective_json(
                 "last_checkin_at": (
                     iso_utc(last) if (last := stats.get(kr.id, _Stats()).last_at) else None
                 ),
+                "archived": kr.archived,
             }
             for kr in objective.key_results
         ],

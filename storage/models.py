@@ -93,11 +93,18 @@ class PersonRow(Base):
 
 class ObjectiveRow(Base):
     __tablename__ = "objectives"
-    __table_args__ = (UniqueConstraint("quarter", "title"),)
+    __table_args__ = (
+        UniqueConstraint("quarter", "title"),
+        UniqueConstraint("quarter", "external_id", name="uq_objectives_quarter_external_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     quarter: Mapped[str] = mapped_column(String(7), index=True)
     title: Mapped[str] = mapped_column(String(300))
+    # The admin's stable `id:` from the OKR file: re-imports match on it, so a title can change.
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    # Archived by `import okrs --prune`: out of prompts, reports and /okr; kept in exports.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     description: Mapped[str | None] = mapped_column(Text)
     level: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16))
@@ -121,6 +128,8 @@ class KeyResultRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     objective_id: Mapped[int] = mapped_column(ForeignKey("objectives.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(300))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     owner_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     type: Mapped[str] = mapped_column(String(16))
     start: Mapped[float] = mapped_column(Float)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.digests import DigestData, KeyResultWeek, ReportWeek, TeamCounts, WeekStatus
@@ -121,11 +121,16 @@ async def _plan(session: AsyncSession, quarter: str) -> _Plan:
             KeyResultRow.current,
             KeyResultRow.unit,
             KeyResultRow.position,
+            KeyResultRow.archived_at,
         )
         # Objectives without key results of their own still count: others align under them.
+        # What `import okrs --prune` archived is no longer the plan; exports still have it.
         .select_from(ObjectiveRow)
-        .outerjoin(KeyResultRow, KeyResultRow.objective_id == ObjectiveRow.id)
-        .where(ObjectiveRow.quarter == quarter)
+        .outerjoin(
+            KeyResultRow,
+            and_(KeyResultRow.objective_id == ObjectiveRow.id, KeyResultRow.archived_at.is_(None)),
+        )
+        .where(ObjectiveRow.quarter == quarter, ObjectiveRow.archived_at.is_(None))
         .order_by(ObjectiveRow.position, ObjectiveRow.id, KeyResultRow.position, KeyResultRow.id)
     )
     objectives: dict[int, Objective] = {}
@@ -169,7 +174,7 @@ async def _checkins(
         )
         .join(KeyResultRow, CheckInRow.key_result_id == KeyResultRow.id)
         .join(ObjectiveRow, KeyResultRow.objective_id == ObjectiveRow.id)
-        .where(ObjectiveRow.quarter == quarter)
+        .where(ObjectiveRow.quarter == quarter, KeyResultRow.archived_at.is_(None))
         .order_by(CheckInRow.key_result_id, CheckInRow.period)
     )
     if up_to is not None:
@@ -530,7 +535,11 @@ async def save_reflection(
     owned = await session.scalars(
         select(KeyResultRow.id)
         .join(ObjectiveRow, KeyResultRow.objective_id == ObjectiveRow.id)
-        .where(KeyResultRow.owner_id == person_id, ObjectiveRow.quarter == quarter_id)
+        .where(
+            KeyResultRow.owner_id == person_id,
+            ObjectiveRow.quarter == quarter_id,
+            KeyResultRow.archived_at.is_(None),
+        )
     )
     scores = check_self_scores(self_scores, owned)
     row = await session.scalar(

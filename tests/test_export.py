@@ -267,6 +267,7 @@ async def test_csv_and_json_carry_checkins_and_kudos(database: Database) -> None
         "at_risk",
         "2",
         "2026-10-12T14:00:05Z",
+        "",
     ]
     done = rows["Self-serve setup guide published"]
     assert (done["start"], done["target"], done["current"], done["score"]) == (

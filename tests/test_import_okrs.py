@@ -150,8 +150,12 @@ async def test_reimport_updates_by_title_and_keeps_current(
     )
     result = await cli(people, "import", "okrs", str(path))
     assert result.exit_code == 0, result.output
-    assert "objectives 1 created, 2 updated, 0 unchanged" in result.output
-    assert "key results 1 created, 3 updated, 0 unchanged" in result.output
+    assert "objectives 1 created, 2 updated, 0 renamed, 0 archived, 0 unchanged" in result.output
+    assert "key results 1 created, 3 updated, 0 renamed, 0 archived, 0 unchanged" in result.output
+    assert (
+        "1 not in the file, kept as they are (--prune archives them):\n"
+        "  key result 'Cut median time to first check-in' of 'Customers love the new onboarding'"
+    ) in result.output
     async with people.reading() as session:
         objectives = await objectives_for_quarter(session, "2026-Q4")
         margaret = await get_person_by_email(session, "margaret@example.com")

@@ -666,7 +666,9 @@ class SlackAdapter:
             company_rows = await session.scalars(
                 select(ObjectiveRow)
                 .where(
-                    ObjectiveRow.quarter == quarter.id, ObjectiveRow.level == Level.COMPANY.value
+                    ObjectiveRow.quarter == quarter.id,
+                    ObjectiveRow.level == Level.COMPANY.value,
+                    ObjectiveRow.archived_at.is_(None),
                 )
                 .order_by(ObjectiveRow.position, ObjectiveRow.id)
             )
