@@ -24,6 +24,7 @@ from okrbot.bot.delivery import (
     PermanentDeliveryError,
     Suppressed,
     TransientDeliveryError,
+    active,
 )
 from okrbot.bot.domain import Person
 from okrbot.bot.messages import Message
@@ -118,9 +119,7 @@ class Courier:
         # Everything the decision needs is read in one transaction: a weekly fan-out does
         # this for every person, so round trips add up.
         async with self.database.reading() as session:
-            person = await get_person(session, person_id)
-            if person is None:
-                raise Suppressed(f"person {person_id} is gone")
+            person = active(await get_person(session, person_id), person_id)
             moment, statuses = await self.checkins.statuses(person, session)
             period = moment.period
             if not delivery.payload.get("forced"):
@@ -140,9 +139,7 @@ class Courier:
     async def _reflection(self, person_id: int, delivery: Delivery) -> None:
         """The quarter-end look back, sent in the last week of the quarter."""
         async with self.database.reading() as session:
-            person = await get_person(session, person_id)
-            if person is None:
-                raise Suppressed(f"person {person_id} is gone")
+            person = active(await get_person(session, person_id), person_id)
             moment, statuses = await self.checkins.statuses(person, session)
         if person.paused_until is not None and moment.local_date <= person.paused_until:
             raise Suppressed(f"{person.email} is away until {person.paused_until}")
@@ -155,9 +152,7 @@ class Courier:
     async def _manager_report(self, manager_id: int, delivery: Delivery) -> None:
         """A weekly digest or a quarter-end summary, to the manager only, as a DM."""
         async with self.database.reading() as session:
-            manager = await get_person(session, manager_id)
-        if manager is None:
-            raise Suppressed(f"person {manager_id} is gone")
+            manager = active(await get_person(session, manager_id), manager_id)
         if delivery.kind == DIGEST:
             messages = await self.reports.digest(manager, delivery.period or "")
             attachments: list[tuple[str, str, bytes]] = []

@@ -26,9 +26,16 @@ from okrbot.adapters.slack.render import message_kwargs
 from okrbot.adapters.teams import render as teams_render
 from okrbot.adapters.teams.messenger import TeamsMessenger, card_activity
 from okrbot.adapters.teams.messenger import as_delivery_error as teams_error
-from okrbot.bot.delivery import PermanentDeliveryError, Suppressed
+from okrbot.bot.delivery import PermanentDeliveryError, Suppressed, active
 from okrbot.bot.domain import Kudos, Person, Platform
-from okrbot.bot.kudos import LimitResult, check_limit, day_start, public_post, recipient_dm
+from okrbot.bot.kudos import (
+    LimitResult,
+    check_limit,
+    day_start,
+    deactivated_recipients,
+    public_post,
+    recipient_dm,
+)
 from okrbot.bot.messages import Message
 from okrbot.scheduler.outbox import Delivery, enqueue
 from okrbot.storage.db import Database
@@ -63,10 +70,16 @@ class Given:
     # The same submission was given before (a double click, a retried request): nothing new
     # was stored or sent, and the giver gets the answer the first one got.
     repeated: bool = False
+    refused: str | None = None  # why nothing was given, other than the limit
 
     @property
     def ok(self) -> bool:
         return bool(self.kudos) or self.repeated
+
+    @property
+    def message(self) -> str:
+        """Why nothing was given."""
+        return self.refused or self.limit.message
 
 
 async def give(
@@ -103,6 +116,16 @@ async def give(
         if submission is not None and await seen_in(session, submission):
             return Given((), check_limit(given_today, 0, daily_limit, now_local), repeated=True)
         limit = check_limit(given_today, len(recipients), daily_limit, now_local)
+        ids = [r.person_id for r in recipients if r.person_id is not None]
+        left = list(
+            await session.scalars(
+                select(PersonRow.name)
+                .where(PersonRow.id.in_(ids), PersonRow.deactivated_at.is_not(None))
+                .order_by(PersonRow.name)
+            )
+        )
+        if left:
+            return Given((), limit, refused=deactivated_recipients(left))
         if not limit.allowed:
             return Given((), limit)
         if submission is not None:
@@ -189,7 +212,7 @@ class KudosCourier:
         person = None
         if delivery.person_id is not None:
             async with self.database.reading() as session:
-                person = await get_person(session, delivery.person_id)
+                person = active(await get_person(session, delivery.person_id), delivery.person_id)
         if platform == Platform.SLACK.value:
             await self._slack_dm(person, payload.get("user_id"), message)
         else:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from okrbot.bot.domain import Person
+
 PartSent = Callable[[int, dict[str, Any]], Awaitable[None]]
 """Told each part of a message as soon as the platform has it: its index and its reference."""
 
@@ -50,3 +52,12 @@ class Unreachable(PermanentDeliveryError):
 
 class Suppressed(DeliveryError):
     """Deliberately not sent: paused, over the weekly notification budget, or no longer needed."""
+
+
+def active(person: Person | None, person_id: int) -> Person:
+    """The person a delivery is for, unless they are gone or deactivated (then it is dropped)."""
+    if person is None:
+        raise Suppressed(f"person {person_id} is gone")
+    if person.deactivated:
+        raise Suppressed(f"{person.email} is deactivated")
+    return person

@@ -96,6 +96,7 @@ class Person:
     teams_aad_id: str | None = None
     paused_until: date | None = None
     slack_dm_channel: str | None = None
+    deactivated: bool = False  # offboarded: okrbot sends them nothing
 
 
 @dataclass(frozen=True, slots=True)

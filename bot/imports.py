@@ -716,19 +716,30 @@ def _key_results(
 
 
 def check_okrs(
-    okrs: OkrFile, emails: Iterable[str], stored_parents: Mapping[str, str | None]
+    okrs: OkrFile,
+    emails: Iterable[str],
+    stored_parents: Mapping[str, str | None],
+    deactivated: Iterable[str] = (),
 ) -> list[Problem]:
-    """Check owners against the people stored (`emails`) and parents against the file and the
-    quarter's stored objectives (`stored_parents`: title → parent title), including cycles."""
+    """Check owners against the people stored (`emails`; none `deactivated`) and parents against
+    the file and the quarter's stored objectives (`stored_parents`: title → parent title),
+    including cycles."""
     file = okrs.file
     problems: list[Problem] = []
     known = {email.lower() for email in emails}
+    gone = {email.lower() for email in deactivated}
     for objective in okrs.objectives:
         owners = [(objective.owner_line, objective.owner_email)]
         owners += [(kr.owner_line, kr.owner_email) for kr in objective.key_results]
         for line, email in dict.fromkeys(owners):
             if email not in known:
                 message = f"no person with email {email}; import people first"
+                problems.append(Problem(file, line, "owner", message))
+            elif email in gone:
+                message = (
+                    f"{email} is deactivated; give this to someone else "
+                    f"(or `okrbot people reactivate {email}` first)"
+                )
                 problems.append(Problem(file, line, "owner", message))
 
     parents = dict(stored_parents)

@@ -393,6 +393,16 @@ def problem_text(command: KudosCommand | KudosText, name: str) -> str:
     return ""
 
 
+def deactivated_recipients(names: Sequence[str]) -> str:
+    """Why a kudos naming someone who has left was not sent."""
+    who = names_list(names)
+    verb = "has" if len(names) == 1 else "have"
+    return (
+        f"Kudos not sent: {who} {verb} left and been deactivated in okrbot, so kudos can't go "
+        "to them. Thank the others without them."
+    )
+
+
 SELF_KUDOS = "Kudos are for others: you can't recognise yourself."
 BOT_KUDOS = "That's kind, but I'm only the messenger: recognise a colleague instead."
 

@@ -86,7 +86,15 @@ def import_people(file: FileArgument) -> None:
                 await session.scalars(select(PersonRow.id).where(PersonRow.email.in_(emails)))
             )
             await Cadence(database, settings, SystemClock()).reschedule(session, ids)
-        return f"{name}: people {counts}"
+            gone = [p.email for p in await list_people(session) if p.deactivated and p.id in ids]
+        summary = f"{name}: people {counts}"
+        if gone:
+            # An import never reactivates: a stale HR export must not bring back who has left.
+            summary += (
+                f"\n{len(gone)} in the file stay deactivated (okrbot people reactivate EMAIL "
+                f"brings one back): {', '.join(gone)}"
+            )
+        return summary
 
     try:
         summary = run_with_database(work)
@@ -139,7 +147,8 @@ def import_okrs(
                 people = await list_people(session)
                 parents = await objective_parents(session, parsed.quarter) if parsed.quarter else {}
                 emails = [person.email for person in people]
-                raise_problems([*parsed.problems, *check_okrs(parsed, emails, parents)])
+                gone = [person.email for person in people if person.deactivated]
+                raise_problems([*parsed.problems, *check_okrs(parsed, emails, parents, gone)])
                 diff = await upsert_okrs(session, parsed, SystemClock().now(), prune)
                 if dry_run:
                     raise _DryRun(diff.summary(f"{heading} (dry run, nothing was written):"))

@@ -10,12 +10,18 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
 
+from okrbot.bot.clock import SystemClock
+from okrbot.bot.quarters import Quarter
 from okrbot.bot.settings import Settings
-from okrbot.cli.common import console, fail, run_with_database, settings
+from okrbot.cli.common import console, err_console, fail, run_with_database, settings
 from okrbot.storage.db import Database
 from okrbot.storage.models import PersonRow
+from okrbot.storage.offboarding import Offboarded, OffboardingError, deactivate, reactivate
 
-app = typer.Typer(help="People: list them, pause their check-ins.", no_args_is_help=True)
+app = typer.Typer(
+    help="People: list them, pause their check-ins, deactivate them when they leave.",
+    no_args_is_help=True,
+)
 
 
 def platforms(row: PersonRow) -> str:
@@ -71,6 +77,7 @@ def list_command(
         "Platforms",
         "Unreachable",
         "Paused until",
+        "Deactivated",
     ):
         table.add_column(column, overflow="fold")
     for row in rows:
@@ -87,6 +94,7 @@ def list_command(
             platforms(row),
             unreachable_since,
             row.paused_until.isoformat() if row.paused_until else "—",
+            f"{row.deactivated_at:%Y-%m-%d}" if row.deactivated_at else "—",
         )
     console.print(table)
 
@@ -129,5 +137,98 @@ def pause(
     name = run_with_database(work)
     console.print(
         f"paused check-ins for {escape(name)} ({escape(email)}) until {last_day} (inclusive)",
+        highlight=False,
+    )
+
+
+EmailArgument = Annotated[str, typer.Argument(help="The person's email.", show_default=False)]
+
+
+@app.command("deactivate")
+def deactivate_command(
+    email: EmailArgument,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="EMAIL",
+            help="Who takes over their key results (default: their manager).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Offboard someone: okrbot sends them nothing more and nobody can give them kudos; their
+    history stays. Their key results and objectives of this quarter and later go to --to or
+    their manager, and their direct reports move up to their manager."""
+
+    async def work(database: Database, config: Settings) -> Offboarded:
+        now = SystemClock().now()
+        quarter = Quarter.containing(now.date(), config.fiscal_year_start_month)
+        try:
+            async with database.transaction() as session:
+                return await deactivate(session, email, to, quarter.id, now)
+        except OffboardingError as error:
+            fail(escape(str(error)))
+
+    report = run_with_database(work)
+    _print_offboarded(report)
+
+
+def _who(row: PersonRow) -> str:
+    return f"{row.name} ({row.email})"
+
+
+def _print_offboarded(report: Offboarded) -> None:
+    def say(text: str) -> None:
+        console.print(escape(text), soft_wrap=True, highlight=False)
+
+    def warn(text: str) -> None:
+        err_console.print(
+            f"[bold yellow]warning:[/] {escape(text)}", soft_wrap=True, highlight=False
+        )
+
+    say(
+        f"deactivated {_who(report.person)}: okrbot sends them nothing from now on and nobody "
+        "can give them kudos; their check-ins, kudos and reflections stay"
+    )
+    owned = [*(f"objective {o}" for o in report.objectives)]
+    owned += [f"key result {kr}" for kr in report.key_results]
+    if owned and report.successor is not None:
+        say(f"now owned by {_who(report.successor)}:")
+    elif owned:
+        warn(
+            f"{report.person.email} has no active manager and no --to was given, so these stay "
+            "theirs and nobody is asked about them; give them a new owner in the OKR file and "
+            "import it again:"
+        )
+    for line in owned:
+        say(f"  {line}")
+    if report.reports and report.reports_manager is not None:
+        say(f"their direct reports now report to {_who(report.reports_manager)}:")
+    elif report.reports:
+        warn(
+            f"their direct reports now have no manager ({report.person.email} had no active "
+            "one); set one with `okrbot import people`:"
+        )
+    for person in report.reports:
+        say(f"  {_who(person)}")
+
+
+@app.command("reactivate")
+def reactivate_command(email: EmailArgument) -> None:
+    """Undo deactivate: prompts and reports resume from the next regular time. What
+    deactivating handed over (key results, direct reports) stays where it went."""
+
+    async def work(database: Database, _config: Settings) -> PersonRow:
+        try:
+            async with database.transaction() as session:
+                return await reactivate(session, email)
+        except OffboardingError as error:
+            fail(escape(str(error)))
+
+    row = run_with_database(work)
+    console.print(
+        escape(f"reactivated {_who(row)}: okrbot writes to them again from their next check-in"),
+        soft_wrap=True,
         highlight=False,
     )

@@ -86,7 +86,8 @@ class Cadence:
 
     async def schedule_new_people(self) -> int:
         """Give everyone without a schedule their next prompt time, counted from now; managers
-        also get their weekly digest and quarter-end summary times.
+        also get their weekly digest and quarter-end summary times. Deactivated people get none
+        (deactivating deletes their schedules; reactivating lets this add them again).
 
         Someone imported after this week's prompt time is not caught up: their first prompt
         is at their next check-in time.
@@ -106,7 +107,7 @@ class Cadence:
                         ScheduleRow,
                         (ScheduleRow.person_id == PersonRow.id) & (ScheduleRow.kind == kind),
                     )
-                    .where(ScheduleRow.person_id.is_(None))
+                    .where(ScheduleRow.person_id.is_(None), PersonRow.deactivated_at.is_(None))
                 )
                 if who is not None:
                     query = query.where(who)
@@ -164,7 +165,9 @@ class Cadence:
             if not self.database.is_sqlite:
                 query = query.with_for_update(of=ScheduleRow, skip_locked=True)
             for schedule, person in (await session.execute(query)).all():
-                if schedule.kind == PROMPT:
+                if person.deactivated_at is not None:
+                    await session.delete(schedule)  # deactivated while this tick ran
+                elif schedule.kind == PROMPT:
                     queued += await self._plan_prompt(session, schedule, person, now)
                 elif schedule.kind == DIGEST:
                     queued += await self._plan_digest(session, schedule, person, now)

@@ -35,6 +35,7 @@ def to_person(row: PersonRow) -> Person:
         teams_aad_id=row.teams_aad_id,
         paused_until=row.paused_until,
         slack_dm_channel=row.slack_dm_channel,
+        deactivated=row.deactivated_at is not None,
     )
 
 

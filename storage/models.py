@@ -87,6 +87,8 @@ class PersonRow(Base):
     teams_conversation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     teams_unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_until: Mapped[date | None] = mapped_column(Date)
+    # Offboarded: okrbot sends them nothing and nobody can give them kudos; history is kept.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -41,6 +41,8 @@ def test_every_documented_command_exists() -> None:
         "outbox retry",
         "people list",
         "people pause",
+        "people deactivate",
+        "people reactivate",
         "teams package",
         "digests send",
         "reflections send",

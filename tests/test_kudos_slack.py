@@ -24,6 +24,7 @@ from okrbot.storage.db import Database
 from okrbot.storage.models import CheckInRow, DeliveryRow, KudosRow, PersonRow
 from tests.okr_rows import activation as activation_row
 from tests.okr_rows import onboarding
+from tests.test_import_okrs import cli
 
 SECRET = "test-signing-secret"
 # 10:00 UTC is 05:00 for Ana in New York: her day ends 19 hours later.
@@ -426,3 +427,22 @@ async def test_a_replayed_kudos_command_does_not_act_twice(
     # The same words typed again are a new command, not a replay.
     assert "Kudos sent to Li Wei" in await world.kudos("<@U0LI|li> thanks for the churn analysis")
     assert len(await stored(world.database)) == 2
+
+
+async def test_someone_deactivated_cannot_be_given_kudos_nor_gets_a_waiting_dm(
+    world: World,
+) -> None:
+    reply = await world.kudos("<@U0MIA|mia> thanks for the review")
+    assert "Kudos sent to Mia Boss" in reply
+    result = await cli(world.database, "people", "deactivate", "mia@example.com")
+    assert result.exit_code == 0, result.output
+    # The DM queued before she left is dropped; the public post still goes out.
+    assert await world.deliver() == 1
+    assert world.sandbox.messages_in(GENERAL) and world.sandbox.messages_in("U0MIA") == []
+
+    reply = await world.kudos("<@U0LI|li> <@U0MIA|mia> thanks for the launch")
+    assert (
+        "Kudos not sent: Mia Boss has left and been deactivated in okrbot, so kudos can't go to "
+        "them. Thank the others without them."
+    ) in reply
+    assert len(await stored(world.database)) == 1

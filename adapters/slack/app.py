@@ -594,7 +594,7 @@ class SlackAdapter:
             submission=submission,
         )
         if not given.ok:
-            reason = given.limit.message
+            reason = given.message
             return KudosOutcome(False, reason, Message(reason, (Text(reason),)))
         notes = []
         if named_self:

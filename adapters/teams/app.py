@@ -707,7 +707,7 @@ class OkrTeamsBot(TeamsActivityHandler):
             return f"Kudos not sent: {problem_text(text, KUDOS_COMMAND)}"
         given = await self._give(context, person, others_as_recipients(others), text, "checkin")
         if not given.ok:
-            return given.limit.message
+            return given.message
         return f"🙌 Kudos sent to {names_list([p.name for p in others])}."
 
     async def _retire_other_prompts(
@@ -756,7 +756,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         in_channel = (activity.conversation.conversation_type or "") == "channel"
         given = await self._give(context, person, recipients, words, "command", in_channel)
         if not given.ok:
-            await self._reply(context, _say(given.limit.message))
+            await self._reply(context, _say(given.message))
             return
         notes = []
         if len(others) < len(resolved):
