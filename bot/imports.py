@@ -787,7 +787,8 @@ class ChangeCounts:
 
 @dataclass(slots=True)
 class OkrDiff:
-    """The counts and one line per change, in file order, for the import's summary."""
+    """The counts and one line per change (what was created, then renamed or updated, then
+    archived, each in file order), for the import's summary."""
 
     objectives: ChangeCounts = field(default_factory=ChangeCounts)
     key_results: ChangeCounts = field(default_factory=ChangeCounts)
