@@ -149,6 +149,7 @@ async def give(
                 key=f"{KUDOS_POST}:{stored[0].id}",
                 kind=KUDOS_POST,
                 due_at=now,
+                wake=True,
                 payload={
                     **common,
                     "to": post_to,
@@ -164,6 +165,7 @@ async def give(
                 key=f"{KUDOS_DM}:{kudos.id}",
                 kind=KUDOS_DM,
                 due_at=now,
+                wake=True,
                 person_id=recipient.person_id,
                 payload={
                     **common,

@@ -143,6 +143,7 @@ class Reports:
                 due_at=self.clock.now(),
                 person_id=report.id,
                 period=period,
+                wake=True,
             )
         text = (
             f"👋 Reminding {first} to check in now."

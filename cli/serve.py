@@ -153,6 +153,8 @@ async def serve_forever(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     scheduler.start()
+    # What people's actions enqueue (kudos, a nudge) goes out at once, not at the next tick.
+    sending = asyncio.create_task(runtime.outbox.send_when_woken(runtime.courier))
     # Kept referenced: a task nobody holds may be collected before it runs.
     checking = asyncio.create_task(check_teams_credentials(runtime))
     worker = f", worker {os.getpid()}" if reuse_port else ""
@@ -170,6 +172,11 @@ async def serve_forever(
         # No new requests now; what was acked before the signal still gets written.
         if left := await runtime.drain(DRAIN_SECONDS):
             log.warning("shutting down with %d Slack request(s) still being handled", left)
+        runtime.outbox.stop_sending()
+        try:
+            await asyncio.wait_for(sending, DRAIN_SECONDS)
+        except TimeoutError:  # its rows come back to the next replica when their leases end
+            log.warning("shutting down with messages still being sent")
 
 
 def serve(

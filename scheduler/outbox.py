@@ -11,7 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -42,6 +42,8 @@ SEND_CONCURRENCY = 8
 # Small claims: a batch must be sent well within its lease even when the platform throttle
 # slows it down, or another replica would take rows that are still on their way.
 CLAIM_BATCH = 20
+# Where a session collects the keys of deliveries to send as soon as it commits.
+WAKE_KEYS = "okrbot.outbox.wake"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +91,12 @@ async def enqueue(
     person_id: int | None = None,
     period: str | None = None,
     payload: dict[str, Any] | None = None,
+    wake: bool = False,
 ) -> bool:
-    """Add a delivery unless one with this key exists; True when it was added."""
+    """Add a delivery unless one with this key exists; True when it was added.
+
+    `wake`: someone is waiting for it (the answer to what they did), so once the transaction
+    commits, this process's outbox sends it at once rather than at the next tick."""
     insert = dialect_insert(session)
     statement = (
         insert(DeliveryRow)
@@ -108,7 +114,10 @@ async def enqueue(
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(DeliveryRow.id)
     )
-    return (await session.execute(statement)).first() is not None
+    added = (await session.execute(statement)).first() is not None
+    if added and wake:
+        session.info.setdefault(WAKE_KEYS, []).append(key)
+    return added
 
 
 SENT_PARTS = "sent_parts"  # payload key: part index -> the platform's reference to it
@@ -200,17 +209,63 @@ class Outbox:
         self.lease = lease
         self.renew_every = renew_every if renew_every is not None else lease.total_seconds() / 3
         self.lost_leases = 0
+        self._woken: set[str] = set()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        database.after_commit.append(self._committed)
+
+    def _committed(self, info: Mapping[str, Any]) -> None:
+        keys = info.get(WAKE_KEYS)
+        if keys:
+            self._woken.update(keys)
+            self._wake.set()
+
+    async def send_when_woken(self, courier: Courier, concurrency: int = SEND_CONCURRENCY) -> None:
+        """Until `stop_sending`: send what a person's action enqueued as soon as it commits.
+
+        Enqueues that come while a pass runs are sent by the next pass, so a burst is sent in
+        a few passes, not one each. Only the woken rows are claimed (ahead of a weekly fan-out
+        the tick is working through), under a lease like any claim, so another replica's tick
+        that got there first is not doubled.
+        """
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(delivery: Delivery) -> None:
+            async with gate:
+                await self._deliver(courier, delivery)
+
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            keys, self._woken = sorted(self._woken), set()
+            try:
+                while keys and (claimed := await self.claim(keys=keys)):
+                    await asyncio.gather(*(one(delivery) for delivery in claimed))
+            except Exception as error:  # the tick sends what this pass could not
+                log.warning("sending at once failed, the next tick sends instead: %s", error)
+            if self._stopping and not self._woken:
+                return
+
+    def stop_sending(self) -> None:
+        """Let `send_when_woken` finish what it is sending (and what is waiting), then return."""
+        self._stopping = True
+        self._wake.set()
 
     def _token(self) -> str:
         return f"{self.worker[:40]}:{uuid.uuid4().hex[:16]}"
 
-    async def claim(self, limit: int = CLAIM_BATCH) -> list[Delivery]:
+    async def claim(
+        self, limit: int = CLAIM_BATCH, keys: Sequence[str] | None = None
+    ) -> list[Delivery]:
+        """Lease up to `limit` due deliveries (only those with `keys`, when given)."""
         now = self.clock.now()
         token = self._token()
         due = or_(
             and_(DeliveryRow.status == PENDING, DeliveryRow.due_at <= now),
             and_(DeliveryRow.status == SENDING, DeliveryRow.lease_until < now),
         )
+        if keys is not None:
+            due = and_(due, DeliveryRow.key.in_(keys))
         async with self.database.transaction() as session:
             chosen = select(DeliveryRow.id).where(due).order_by(DeliveryRow.due_at).limit(limit)
             if not self.database.is_sqlite:

@@ -10,7 +10,7 @@ when it upgrades a read lock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -106,6 +106,9 @@ class Database:
         self._read_sessions = async_sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
+        # Called with a write session's `info` once its transaction has committed: how the
+        # outbox learns that a row someone is waiting for can be sent now.
+        self.after_commit: list[Callable[[Mapping[str, Any]], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -117,12 +120,14 @@ class Database:
         if not self.is_sqlite:
             async with self._sessions() as session, session.begin():
                 yield session
-            return
-        # SQLite has one writer at a time. Queue this process's writers here, where waiting
-        # costs nothing, rather than in SQLite's busy handler, which polls with sleeps; other
-        # processes still wait on the busy timeout.
-        async with self._sqlite_writer(), self._sessions() as session, session.begin():
-            yield session
+        else:
+            # SQLite has one writer at a time. Queue this process's writers here, where waiting
+            # costs nothing, rather than in SQLite's busy handler, which polls with sleeps;
+            # other processes still wait on the busy timeout.
+            async with self._sqlite_writer(), self._sessions() as session, session.begin():
+                yield session
+        for committed in self.after_commit:
+            committed(session.info)
 
     def _sqlite_writer(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()

@@ -18,6 +18,8 @@ from okrbot.cli.main import app
 from okrbot.scheduler.outbox import (
     LEASE,
     MAX_ATTEMPTS,
+    PENDING,
+    SENT,
     Delivery,
     Outbox,
     database_unreachable,
@@ -382,3 +384,33 @@ async def test_the_scheduler_forgets_old_inbound_events_once_an_hour(database: D
     assert await ticker.prune() == 0  # at most once an hour
     clock.advance(timedelta(days=1))
     assert await ticker.prune() == 2
+
+
+async def test_what_a_person_waits_for_is_sent_once_committed_ahead_of_the_backlog(
+    database: Database,
+) -> None:
+    outbox = Outbox(database, FakeClock(NOW))
+    courier = ScriptedCourier()
+    arrived = asyncio.Event()
+
+    class Signalling:
+        async def deliver(self, delivery: Delivery) -> None:
+            await courier.deliver(delivery)
+            arrived.set()
+
+    await add(database, "prompt:backlog")  # due, but the tick's to send
+    sender = asyncio.create_task(outbox.send_when_woken(Signalling()))
+    try:
+        with pytest.raises(RuntimeError):
+            async with database.transaction() as session:
+                await enqueue(session, key="kudos_dm:gone", kind="kudos_dm", due_at=NOW, wake=True)
+                raise RuntimeError("rolled back: nothing to send")
+        async with database.transaction() as session:
+            await enqueue(session, key="kudos_dm:1", kind="kudos_dm", due_at=NOW, wake=True)
+        await asyncio.wait_for(arrived.wait(), 10)
+    finally:
+        outbox.stop_sending()  # returns once what it is sending is settled
+        await asyncio.wait_for(sender, 10)
+    assert courier.delivered == ["kudos_dm:1"]
+    statuses = {row.key: row.status for row in await list_deliveries(database)}
+    assert statuses == {"prompt:backlog": PENDING, "kudos_dm:1": SENT}
