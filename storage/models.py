@@ -171,9 +171,9 @@ class KudosRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     giver_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    giver_platform_id: Mapped[str | None] = mapped_column(String(64))
+    giver_platform_id: Mapped[str | None] = mapped_column(String(255))
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    recipient_platform_id: Mapped[str | None] = mapped_column(String(64))
+    recipient_platform_id: Mapped[str | None] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(Text)
     values: Mapped[list[str]] = mapped_column(JSON, default=list)
     platform: Mapped[str] = mapped_column(String(8))

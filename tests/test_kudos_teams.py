@@ -250,13 +250,12 @@ async def test_a_link_in_a_check_in_note_shows_its_target(world: World, activati
     assert "](" not in json.dumps(card_of(summary))
 
 
-async def test_a_check_in_card_submitted_twice_recognises_once(
-    sqlite_database: Database,
-) -> None:
-    """A double click on the card's submit: two activities, the same card (replyToId) and
-    values; the first answers, the second changes nothing."""
-    activation = await seed(sqlite_database)
-    async for world in start(sqlite_database):
+async def test_a_check_in_card_submitted_twice_recognises_once(database: Database) -> None:
+    """A double click on the card's submit, on SQLite and PostgreSQL (where the kudos columns
+    hold a whole Teams user id): two activities, the same card (replyToId) and values; the first
+    answers, the second changes nothing."""
+    activation = await seed(database)
+    async for world in start(database):
         await world.teams.say(ANA, "checkin")
         card = world.sandbox.activities_in(ANA.conversation_id)[-1]
         answers = {
