@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.adapters.conversations import CheckIns
 from okrbot.bot.charts import person_chart
@@ -25,16 +27,18 @@ from okrbot.bot.reflections import (
     reflection_form,
     reflection_prompt,
     reflection_saved,
+    reflection_window,
 )
 from okrbot.bot.summaries import build_summary
 from okrbot.scheduler.outbox import SENT, enqueue
 from okrbot.storage import checkins as store
 from okrbot.storage.db import Database
-from okrbot.storage.models import DeliveryRow
+from okrbot.storage.models import DeliveryRow, PersonRow, ScheduleRow
 from okrbot.storage.people import get_person
 from okrbot.storage.reports import digest_data, reflection_for, save_reflection, summary_data
 
 NUDGE = "nudge"
+SUMMARY = "summary"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +58,21 @@ class Reports:
 
     def reflection_quarter(self, person: Person, requested: str | None) -> Quarter:
         """The quarter a reflection is about: the one asked for if it is this quarter or the
-        one just ended, else this quarter (a forged value cannot reach further back)."""
+        one just ended (a forged value cannot reach further back); unasked, the one just
+        ended while its window is open, else this quarter."""
         moment = self.checkins.moment(person)
         current = moment.quarter
         if requested in (current.id, current.previous().id):
             return Quarter.parse(requested, current.fiscal_start_month)
+        if reflection_window(current.previous()).is_open(moment.local_date):
+            return current.previous()
         return current
 
     async def closed(self, person: Person, quarter: Quarter) -> bool:
-        """A reflection is editable until the manager's quarter summary has gone out."""
+        """A reflection is editable until a week after the quarter ends, or until the
+        manager's quarter summary has gone out, whichever comes first."""
+        if not reflection_window(quarter).is_open(self.checkins.moment(person).local_date):
+            return True
         if person.manager_id is None:
             return False
         async with self.database.reading() as session:
@@ -75,7 +85,8 @@ class Reports:
 
     async def reflection_prompt(self, person: Person, quarter: Quarter) -> Message:
         first = person.name.split()[0] if person.name.strip() else person.email
-        return reflection_prompt(first, quarter.id)
+        statuses = await self._statuses(person, quarter)
+        return reflection_prompt(first, reflection_window(quarter), statuses)
 
     async def reflection_form(self, person: Person, requested: str | None) -> Form | Message:
         quarter = self.reflection_quarter(person, requested)
@@ -84,7 +95,7 @@ class Reports:
         statuses = await self._statuses(person, quarter)
         async with self.database.reading() as session:
             existing = await reflection_for(session, person.id, quarter.id)
-        return reflection_form(quarter.id, statuses, existing)
+        return reflection_form(reflection_window(quarter), statuses, existing)
 
     async def submit_reflection(
         self, person: Person, requested: str | None, answers: Mapping[str, object]
@@ -106,7 +117,27 @@ class Reports:
                 parsed.do_differently,
                 self.clock.now(),
             )
+            if person.manager_id is not None:
+                await self._summary_may_be_ready(session, person.manager_id, quarter)
         return ReflectionResult({}, reflection_saved(quarter.id))
+
+    async def _summary_may_be_ready(
+        self, session: AsyncSession, manager_id: int, quarter: Quarter
+    ) -> None:
+        """A manager's summary waiting for reflections is looked at again now: this one may
+        have been the last it waited for (the scheduler decides, on its next tick)."""
+        manager = await session.get(PersonRow, manager_id)
+        schedule = await session.get(ScheduleRow, (manager_id, SUMMARY))
+        if manager is None or schedule is None:
+            return
+        settings = self.checkins.settings
+        zone = ZoneInfo(manager.timezone or settings.default_timezone)
+        deadline = reflection_window(quarter).summary_deadline(
+            settings.holiday_calendar, settings.digest_time, zone
+        )
+        now = self.clock.now()
+        if schedule.next_at == deadline and now < deadline:
+            schedule.next_at = now
 
     async def _statuses(self, person: Person, quarter: Quarter) -> list[KeyResultStatus]:
         moment = self.checkins.moment(person)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from okrbot.bot.checkins import KeyResultStatus, parse_number
-from okrbot.bot.domain import Reflection
+from okrbot.bot.domain import ObjectiveKind, Reflection
+from okrbot.bot.holidays import Holidays
 from okrbot.bot.messages import (
     Actions,
     Button,
@@ -24,6 +27,7 @@ from okrbot.bot.messages import (
     Text,
     TextInput,
 )
+from okrbot.bot.quarters import Quarter, week_key
 from okrbot.bot.scoring import key_result_progress
 
 REFLECT = "reflection_open"
@@ -32,6 +36,59 @@ WENT_WELL = "went-well"
 DO_DIFFERENTLY = "do-differently"
 TEXT_MAX = 3000
 KEY_RESULTS_PER_FORM = 25
+# How long after the quarter ends people can still write or edit their reflection.
+WINDOW_AFTER_QUARTER = timedelta(weeks=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ReflectionWindow:
+    """People reflect from the start of the quarter's second-to-last week until a week after
+    it ends. A manager's summary waits for their reports' reflections, at most that long."""
+
+    quarter: Quarter
+
+    @property
+    def weeks(self) -> tuple[str, str]:
+        """The check-in weeks in which the reflection prompt goes out (the second is a
+        fallback for someone who was away in the first)."""
+        return week_key(self.quarter.end - timedelta(weeks=1)), week_key(self.quarter.end)
+
+    @property
+    def last_day(self) -> date:
+        return self.quarter.end + WINDOW_AFTER_QUARTER
+
+    def is_open(self, day: date) -> bool:
+        return day <= self.last_day
+
+    def summary_earliest(self, holidays: Holidays, at: time, zone: ZoneInfo) -> datetime:
+        """The first working day after the quarter ends, at the manager's digest time."""
+        return holidays.working_moment(self.quarter.end + timedelta(days=1), at, zone)
+
+    def summary_deadline(self, holidays: Holidays, at: time, zone: ZoneInfo) -> datetime:
+        """The window's last day (or the next working day), at the manager's digest time."""
+        return holidays.working_moment(self.last_day, at, zone)
+
+
+def reflection_window(quarter: Quarter) -> ReflectionWindow:
+    return ReflectionWindow(quarter)
+
+
+def scoring_note(statuses: Sequence[KeyResultStatus]) -> str:
+    """What a good score is, for the kinds of objectives this person owns."""
+    kinds = {status.objective.kind for status in statuses}
+    committed = "Committed objectives are promises: 1.0 is expected."
+    aspirational = "For aspirational ones, about 0.7 is a good result."
+    if kinds == {ObjectiveKind.COMMITTED}:
+        text = committed
+    elif ObjectiveKind.COMMITTED in kinds:
+        text = f"{committed} {aspirational}"
+    else:
+        text = "About 0.7 is a good result for an aspirational objective."
+    return f"{text} Scores are for learning, not a rating."
+
+
+def _until(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B}"
 
 
 def self_score_id(key_result_id: int) -> str:
@@ -46,28 +103,30 @@ class ParsedReflection:
     errors: Mapping[str, str]
 
 
-def reflection_prompt(first_name: str, quarter: str) -> Message:
+def reflection_prompt(
+    first_name: str, window: ReflectionWindow, statuses: Sequence[KeyResultStatus]
+) -> Message:
+    quarter = window.quarter.id
     return Message(
         summary=f"Time to look back on {quarter}",
         blocks=(
             Header(f"Looking back on {quarter}"),
             Text(
-                f"Hi {first_name}, the quarter is nearly over. Score each of your key results "
-                "from 0.0 to 1.0 as you see it, and note what went well and what you would do "
-                "differently. It goes to your manager with the quarter summary."
+                f"Hi {first_name}, {quarter} ends on {_until(window.quarter.end)}. Score each "
+                "of your key results from 0.0 to 1.0 as you see it, and note what went well "
+                "and what you would do differently. It goes to your manager with the quarter "
+                f"summary; you can write or edit it until {_until(window.last_day)}."
             ),
             Actions((Button("Reflect on the quarter", REFLECT, quarter, ButtonStyle.PRIMARY),)),
-            Context(
-                "0.6–0.7 is a good result for an ambitious goal. Scores are for learning, "
-                "not a rating."
-            ),
+            Context(scoring_note(statuses)),
         ),
     )
 
 
 def reflection_form(
-    quarter: str, statuses: Sequence[KeyResultStatus], existing: Reflection | None
+    window: ReflectionWindow, statuses: Sequence[KeyResultStatus], existing: Reflection | None
 ) -> Form:
+    quarter = window.quarter.id
     items: list[FormItem] = []
     for status in statuses[:KEY_RESULTS_PER_FORM]:
         kr = status.key_result
@@ -106,7 +165,10 @@ def reflection_form(
         title=f"Reflect on {quarter}",
         submit_label="Save",
         items=tuple(items),
-        intro="Only you and your manager see this. You can edit it until the summary goes out.",
+        intro=(
+            f"Only you and your manager see this. {scoring_note(statuses)} You can edit it "
+            f"until {_until(window.last_day)}, or until your manager's summary goes out."
+        ),
     )
 
 
@@ -133,7 +195,7 @@ def parse_reflection(
             errors[field] = f"“{text[:20]}” is not a number; use 0.0 to 1.0, e.g. 0.7"
             continue
         if not 0.0 <= value <= 1.0:
-            errors[field] = "Use a score from 0.0 to 1.0 (0.7 is a good stretch result)."
+            errors[field] = "Use a score from 0.0 to 1.0."
             continue
         scores[status.key_result.id] = value
     went_well, differently = _text(raw, WENT_WELL), _text(raw, DO_DIFFERENTLY)
@@ -158,11 +220,11 @@ def reflection_saved(quarter: str) -> Message:
 
 def reflection_closed(quarter: str) -> Message:
     return Message(
-        summary=f"The {quarter} summary has gone out",
+        summary=f"The {quarter} reflection is closed",
         blocks=(
             Text(
-                f"The summary for {quarter} has already gone to your manager, so the "
-                "reflection can no longer be changed. Talk it through in your next 1:1."
+                f"The reflection on {quarter} is closed: its summary has gone to your manager "
+                "or the week after the quarter is over. Talk it through in your next 1:1."
             ),
         ),
     )

@@ -7,7 +7,7 @@ setting as the operator would write it (`OKRBOT_DEFAULT_TIMEZONE: ...`), not a t
 from __future__ import annotations
 
 import os
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from okrbot.bot.domain import Weekday
+from okrbot.bot.holidays import Holidays, parse_holidays
 from okrbot.bot.timezones import timezone_problem
 
 CONFIG_FILE_ENV = "OKRBOT_CONFIG"
@@ -72,6 +73,10 @@ class Settings(BaseSettings):
     digest_day: Weekday = Weekday.FRI
     digest_time: time = time(15, 0)
     notification_budget: int = Field(default=5, ge=1)
+    # Days nobody is asked, reminded or sent a digest: ISO dates, or the path of an .ics file.
+    holidays: Annotated[frozenset[date], NoDecode] = frozenset()
+    # A region's own holidays, the region named by its time zone: {"Europe/Berlin": "de.ics"}.
+    regional_holidays: dict[str, frozenset[date]] = Field(default_factory=dict)
     # How long a sender may hold a message before another replica assumes it crashed.
     outbox_lease_seconds: int = Field(default=120, ge=1)
     # How often the scheduler looks for due messages; at most a minute, so nothing is late.
@@ -121,6 +126,30 @@ class Settings(BaseSettings):
     @classmethod
     def _day(cls, value: Any) -> Any:
         return Weekday.parse(value) if isinstance(value, str) else value
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _holidays(cls, value: Any) -> Any:
+        return parse_holidays(value) if isinstance(value, str) else value
+
+    @field_validator("regional_holidays", mode="before")
+    @classmethod
+    def _regional_holidays(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        days = {}
+        for zone, calendar in value.items():
+            check_timezone(str(zone))
+            try:
+                parsed = parse_holidays(calendar) if isinstance(calendar, str) else calendar
+            except ValueError as error:
+                raise ValueError(f"{zone}: {error}") from None
+            days[str(zone)] = parsed
+        return days
+
+    @property
+    def holiday_calendar(self) -> Holidays:
+        return Holidays(self.holidays, self.regional_holidays)
 
     @field_validator("company_values", mode="before")
     @classmethod

@@ -19,7 +19,7 @@ import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -41,9 +41,11 @@ from okrbot.bot.imports import check_okrs, check_people, parse_okrs, parse_peopl
 from okrbot.bot.markdown import messages_markdown
 from okrbot.bot.messages import Message
 from okrbot.bot.quarters import Quarter, week_key
+from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
+from okrbot.bot.reflections import REFLECT
 from okrbot.bot.settings import Settings
 from okrbot.cli.common import console
-from okrbot.cli.demo_company import QUARTER, DemoCompany, DemoPerson, build_company
+from okrbot.cli.demo_company import HOLIDAY, QUARTER, DemoCompany, DemoPerson, build_company
 from okrbot.cli.runtime import Runtime, build_runtime
 from okrbot.cli.serve import web_app
 from okrbot.storage.db import Database
@@ -58,6 +60,7 @@ TEAMS_APP_ID = "00000000-0000-0000-0000-000000000de0"
 TEAMS_APP_PASSWORD = "demo-client-secret"
 KUDOS_CHANNEL = "C0KUDOS"
 PROMPT_SUMMARIES = ("Time for your weekly check-in", "Reminder: your check-in")
+REFLECTION_SUMMARY = "Time to look back on"
 
 
 @dataclass(order=True)
@@ -106,7 +109,8 @@ class DemoWorld:
     async def start(self, folder: Path) -> None:
         self.database = Database(f"sqlite+aiosqlite:///{folder / 'okrbot.db'}")
         await self.database.upgrade()
-        await self._import(folder)
+        self.folder = folder
+        await self._import(folder, self.quarter.start)
         self.slack_sandbox = SlackSandbox(clock=lambda: self.clock.now().timestamp())
         for person in self.company.people:
             if person.slack_user_id:
@@ -144,6 +148,7 @@ class DemoWorld:
             botframework_openid_url=self.identity.openid_url,
             botframework_token_url=self.identity.token_url,
             company_values=["ownership", "customer-focus", "craft"],
+            holidays=frozenset({HOLIDAY}),
             kudos_channel=KUDOS_CHANNEL,
         )
         self.runtime: Runtime = await build_runtime(
@@ -170,9 +175,10 @@ class DemoWorld:
             authorization=f"Bearer {token}",
         )
         for person in self.company.people:
-            if person.teams_aad_id:
+            if person.teams_aad_id and person.joins_on is None:
                 await self.teams.install(self._teams_user(person))
         await self._plan_time_off()
+        self._plan_new_hire()
         self.collect()
 
     def _record_manager_reports(self) -> None:
@@ -195,8 +201,8 @@ class DemoWorld:
         reports.digest = recording_digest  # type: ignore[method-assign]
         reports.summary = recording_summary  # type: ignore[method-assign]
 
-    async def _import(self, folder: Path) -> None:
-        people_file, okrs_file = self.company.write(folder / "data")
+    async def _import(self, folder: Path, today: date | None = None) -> None:
+        people_file, okrs_file = self.company.write(folder / "data", today)
         people = parse_people(people_file.read_text("utf-8"), people_file.name)
         async with self.database.transaction() as session:
             raise_problems([*people.problems, *check_people(people, [])])
@@ -211,7 +217,11 @@ class DemoWorld:
     async def _plan_time_off(self) -> None:
         """One person is out of office for a week in the middle of the quarter: on the
         Sunday before, they run the equivalent of `okrbot people pause EMAIL --until …`."""
-        candidates = [p for p in self.company.people if p.manager_email and not p.reports]
+        candidates = [
+            p
+            for p in self.company.people
+            if p.manager_email and not p.reports and p.joins_on is None
+        ]
         away = self.rng.choice(candidates)
         monday = self.quarter.start + timedelta(days=7 * 6 - self.quarter.start.weekday())
         sunday_before = datetime.combine(monday - timedelta(days=1), datetime.min.time(), UTC)
@@ -232,6 +242,25 @@ class DemoWorld:
         self.order += 1
         heapq.heappush(self.actions, Action(sunday_before, self.order, leave))
         self.away = (away.email, week_key(monday))
+
+    def _plan_new_hire(self) -> None:
+        """A new hire is imported mid-week partway through the quarter, as an admin would: the
+        updated people and OKR files, re-imported. Their first prompt is at their next
+        check-in time."""
+        joiner = self.company.joiner
+        assert joiner.joins_on is not None
+        joins = datetime.combine(joiner.joins_on, time(12), UTC)
+
+        async def join() -> None:
+            await self._import(self.folder, joiner.joins_on)
+            if joiner.teams_aad_id:
+                await self.teams.install(self._teams_user(joiner))
+            self.transcripts[joiner.email].append(
+                Entry(self.clock.now(), "you", "(joined the company; imported by an admin)")
+            )
+
+        self.order += 1
+        heapq.heappush(self.actions, Action(joins, self.order, join))
 
     async def stop(self) -> None:
         await self.slack.close()
@@ -255,10 +284,11 @@ class DemoWorld:
     async def run(self, weeks: int, progress: Progress | None = None) -> None:
         end = self.opening + timedelta(weeks=weeks)
         if weeks >= 13:
-            # Play on until every manager's quarter summary has gone out (first weekday after).
+            # Play on until the reflection window closes: every manager's quarter summary has
+            # gone out by then (sooner when all their reports have reflected).
             zones = {ZoneInfo(p.timezone) for p in self.company.people if p.reports}
             cadence = self.runtime.cadence
-            end = max(end, *(cadence.summary_moment(self.quarter, z) for z in zones))
+            end = max(end, *(cadence.summary_deadline(self.quarter, z) for z in zones))
             end += timedelta(hours=1)
         task = (
             progress.add_task("", total=(end - self.clock.now()).total_seconds())
@@ -332,6 +362,8 @@ class DemoWorld:
         summary = str(call.params.get("text", ""))
         if call.method == "chat.postMessage" and summary.startswith(PROMPT_SUMMARIES):
             self._prompted(person, summary)
+        if call.method == "chat.postMessage" and summary.startswith(REFLECTION_SUMMARY):
+            self._asked_to_reflect(person)
 
     def _teams_person(self, conversation: str | None) -> DemoPerson | None:
         for person in self.company.people:
@@ -354,6 +386,8 @@ class DemoWorld:
         summary = str(request.body.get("summary") or "")
         if request.method == "POST" and summary.startswith(PROMPT_SUMMARIES):
             self._prompted(person, summary)
+        if request.method == "POST" and summary.startswith(REFLECTION_SUMMARY):
+            self._asked_to_reflect(person)
 
     # -- how the sample people behave ----------------------------------------------------------
 
@@ -377,6 +411,43 @@ class DemoWorld:
         if plan.behaviour in ("snooze", "late") and not plan.answered:
             plan.answered = True
             self.later(hours(self.rng.uniform(0.2, 6)), lambda: self.answer(person))
+
+    def _asked_to_reflect(self, person: DemoPerson) -> None:
+        """Most people reflect within a few days; some never get round to it."""
+        if self.rng.random() < 0.15:
+            return
+        self.later(hours(self.rng.uniform(1, 24 * 6)), lambda: self.reflect(person))
+
+    async def reflect(self, person: DemoPerson) -> None:
+        went_well = self.rng.choice(self.company.catalog["notes"])
+        answers = {"went-well": went_well, "do-differently": "Check in on the risky ones sooner"}
+        self.tally["reflections"] += 1
+        self.transcripts[person.email].append(
+            Entry(
+                self.clock.now(), "you", f"[Reflect on the quarter]\n  What went well: {went_well}"
+            )
+        )
+        if person.slack_user_id:
+            channel = self.slack_sandbox.dm_channel(person.slack_user_id) or ""
+            message = next(
+                m
+                for m in reversed(self.slack_sandbox.messages_in(person.slack_user_id))
+                if str(m.get("text", "")).startswith(REFLECTION_SUMMARY)
+            )
+            await self.slack.click(person.slack_user_id, message, REFLECT, channel)
+            view = self.slack_sandbox.calls_to("views.open")[-1].params["view"]
+            self.slack_cards.append((person.email, "views.open", view))
+            await self.slack.submit(person.slack_user_id, view, answers)
+        else:
+            user = self._teams_user(person)
+            sent = next(
+                a
+                for a in reversed(self.teams_sandbox.activities_in(user.conversation_id))
+                if str(a.get("summary", "")).startswith(REFLECTION_SUMMARY)
+            )
+            await self.teams.press(user, sent, REFLECT)
+            form = self.teams_sandbox.activity(user.conversation_id, sent["id"])
+            await self.teams.press(user, form, REFLECTION_FORM, answers)
 
     async def press(self, person: DemoPerson, action: str) -> None:
         label = {SNOOZE: "Snooze 2h", SKIP: "Skip this week"}[action]
@@ -601,8 +672,16 @@ class DemoWorld:
                 f"<td><a href='transcripts/{person.email}.txt'>transcript</a></td>"
                 f"<td>{self._manager_links(person)}</td></tr>"
             )
+        joiner = self.company.joiner
+        events = (
+            f"{HOLIDAY:%A %d %B} is a company holiday (<code>OKRBOT_HOLIDAYS</code>): that "
+            f"week's prompts go out the next working day. {html.escape(joiner.name)} joins on "
+            f"{joiner.joins_on:%A %d %B} and is first asked at their next check-in time. "
+            "Reflections open two weeks before the quarter ends and close a week after it."
+        )
         page = INDEX_TEMPLATE.format(
             quarter=QUARTER,
+            events=events,
             rows="\n".join(rows),
             slack=len(self.slack_cards),
             teams=len(self.teams_cards),
@@ -630,7 +709,8 @@ td,th{{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}}
 </head><body>
 <h1>okrbot demo · a quarter ({quarter}) of a sample company</h1>
 <p>Every message below went through the real slack-bolt and botbuilder stacks to local stand-ins
-of Slack and Teams. Transcripts show what each person was sent and answered, in their own time.</p>
+of Slack and Teams. Transcripts show what each person was sent and answered, in their own time.
+{events}</p>
 <table><tr><th>Person</th><th>Role</th><th>Platform</th><th>Time zone</th><th>Transcript</th>
 <th>Digests and summary (private to the manager)</th></tr>
 {rows}
@@ -706,7 +786,7 @@ async def run_demo(
             shutil.copytree(Path(scratch) / "data", out / "data")
         finally:
             await world.stop()
-    for name in ("prompts", "checkins", "snoozes", "skips", "kudos"):
+    for name in ("prompts", "checkins", "snoozes", "skips", "kudos", "reflections"):
         figures[name] = world.tally[name]
     figures["people"] = len(company.people)
     return figures
@@ -724,8 +804,8 @@ def demo(
 ) -> None:
     """Play a quarter of a sample company through okrbot, offline, and show what it did."""
     console.print(
-        f"Playing {weeks} weeks of {QUARTER} for a company of {people + 1} people on Slack and "
-        "Teams (local stand-ins, simulated clock)…"
+        f"Playing {weeks} weeks of {QUARTER} for a company of {people + 1} people (and a new "
+        "hire partway) on Slack and Teams (local stand-ins, simulated clock)…"
     )
     if out.exists():
         shutil.rmtree(out)
@@ -733,7 +813,8 @@ def demo(
     figures = asyncio.run(run_demo(out, people, weeks, seed, show_progress=True))
     console.print(
         f"\nDone: {figures['prompts']} prompts, {figures['checkins']} check-ins, "
-        f"{figures['snoozes']} snoozes, {figures['skips']} skips, {figures['kudos']} kudos. "
+        f"{figures['snoozes']} snoozes, {figures['skips']} skips, {figures['kudos']} kudos, "
+        f"{figures['reflections']} reflections. "
         f"Teams ran authenticated both ways ({figures['teams_app_tokens']} app token(s))."
     )
     console.print(f"\nOpen [bold]{out / 'index.html'}[/] to browse it all:")

@@ -12,6 +12,7 @@ import random
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,10 @@ from okrbot.adapters.teams.sandbox import user_id_for
 
 DOMAIN = "demo.okrbot.example"
 QUARTER = "2026-Q4"
+# A company holiday in the quarter (a Monday): that week's prompts go out on Tuesday.
+HOLIDAY = date(2026, 10, 12)
+# A new hire is imported partway through the quarter, on this Wednesday (week 43).
+JOINS_ON = date(2026, 10, 21)
 
 
 @dataclass
@@ -38,6 +43,7 @@ class DemoPerson:
     checkin_day: str | None = None
     checkin_time: str | None = None
     reports: list[str] = field(default_factory=list)
+    joins_on: date | None = None
 
     @property
     def first_name(self) -> str:
@@ -53,7 +59,18 @@ class DemoCompany:
     def by_email(self, email: str) -> DemoPerson:
         return next(p for p in self.people if p.email == email)
 
-    def write(self, folder: Path) -> tuple[Path, Path]:
+    @property
+    def joiner(self) -> DemoPerson:
+        return next(p for p in self.people if p.joins_on is not None)
+
+    def write(self, folder: Path, today: date | None = None) -> tuple[Path, Path]:
+        """The import files as HR has them on `today` (before the new hire joins: without
+        them); without a day, everyone."""
+        later = {
+            p.email
+            for p in self.people
+            if p.joins_on is not None and today is not None and today < p.joins_on
+        }
         folder.mkdir(parents=True, exist_ok=True)
         people_file, okrs_file = folder / "people.csv", folder / "okrs.yaml"
         with people_file.open("w", newline="", encoding="utf-8") as handle:
@@ -71,6 +88,8 @@ class DemoCompany:
                 ]
             )
             for p in self.people:
+                if p.email in later:
+                    continue
                 writer.writerow(
                     [
                         p.email,
@@ -83,8 +102,12 @@ class DemoCompany:
                         p.checkin_time or "",
                     ]
                 )
+        okrs = {
+            **self.okrs,
+            "objectives": [o for o in self.okrs["objectives"] if o["owner"] not in later],
+        }
         okrs_file.write_text(
-            yaml.dump(self.okrs, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True),
+            yaml.dump(okrs, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True),
             encoding="utf-8",
         )
         return people_file, okrs_file
@@ -182,6 +205,22 @@ def build_company(people_below_ceo: int = 15, seed: int = 7) -> DemoCompany:
             )
         manager.reports.append(person.email)
         people.append(person)
+    # The new hire joins the first team partway through the quarter.
+    count = people_below_ceo - len(managers)
+    name = f"{first_names[count % len(first_names)]} {last_names[(count + 1) % len(last_names)]}"
+    joiner = identity(
+        DemoPerson(
+            _email(name, taken),
+            name,
+            departments[0]["people_timezones"][0],
+            departments[0]["platform"],
+            managers[0].email,
+            departments[0]["name"],
+            joins_on=JOINS_ON,
+        )
+    )
+    managers[0].reports.append(joiner.email)
+    people.append(joiner)
     return DemoCompany(people, _okrs(catalog, ceo, managers, departments, people, rng), catalog)
 
 

@@ -16,14 +16,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from okrbot.bot.cadence import local_moment, next_weekly, same_local_time_later
+from okrbot.bot.cadence import next_weekly, same_local_time_later
 from okrbot.bot.clock import Clock
 from okrbot.bot.domain import Weekday
+from okrbot.bot.holidays import Holidays
 from okrbot.bot.quarters import Quarter, week_key
+from okrbot.bot.reflections import reflection_window
 from okrbot.bot.settings import Settings
 from okrbot.scheduler.outbox import enqueue
 from okrbot.storage.db import Database
 from okrbot.storage.models import PersonRow, ScheduleRow
+from okrbot.storage.reports import reflections_missing
 
 log = logging.getLogger(__name__)
 
@@ -60,25 +63,51 @@ class Cadence:
         self.settings = settings
         self.clock = clock
 
+    @property
+    def holidays(self) -> Holidays:
+        return self.settings.holiday_calendar
+
+    def zone(self, person: PersonRow) -> ZoneInfo:
+        return ZoneInfo(person.timezone or self.settings.default_timezone)
+
     def next_prompt_after(self, person: PersonRow, after: datetime) -> datetime:
+        """The person's next check-in moment after `after`, moved off holidays."""
         rule = prompt_rule(person, self.settings)
-        return next_weekly(after, rule.zone, rule.weekday, rule.at)
+        return self._next_clear(after, rule.zone, rule.weekday, rule.at)
+
+    def next_digest_after(self, person: PersonRow, after: datetime) -> datetime:
+        zone = self.zone(person)
+        return self._next_clear(after, zone, self.settings.digest_day, self.settings.digest_time)
+
+    def _next_clear(self, after: datetime, zone: ZoneInfo, weekday: Weekday, at: time) -> datetime:
+        """The first weekly moment, moved off holidays, strictly after `after`.
+
+        Starts a few weeks back: a moment moved off a holiday may still lie ahead when its
+        regular slot has passed (Monday's prompt moved to Tuesday, asked on Monday afternoon).
+        """
+        regular = next_weekly(after - timedelta(weeks=5), zone, weekday, at)
+        while (moved := self.holidays.keep_clear(regular, zone)) <= after:
+            regular = next_weekly(regular, zone, weekday, at)
+        return moved
 
     def first_due(self, person: PersonRow, kind: str, now: datetime) -> datetime:
-        zone = ZoneInfo(person.timezone or self.settings.default_timezone)
         if kind == PROMPT:
             return self.next_prompt_after(person, now)
         if kind == DIGEST:
-            return next_weekly(now, zone, self.settings.digest_day, self.settings.digest_time)
+            return self.next_digest_after(person, now)
+        zone = self.zone(person)
         quarter = Quarter.containing(now.astimezone(zone).date(), self.fiscal_start)
         return self.summary_moment(quarter, zone)
 
     def summary_moment(self, quarter: Quarter, zone: ZoneInfo) -> datetime:
-        """The first weekday after `quarter` ends, at the manager's digest time."""
-        day = quarter.end + timedelta(days=1)
-        while day.weekday() >= 5:
-            day += timedelta(days=1)
-        return local_moment(day, self.settings.digest_time, zone)
+        """The earliest a quarter summary goes out; it waits there for the reflections."""
+        window = reflection_window(quarter)
+        return window.summary_earliest(self.holidays, self.settings.digest_time, zone)
+
+    def summary_deadline(self, quarter: Quarter, zone: ZoneInfo) -> datetime:
+        """When the reflection window closes: the summary goes out whatever is missing."""
+        window = reflection_window(quarter)
+        return window.summary_deadline(self.holidays, self.settings.digest_time, zone)
 
     @property
     def fiscal_start(self) -> int:
@@ -178,13 +207,24 @@ class Cadence:
                     await session.delete(schedule)
         return queued
 
+    def _kept_off_holiday(self, schedule: ScheduleRow, zone: ZoneInfo) -> bool:
+        """Move a moment planned before its day was declared a holiday (the holidays were
+        configured later) to the next working day; whether it was moved."""
+        moved = self.holidays.keep_clear(schedule.next_at, zone)
+        if moved == schedule.next_at:
+            return False
+        schedule.next_at = moved
+        return True
+
     async def _plan_prompt(
         self, session: AsyncSession, schedule: ScheduleRow, person: PersonRow, now: datetime
     ) -> int:
         rule = prompt_rule(person, self.settings)
         reminder_delay = timedelta(hours=self.settings.reminder_delay_hours)
         due = schedule.next_at
-        schedule.next_at = next_weekly(now, rule.zone, rule.weekday, rule.at)
+        if self._kept_off_holiday(schedule, rule.zone):
+            return 0
+        schedule.next_at = self.next_prompt_after(person, now)
         due_local, now_local = due.astimezone(rule.zone), now.astimezone(rule.zone)
         period = week_key(due_local.date())
         if period != week_key(now_local.date()):
@@ -201,17 +241,23 @@ class Cadence:
             person_id=person.id,
             period=period,
         )
-        await enqueue(
-            session,
-            key=f"{REMINDER}:{person.id}:{period}",
-            kind=REMINDER,
-            due_at=same_local_time_later(due, rule.zone, reminder_delay),
-            person_id=person.id,
-            period=period,
-        )
-        quarter = Quarter.containing(due_local.date(), self.fiscal_start)
-        if week_key(quarter.end) == period:
-            # The last week of the quarter: time to look back, right after the check-in.
+        regular_reminder = same_local_time_later(due, rule.zone, reminder_delay)
+        reminder_at = self.holidays.keep_clear(regular_reminder, rule.zone)
+        moved_week = week_key(reminder_at.astimezone(rule.zone).date())
+        if reminder_at == regular_reminder or moved_week == period:
+            # A reminder a holiday pushes into next week would remind of the wrong week.
+            await enqueue(
+                session,
+                key=f"{REMINDER}:{person.id}:{period}",
+                kind=REMINDER,
+                due_at=reminder_at,
+                person_id=person.id,
+                period=period,
+            )
+        quarter = Quarter.of_week(period, self.fiscal_start)
+        if period in reflection_window(quarter).weeks:
+            # Two weeks before the quarter ends: time to look back, right after the check-in.
+            # The key keeps it to one prompt; the last week catches someone away the first.
             await enqueue(
                 session,
                 key=f"{REFLECTION}:{person.id}:{quarter.id}",
@@ -226,14 +272,18 @@ class Cadence:
     async def _plan_digest(
         self, session: AsyncSession, schedule: ScheduleRow, person: PersonRow, now: datetime
     ) -> int:
-        zone = ZoneInfo(person.timezone or self.settings.default_timezone)
+        zone = self.zone(person)
         due = schedule.next_at
-        schedule.next_at = next_weekly(
-            now, zone, self.settings.digest_day, self.settings.digest_time
+        if self._kept_off_holiday(schedule, zone):
+            return 0
+        schedule.next_at = self.next_digest_after(person, now)
+        if week_key(due.astimezone(zone).date()) != week_key(now.astimezone(zone).date()):
+            return 0  # a digest sent a week late helps nobody
+        # The week it is about is that of its regular slot, even when a holiday moved it on.
+        regular = next_weekly(
+            due - timedelta(weeks=1), zone, self.settings.digest_day, self.settings.digest_time
         )
-        period = week_key(due.astimezone(zone).date())
-        if period != week_key(now.astimezone(zone).date()):
-            return 0  # a digest about a week that is over helps nobody
+        period = week_key(regular.astimezone(zone).date())
         return await enqueue(
             session,
             key=f"{DIGEST}:{person.id}:{period}",
@@ -246,9 +296,15 @@ class Cadence:
     async def _plan_summary(
         self, session: AsyncSession, schedule: ScheduleRow, person: PersonRow, now: datetime
     ) -> int:
-        zone = ZoneInfo(person.timezone or self.settings.default_timezone)
+        """The summary of the quarter just ended, once every direct report with key results
+        has reflected on it, or when the reflection window closes."""
+        zone = self.zone(person)
         due = schedule.next_at
         ended = Quarter.containing(due.astimezone(zone).date(), self.fiscal_start).previous()
+        deadline = self.summary_deadline(ended, zone)
+        if now < deadline and await reflections_missing(session, person.id, ended.id):
+            schedule.next_at = deadline
+            return 0
         schedule.next_at = self.summary_moment(ended.next(), zone)
         return await enqueue(
             session,

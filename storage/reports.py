@@ -564,3 +564,29 @@ async def save_reflection(
             row.scores.append(ReflectionScoreRow(key_result_id=kr_id, self_score=value))
     await session.flush()
     return _to_reflection(row)
+
+
+async def reflections_missing(session: AsyncSession, manager_id: int, quarter: str) -> bool:
+    """Whether a direct report of `manager_id` who owns key results in `quarter` (and has not
+    left) has not reflected on it yet."""
+    owners = (
+        select(KeyResultRow.owner_id)
+        .join(ObjectiveRow, ObjectiveRow.id == KeyResultRow.objective_id)
+        .where(
+            ObjectiveRow.quarter == quarter,
+            ObjectiveRow.archived_at.is_(None),
+            KeyResultRow.archived_at.is_(None),
+        )
+    )
+    reflected = select(ReflectionRow.person_id).where(ReflectionRow.quarter == quarter)
+    missing = await session.scalar(
+        select(PersonRow.id)
+        .where(
+            PersonRow.manager_id == manager_id,
+            PersonRow.deactivated_at.is_(None),
+            PersonRow.id.in_(owners),
+            PersonRow.id.not_in(reflected),
+        )
+        .limit(1)
+    )
+    return missing is not None

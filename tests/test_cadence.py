@@ -150,6 +150,9 @@ class RecordingMessenger:
     async def update(self, ref: dict[str, Any], message: Message) -> None:
         pass
 
+    async def attach(self, person: Person, filename: str, title: str, png: bytes) -> None:
+        pass  # a quarter summary's charts
+
     def to(self, email: str) -> list[datetime]:
         return [when for who, when, _ in self.sent if who == email]
 
@@ -180,8 +183,8 @@ class World:
 START = datetime(2026, 10, 18, 0, 0, tzinfo=UTC)  # Sunday, a week before Berlin's fall-back
 
 
-def make_world(database: Database, **settings: Any) -> World:
-    clock = FakeClock(START)
+def make_world(database: Database, start: datetime = START, **settings: Any) -> World:
+    clock = FakeClock(start)
     config = Settings(database_url=database.url, **settings)
     checkins = CheckIns(database, config, clock)
     messenger = RecordingMessenger(clock)

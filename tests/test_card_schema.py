@@ -40,7 +40,8 @@ from okrbot.bot.kudos import help_message as kudos_help
 from okrbot.bot.messages import Message, Text
 from okrbot.bot.overview import help_message, okr_overview, public_overview
 from okrbot.bot.preferences import Preferences, preferences_form, saved_message
-from okrbot.bot.reflections import reflection_prompt
+from okrbot.bot.quarters import Quarter
+from okrbot.bot.reflections import reflection_prompt, reflection_window
 from okrbot.bot.settings import Settings
 from tests.refs import REFS
 
@@ -177,7 +178,9 @@ def _replies() -> list[tuple[str, dict[str, Any]]]:
         "settings saved": saved_message(
             Preferences(Weekday.TUE, time(9, 30), date(2026, 12, 1)), "America/New_York"
         ),
-        "reflection prompt": reflection_prompt("Ana", "2026-Q4"),
+        "reflection prompt": reflection_prompt(
+            "Ana", reflection_window(Quarter.parse("2026-Q4")), _STATUSES
+        ),
     }
     cards = [(name, render.message_card(message)) for name, message in said.items()]
     form = checkin_form("2026-W47", _STATUSES)

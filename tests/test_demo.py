@@ -13,7 +13,7 @@ from okrbot.adapters.slack.blockkit_limits import blockkit_problems, view_proble
 from okrbot.adapters.teams.card_schema import card_problems
 from okrbot.cli.common import console
 from okrbot.cli.demo import run_demo
-from okrbot.cli.demo_company import build_company
+from okrbot.cli.demo_company import HOLIDAY, JOINS_ON, build_company
 from okrbot.cli.main import app
 
 WEEKS = 3
@@ -28,12 +28,19 @@ async def test_demo_leaves_transcripts_cards_and_an_index(tmp_path: Path) -> Non
     assert (out / "index.html").is_file()
     assert (out / "data" / "people.csv").is_file() and (out / "data" / "okrs.yaml").is_file()
     index = (out / "index.html").read_text()
+    holiday = HOLIDAY.strftime("%a %d %b")
     for person in company.people:
         transcript = (out / "transcripts" / f"{person.email}.txt").read_text()
         assert person.email in index
-        # Everyone owns key results, and nobody is away in the first weeks: a prompt each week.
         weeks = set(re.findall(r"Weekly check-in · week (\d+)", transcript))
+        if person.joins_on is not None:
+            assert weeks == set(), person.email  # joins after these weeks: never asked yet
+            continue
+        # Everyone owns key results, and nobody is away in the first weeks: a prompt each week,
+        # that of the holiday's week on the day after it.
         assert weeks == {"41", "42", "43"}, (person.email, weeks)
+        assert f"[{holiday} " not in transcript, person.email  # nobody hears from okrbot
+        assert re.search(r"\[Tue 13 Oct \d\d:\d\d\] okrbot:\n +(## )?Weekly check-in", transcript)
     assert figures["checkins"] > 0 and figures["checkins_stored"] > 0
     assert figures["slack_refused"] == []  # every Slack call was accepted by the sandbox
     # Teams ran in production mode: okrbot got app tokens and the connector refused none.
@@ -78,8 +85,23 @@ def test_demo_command_reports_where_things_are(
 async def test_a_full_quarter_ends_with_every_manager_summarised(tmp_path: Path) -> None:
     out = tmp_path / "quarter"
     out.mkdir()
-    await run_demo(out, people=4, weeks=13, seed=5, show_progress=False)
+    figures = await run_demo(out, people=4, weeks=13, seed=5, show_progress=False)
     company = build_company(4, 5)
+    assert figures["reflections"] >= len(company.people) // 2
+
+    # The new hire is imported on a Wednesday and first asked at their next check-in time; that
+    # first prompt, and their manager's digest of that week, flag nothing as stale.
+    joiner = company.joiner
+    transcript = (out / "transcripts" / f"{joiner.email}.txt").read_text()
+    prompts = transcript.split("Weekly check-in · week ")[1:]
+    assert prompts[0].startswith("44\n") and "no check-in for two weeks" not in prompts[0]
+    assert JOINS_ON.isocalendar().week == 43
+    manager = company.by_email(joiner.manager_email or "")
+    digest = (out / "managers" / manager.email / "digest-2026-W44.md").read_text()
+    section = digest.split(joiner.name, 1)[1]
+    others = [company.by_email(r).name for r in manager.reports if r != joiner.email]
+    section = min((section.split(name, 1)[0] for name in others), key=len)
+    assert "no check-in for two weeks" not in section
     managers = [p for p in company.people if p.reports]
     assert managers
     for manager in managers:
@@ -92,6 +114,8 @@ async def test_a_full_quarter_ends_with_every_manager_summarised(tmp_path: Path)
         assert len(list(folder.glob("digest-*.md"))) >= 12
         for report in manager.reports:
             assert company.by_email(report).name in summary
+        # The reflection was open long enough: most people wrote one, and it reached the summary.
+        assert summary.count("**What went well**") >= len(manager.reports) // 2
         outsiders = [p for p in company.people if p.email not in manager.reports]
         for person in outsiders:
             if person.email != manager.email:

@@ -650,18 +650,31 @@ async def test_reflection_then_quarter_summary_with_chart(world: SlackWorld) -> 
     assert ok.status == 200 and ok.body == ""
     assert "reflection on 2026-Q4 is saved" in texts(world.dm("U0ANA")[-1])
 
+    # The first weekday after the quarter: the summary waits for Li's reflection.
     world.clock.set(datetime(2027, 1, 1, 14, 30, tzinfo=UTC))  # Friday, 15:30 in Berlin
+    await world.runtime.ticker.tick()
+    assert not [m for m in world.dm("U0MIA") if "Quarter summary" in texts(m)]
+    # Ana may still edit hers in the week after the quarter.
+    await world.slack.click("U0ANA", prompt, "reflection_open", channel)
+    assert world.last_modal()["title"]["text"] == "Reflect on 2026-Q4"
+
+    # Li never writes one: the window closes on Thursday 7 January at 15:00 in Berlin.
+    world.clock.set(datetime(2027, 1, 7, 13, 59, tzinfo=UTC))
+    await world.runtime.ticker.tick()
+    assert not [m for m in world.dm("U0MIA") if "Quarter summary" in texts(m)]
+    world.clock.set(datetime(2027, 1, 7, 14, 0, tzinfo=UTC))
     await world.runtime.ticker.tick()
     summary = [m for m in world.dm("U0MIA") if "Quarter summary · 2026-Q4" in texts(m)]
     shown = "\n".join(texts(m) for m in summary)
     assert "not a performance rating and not a compensation input" in shown
     assert "Start the guide earlier" in shown and "Ana Lima" in shown
+    assert "No reflection written yet" in shown  # Li's
     charts = [f for f in world.sandbox.files.values() if f.content.startswith(b"\x89PNG")]
     assert charts and all(world.sandbox.dm_channel("U0MIA") in f.channels for f in charts)
 
-    # The summary has gone out: the reflection can no longer be changed.
+    # The summary has gone out: the reflection is closed.
     await world.slack.click("U0ANA", prompt, "reflection_open", channel)
-    assert "can no longer be changed" in texts(world.dm("U0ANA")[-1])
+    assert "reflection on 2026-Q4 is closed" in texts(world.dm("U0ANA")[-1])
 
 
 async def test_a_summary_whose_second_chart_failed_shares_only_that_chart_again(

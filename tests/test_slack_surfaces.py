@@ -87,7 +87,10 @@ async def tour(world: SlackWorld) -> list[Reply]:
     activation, guide = [kr.id for kr in await _krs(world.database, "ana@example.com")]
     answers = {f"kr-{activation}-self": "0.6", f"kr-{guide}-self": "0.2", "went-well": "Flow"}
     replies.append(await slack.submit("U0ANA", world.last_modal(), answers))
-    world.clock.set(datetime(2027, 1, 1, 14, 30, tzinfo=UTC))  # the quarter summary
+    # Li never reflects: the quarter summary goes out as the reflection window closes.
+    world.clock.set(datetime(2027, 1, 1, 14, 30, tzinfo=UTC))
+    await world.runtime.ticker.tick()
+    world.clock.set(datetime(2027, 1, 7, 14, 30, tzinfo=UTC))
     await world.runtime.ticker.tick()
     return replies
 

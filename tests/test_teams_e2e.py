@@ -822,12 +822,22 @@ async def test_digest_nudge_reflection_and_summary_on_teams(
     )
     assert "is saved" in texts(world.sandbox.activity(ANA.conversation_id, reflect["id"]))
 
-    # First weekday after the quarter: Mia's summary, with a chart card per report.
+    # First weekday after the quarter: Mia's summary waits for Li's reflection.
     world.clock.set(datetime(2027, 1, 1, 14, 30, tzinfo=UTC))
+    await world.runtime.ticker.tick()
+    assert not any("Quarter summary" in texts(a) for a in world.chat(MIA))
+    # Li reflects on Monday, in the week after the quarter: the last one, so the summary goes.
+    world.clock.set(datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
+    li_reflect = next(a for a in reversed(world.chat(LI)) if "Looking back" in texts(a))
+    await world.teams.press(LI, li_reflect, "reflection_open")
+    li_form = world.sandbox.activity(LI.conversation_id, li_reflect["id"])
+    await world.teams.press(LI, li_form, "reflection_form", {"went-well": "Churn calls"})
+    assert "is saved" in texts(world.sandbox.activity(LI.conversation_id, li_reflect["id"]))
     await world.runtime.ticker.tick()
     cards = [card_of(a) for a in world.chat(MIA)]
     assert any("Quarter summary · 2026-Q4" in texts(a) for a in world.chat(MIA))
     assert any("Shipped the flow" in texts(a) for a in world.chat(MIA))
+    assert any("Churn calls" in texts(a) for a in world.chat(MIA))
     org = next(texts(a) for a in world.chat(MIA) if "Objectives your org owns" in texts(a))
     assert "🎯 **Make onboarding effortless** (Ana Lima) · " in org
     assert "🎯 **Cut churn** (Li Wei) · " in org
