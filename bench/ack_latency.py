@@ -39,7 +39,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import func, select, text
 
-from bench.fanout import seed
+from bench.fanout import seed_people
 from okrbot.adapters.slack import render
 from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.adapters.slack.simulator import Reply, SlackSimulator
@@ -122,7 +122,7 @@ async def seed_world(url: str, people: int) -> list[Person]:
     database = Database(url)
     await database.upgrade()
     await database.dispose()
-    await seed(url, people, datetime.now(UTC).replace(microsecond=0))
+    await seed_people(url, people, datetime.now(UTC).replace(microsecond=0))
     database = Database(url)
     async with database.transaction() as session:
         await session.execute(
