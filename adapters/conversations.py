@@ -31,6 +31,7 @@ from okrbot.bot.domain import CheckIn, Person, Platform
 from okrbot.bot.messages import Form, Message
 from okrbot.bot.quarters import Quarter, week_key
 from okrbot.bot.settings import Settings
+from okrbot.bot.working_hours import WorkingHours
 from okrbot.storage import checkins as store
 from okrbot.storage.db import Database
 
@@ -79,6 +80,10 @@ class CheckIns:
 
     def zone(self, person: Person) -> ZoneInfo:
         return ZoneInfo(person.timezone or self.settings.default_timezone)
+
+    def working_hours(self, person: Person) -> WorkingHours:
+        """When okrbot may reach the person with something it timed for them."""
+        return self.settings.working_hours
 
     def moment(self, person: Person) -> Moment:
         local = self.clock.now().astimezone(self.zone(person))
@@ -174,7 +179,10 @@ class CheckIns:
     async def snooze(self, person: Person) -> tuple[str, datetime, Message]:
         """Record the snooze; the caller's outbox sends the prompt again at the returned time."""
         moment = self.moment(person)
-        until = self.clock.now() + SNOOZE_FOR
+        # Back in two hours, or at the start of the person's next working day if that is later.
+        until = self.working_hours(person).next_working_moment(
+            self.clock.now() + SNOOZE_FOR, self.zone(person)
+        )
         async with self.database.transaction() as session:
             await store.mark_week(session, person.id, moment.period, snoozed_until=until)
         local_until = until.astimezone(self.zone(person))

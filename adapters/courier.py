@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.kudos_delivery import KINDS as KUDOS_KINDS
-from okrbot.adapters.kudos_delivery import KudosCourier
+from okrbot.adapters.kudos_delivery import KUDOS_DM, KudosCourier
 from okrbot.adapters.reports_flow import Reports
 from okrbot.bot.checkins import prompt_messages
 from okrbot.bot.delivery import (
+    Deferred,
     PartSent,
     PermanentDeliveryError,
     Suppressed,
@@ -27,20 +30,39 @@ from okrbot.bot.delivery import (
     active,
 )
 from okrbot.bot.domain import Person
+from okrbot.bot.kudos import kudos_roundup
 from okrbot.bot.messages import Message
-from okrbot.scheduler.outbox import ATTACHED, SENT, Delivery, record_progress, sent_parts
+from okrbot.bot.working_hours import describe, week_bounds
+from okrbot.scheduler.outbox import (
+    ATTACHED,
+    SENDING,
+    SENT,
+    Delivery,
+    enqueue,
+    record_progress,
+    sent_parts,
+)
 from okrbot.storage import checkins as weeks
 from okrbot.storage.db import Database
-from okrbot.storage.models import DeliveryRow
+from okrbot.storage.models import DeliveryRow, KudosRow, PersonRow
 from okrbot.storage.people import get_person
 
 log = logging.getLogger(__name__)
 
 PROMPT, SNOOZED_PROMPT, REMINDER, NUDGE = "prompt", "snoozed_prompt", "reminder", "nudge"
 REFLECTION, DIGEST, SUMMARY = "reflection", "digest", "summary"
-# What counts against the weekly notification budget: messages nobody asked for. A prompt the
-# person snoozed, or anything answering what they did, never counts.
-UNSOLICITED = (PROMPT, REMINDER, NUDGE)
+KUDOS_ROUNDUP = "kudos_roundup"
+# What counts against the weekly notification budget: every message okrbot sends a person that
+# is not a direct answer to something they just did. A prompt they snoozed comes back because
+# they asked, so it does not count.
+UNSOLICITED = (PROMPT, REMINDER, NUDGE, REFLECTION, DIGEST, SUMMARY, KUDOS_DM, KUDOS_ROUNDUP)
+# Past the budget: a reminder or a nudge is dropped (the week's prompt is there to answer), a
+# reflection prompt waits for next week and kudos DMs are folded into one roundup then. The
+# prompt, the digest and the quarter summary are the weekly loop itself and always go.
+HELD_PAST_BUDGET = (REMINDER, NUDGE, REFLECTION, KUDOS_DM)
+# Timed by okrbot on someone's behalf, so delivered only in the recipient's working hours. The
+# weekly prompt, its reminder, the digest and the summary keep the time people or admins set.
+QUIET_HOURS_KINDS = (NUDGE, SNOOZED_PROMPT, REFLECTION, KUDOS_DM, KUDOS_ROUNDUP)
 
 
 class Messenger(Protocol):
@@ -101,6 +123,11 @@ class Courier:
         raise PermanentDeliveryError(f"{person.email} has no platform okrbot can reach")
 
     async def deliver(self, delivery: Delivery) -> None:
+        if delivery.person_id is not None and delivery.kind in QUIET_HOURS_KINDS + HELD_PAST_BUDGET:
+            await self._hold_back(delivery.person_id, delivery)
+        if delivery.kind == KUDOS_ROUNDUP:
+            await self._kudos_roundup(delivery)
+            return
         if delivery.kind in KUDOS_KINDS:
             await self.kudos.deliver(delivery)
             return
@@ -115,6 +142,59 @@ class Courier:
         else:
             raise PermanentDeliveryError(f"unknown delivery kind {delivery.kind!r}")
 
+    async def _hold_back(self, person_id: int, delivery: Delivery) -> None:
+        """Raise Deferred outside the person's working hours; past their weekly budget, hold
+        back what can wait (reminders and nudges are dropped, a reflection prompt waits for
+        next week, a kudos DM is folded into one roundup then)."""
+        if delivery.payload.get("forced"):
+            return  # an admin's explicit --now
+        async with self.database.reading() as session:
+            person = await get_person(session, person_id)
+        if person is None:
+            raise Suppressed(f"person {person_id} is gone")
+        zone = self.checkins.zone(person)
+        hours = self.checkins.working_hours(person)
+        now = self.checkins.clock.now()
+        if delivery.kind in QUIET_HOURS_KINDS:
+            opens = hours.next_working_moment(now, zone)
+            if opens > now:
+                raise Deferred(f"quiet hours until {describe(opens, zone)}", opens)
+        if delivery.kind not in HELD_PAST_BUDGET:
+            return
+        budget = self.checkins.settings.notification_budget
+        async with self.database.transaction() as session:
+            sent = await reserve_budget(session, person_id, delivery.id, zone, now, budget)
+        if sent is None:
+            return
+        over = f"over this week's budget ({sent} of {budget} sent)"
+        next_week = hours.next_working_moment(week_bounds(now, zone)[1], zone)
+        if delivery.kind == REFLECTION:
+            raise Deferred(f"{over}; waits until {describe(next_week, zone)}", next_week)
+        if delivery.kind == KUDOS_DM:
+            async with self.database.transaction() as session:
+                key = await fold_kudos(session, person_id, next_week, delivery)
+            raise Suppressed(f"{over}; folded into {key}, due {describe(next_week, zone)}")
+        raise Suppressed(
+            f"{person.email} already had {sent} unsolicited messages this week "
+            f"(budget {budget}); the next regular prompt will catch up"
+        )
+
+    async def _kudos_roundup(self, delivery: Delivery) -> None:
+        async with self.database.reading() as session:
+            person = await get_person(session, delivery.person_id or 0)
+            ids = list(delivery.payload.get("kudos_ids") or [])
+            present = set(await session.scalars(select(KudosRow.id).where(KudosRow.id.in_(ids))))
+        if person is None:
+            raise Suppressed(f"person {delivery.person_id} is gone")
+        received = [
+            item
+            for item in delivery.payload.get("received") or []
+            if item.get("kudos_id") in present
+        ]
+        if not received:
+            raise Suppressed(f"the kudos behind {delivery.key} no longer exist")
+        await self._send_once(person, [kudos_roundup(received)], delivery)
+
     async def _prompt(self, person_id: int, delivery: Delivery) -> None:
         # Everything the decision needs is read in one transaction: a weekly fan-out does
         # this for every person, so round trips add up.
@@ -123,6 +203,9 @@ class Courier:
             moment, statuses = await self.checkins.statuses(person, session)
             period = moment.period
             if not delivery.payload.get("forced"):
+                if delivery.kind != PROMPT and delivery.period not in (None, period):
+                    # Held back by quiet hours past the end of its week: its moment has passed.
+                    raise Suppressed(f"{delivery.period} is over; {period} has its own prompt")
                 if not statuses:
                     raise Suppressed(f"{person.email} owns no key results in {moment.quarter}")
                 await self._check_wanted(session, person, delivery, period)
@@ -209,20 +292,63 @@ class Courier:
             raise Suppressed(f"{person.email} skipped {period}")
         if delivery.kind != PROMPT and week is not None and week.checked_in_at is not None:
             raise Suppressed(f"{person.email} already checked in for {period}")
-        if delivery.kind in UNSOLICITED:
-            budget = self.checkins.settings.notification_budget
-            sent = await session.scalar(
-                select(func.count())
-                .select_from(DeliveryRow)
-                .where(
-                    DeliveryRow.person_id == person.id,
-                    DeliveryRow.period == period,
-                    DeliveryRow.kind.in_(UNSOLICITED),
-                    DeliveryRow.status == SENT,
-                )
-            )
-            if (sent or 0) >= budget:
-                raise Suppressed(
-                    f"{person.email} already had {sent} unsolicited messages in {period} "
-                    f"(budget {budget}); the next regular prompt will catch up"
-                )
+
+
+async def reserve_budget(
+    session: AsyncSession,
+    person_id: int,
+    delivery_id: int,
+    zone: ZoneInfo,
+    now: datetime,
+    budget: int,
+) -> int | None:
+    """Take one of the person's unsolicited messages this week for this delivery; None when
+    taken, else how many were already sent. Deliveries to one person decide one after another
+    (the person's row is locked), and a message being sent counts as sent (its sent_at is set
+    now), so sends that run side by side cannot overshoot the budget together."""
+    if session.get_bind().dialect.name != "sqlite":
+        await session.execute(
+            select(PersonRow.id).where(PersonRow.id == person_id).with_for_update()
+        )
+    start, end = week_bounds(now, zone)
+    sent = await session.scalar(
+        select(func.count())
+        .select_from(DeliveryRow)
+        .where(
+            DeliveryRow.person_id == person_id,
+            DeliveryRow.id != delivery_id,
+            DeliveryRow.kind.in_(UNSOLICITED),
+            DeliveryRow.status.in_((SENT, SENDING)),
+            DeliveryRow.sent_at >= start,
+            DeliveryRow.sent_at < end,
+        )
+    )
+    if (sent or 0) >= budget:
+        return sent or 0
+    await session.execute(
+        update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(sent_at=now)
+    )
+    return None
+
+
+async def fold_kudos(
+    session: AsyncSession, person_id: int, due_at: datetime, delivery: Delivery
+) -> str:
+    """Add a held-back kudos DM to the person's roundup due at `due_at`; the roundup's key."""
+    key = f"{KUDOS_ROUNDUP}:{person_id}:{due_at:%Y%m%d%H%M}"
+    await enqueue(session, key=key, kind=KUDOS_ROUNDUP, due_at=due_at, person_id=person_id)
+    query = select(DeliveryRow).where(DeliveryRow.key == key)
+    if session.get_bind().dialect.name != "sqlite":
+        query = query.with_for_update()
+    roundup = (await session.scalars(query)).one()
+    payload = dict(roundup.payload or {})
+    kudos_id = delivery.payload.get("kudos_id")
+    item = {
+        "kudos_id": kudos_id,
+        "giver": delivery.payload.get("giver"),
+        "message": delivery.payload.get("message"),
+    }
+    payload["kudos_ids"] = [*payload.get("kudos_ids", []), kudos_id]
+    payload["received"] = [*payload.get("received", []), item]
+    roundup.payload = payload
+    return key

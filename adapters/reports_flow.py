@@ -30,6 +30,7 @@ from okrbot.bot.reflections import (
     reflection_window,
 )
 from okrbot.bot.summaries import build_summary
+from okrbot.bot.working_hours import describe
 from okrbot.scheduler.outbox import SENT, enqueue
 from okrbot.storage import checkins as store
 from okrbot.storage.db import Database
@@ -166,21 +167,34 @@ class Reports:
             done = "checked in" if week.checked_in_at is not None else "skipped this week"
             text = f"{first} has already {done}; no reminder needed."
             return Message(text, (Text(text),))
+        now = self.clock.now()
+        zone = self.checkins.zone(report)
+        opens = self.checkins.working_hours(report).next_working_moment(now, zone)
+        if week_key(opens.astimezone(zone).date()) != period:
+            text = (
+                f"It is outside {first}'s working hours until {describe(opens, zone)}, after "
+                f"this week's check-in has closed, so okrbot will not remind {first} now."
+            )
+            return Message(text, (Text(text),))
         async with self.database.transaction() as session:
             queued = await enqueue(
                 session,
                 key=f"{NUDGE}:{report.id}:{period}",
                 kind=NUDGE,
-                due_at=self.clock.now(),
+                due_at=now,
                 person_id=report.id,
                 period=period,
                 wake=True,
             )
-        text = (
-            f"👋 Reminding {first} to check in now."
-            if queued
-            else f"{first} was already nudged this week; one reminder is enough."
-        )
+        if not queued:
+            text = f"{first} was already nudged this week; one reminder is enough."
+        elif opens > now:
+            text = (
+                f"👋 {first} will be reminded at the start of their working day, "
+                f"{describe(opens, zone)}."
+            )
+        else:
+            text = f"👋 Reminding {first} to check in now."
         return Message(text, (Text(text),))
 
     async def digest(self, manager: Person, period: str) -> list[Message]:

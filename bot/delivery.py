@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from okrbot.bot.domain import Person
@@ -40,6 +41,15 @@ class Throttled(TransientDeliveryError):
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message, retry_after)
+
+
+class Deferred(DeliveryError):
+    """Not now: the message waits until `until` (quiet hours, the weekly budget). Nothing failed;
+    the outbox keeps `reason` on the row so `okrbot outbox list` can say why it waits."""
+
+    def __init__(self, reason: str, until: datetime) -> None:
+        super().__init__(reason)
+        self.until = until
 
 
 class PermanentDeliveryError(DeliveryError):

@@ -8,7 +8,7 @@ publicly, and how many people someone may recognise in a day is decided once, he
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
@@ -318,6 +318,25 @@ def recipient_dm(giver: str, message: str, values: Sequence[str], posted: bool) 
     where = "It was also shared with the team. " if posted else ""
     blocks.append(Context(f"{where}Your kudos this quarter are on your okrbot home."))
     return Message(f"{safe_text(giver)} recognised you", tuple(blocks))
+
+
+ROUNDUP_SHOWN = 10
+
+
+def kudos_roundup(received: Sequence[Mapping[str, object]]) -> Message:
+    """Several kudos held back by the weekly budget, in one message: who, and what for."""
+    count = len(received)
+    blocks: list[Block] = [Header(f"You received {count} kudos 🎉")]
+    for item in received[:ROUNDUP_SHOWN]:
+        blocks.append(Text(f"**{safe_text(str(item.get('giver') or ''))}**: {item.get('message')}"))
+    more = f"and {count - ROUNDUP_SHOWN} more; " if count > ROUNDUP_SHOWN else ""
+    blocks.append(
+        Context(
+            f"{more}okrbot kept them for one message so as not to interrupt you more than "
+            "a few times a week. Your kudos this quarter are on your okrbot home."
+        )
+    )
+    return Message(f"You received {count} kudos", tuple(blocks))
 
 
 def confirmation(

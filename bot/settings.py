@@ -11,7 +11,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -23,6 +23,7 @@ from pydantic_settings import (
 from okrbot.bot.domain import Weekday
 from okrbot.bot.holidays import Holidays, parse_holidays
 from okrbot.bot.timezones import timezone_problem
+from okrbot.bot.working_hours import WEEKDAYS, WorkingHours, parse_days
 
 CONFIG_FILE_ENV = "OKRBOT_CONFIG"
 DEFAULT_CONFIG_FILE = "okrbot.toml"
@@ -77,6 +78,11 @@ class Settings(BaseSettings):
     holidays: Annotated[frozenset[date], NoDecode] = frozenset()
     # A region's own holidays, the region named by its time zone: {"Europe/Berlin": "de.ics"}.
     regional_holidays: dict[str, frozenset[date]] = Field(default_factory=dict)
+    # When okrbot may deliver what it timed itself (a nudge, a snoozed prompt, a kudos DM), in
+    # each person's own time zone; a person's `working_hours` in the people file overrides it.
+    work_start: time = time(8, 0)
+    work_end: time = time(19, 0)
+    work_days: Annotated[frozenset[Weekday], NoDecode] = WEEKDAYS
     # How long a sender may hold a message before another replica assumes it crashed.
     outbox_lease_seconds: int = Field(default=120, ge=1)
     # How often the scheduler looks for due messages; at most a minute, so nothing is late.
@@ -117,9 +123,11 @@ class Settings(BaseSettings):
     def _timezone(cls, value: str) -> str:
         return check_timezone(value)
 
-    @field_validator("checkin_time", "digest_time", mode="before")
+    @field_validator("checkin_time", "digest_time", "work_start", "work_end", mode="before")
     @classmethod
-    def _time(cls, value: Any) -> Any:
+    def _time(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name == "work_end" and value == "24:00":
+            return time.max  # working until midnight
         return parse_local_time(value) if isinstance(value, str) else value
 
     @field_validator("checkin_day", "digest_day", mode="before")
@@ -150,6 +158,26 @@ class Settings(BaseSettings):
     @property
     def holiday_calendar(self) -> Holidays:
         return Holidays(self.holidays, self.regional_holidays)
+
+    @field_validator("work_end")
+    @classmethod
+    def _work_end(cls, value: time, info: ValidationInfo) -> time:
+        start = info.data.get("work_start")
+        if isinstance(start, time) and value <= start:
+            raise ValueError(f"{value:%H:%M} is not after OKRBOT_WORK_START ({start:%H:%M})")
+        return value
+
+    @field_validator("work_days", mode="before")
+    @classmethod
+    def _days(cls, value: Any) -> Any:
+        days = parse_days(value) if isinstance(value, str | list | tuple) else value
+        if not days:
+            raise ValueError("name at least one working day, e.g. mon-fri")
+        return days
+
+    @property
+    def working_hours(self) -> WorkingHours:
+        return WorkingHours(self.work_start, self.work_end, frozenset(self.work_days))
 
     @field_validator("company_values", mode="before")
     @classmethod

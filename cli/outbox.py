@@ -11,7 +11,7 @@ from sqlalchemy import select
 from okrbot.bot.clock import SystemClock
 from okrbot.bot.settings import Settings
 from okrbot.cli.common import console, fail, run_with_database
-from okrbot.scheduler.outbox import FAILED, Outbox, list_deliveries
+from okrbot.scheduler.outbox import FAILED, PENDING, Outbox, list_deliveries
 from okrbot.storage.db import Database
 from okrbot.storage.models import DeliveryRow, PersonRow
 
@@ -42,7 +42,7 @@ def list_command(
     if not rows:
         console.print("no failed deliveries" if failed else "the outbox is empty")
         return
-    table = Table("id", "kind", "person", "week", "status", "tries", "due (UTC)", "last error")
+    table = Table("id", "kind", "person", "week", "status", "tries", "due (UTC)", "why")
     for row, email in rows:
         table.add_row(
             str(row.id),
@@ -52,9 +52,18 @@ def list_command(
             row.status,
             str(row.attempts),
             row.due_at.strftime("%Y-%m-%d %H:%M"),
-            (row.last_error or "")[:60],
+            why(row),
         )
     console.print(table)
+
+
+def why(row: DeliveryRow) -> str:
+    """Why a delivery is waiting (quiet hours, throttled, over the budget) or what went wrong."""
+    note = (row.last_error or "")[:120]
+    if row.status == PENDING and note:
+        waiting = note.startswith(("quiet hours", "throttled", "over this week's budget"))
+        return f"waiting: {note}" if waiting else f"will retry; last error: {note}"
+    return note
 
 
 @app.command("retry")

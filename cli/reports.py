@@ -30,7 +30,7 @@ NowOption = Annotated[bool, typer.Option("--now", help="Send immediately.")]
 
 
 async def _queue_and_send(
-    runtime: Runtime, items: list[tuple[str, str, int, str | None, dict[str, str]]]
+    runtime: Runtime, items: list[tuple[str, str, int, str | None, dict[str, object]]]
 ) -> tuple[int, int]:
     """Queue (key, kind, person id, period, payload) deliveries due now, then deliver them."""
     now = runtime.clock.now()
@@ -117,7 +117,8 @@ def send_reflections(now: NowOption = False) -> None:
                     REFLECTION,
                     row.id,
                     moment.period,
-                    {"quarter": quarter},
+                    # An admin's explicit --now: no quiet hours, no budget.
+                    {"quarter": quarter, "forced": True},
                 )
             )
         return await _queue_and_send(runtime, items)

@@ -225,6 +225,10 @@ class Cadence:
         if self._kept_off_holiday(schedule, rule.zone):
             return 0
         schedule.next_at = self.next_prompt_after(person, now)
+        # Down for more than a week: this week's prompt moment has passed too, and is the one
+        # to catch up on (the week the schedule remembered is over).
+        latest = self.next_prompt_after(person, now - timedelta(weeks=1))
+        due = max(due, latest if latest <= now else due)
         due_local, now_local = due.astimezone(rule.zone), now.astimezone(rule.zone)
         period = week_key(due_local.date())
         if period != week_key(now_local.date()):

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.clock import Clock
 from okrbot.bot.delivery import (
+    Deferred,
     PermanentDeliveryError,
     Suppressed,
     Throttled,
@@ -359,6 +360,8 @@ class Outbox:
         values.update({"status": FAILED} if give_up else {"status": PENDING, "due_at": now + wait})
         if throttled:
             values["attempts"] = DeliveryRow.attempts - 1
+            # What `okrbot outbox list` shows: why it waits, and until when.
+            values["last_error"] = f"throttled until {now + wait:%H:%M:%S} UTC: {error}"[:2000]
         if not await self._settle(delivery, **values):
             return
         if throttled:
@@ -367,6 +370,20 @@ class Outbox:
             log.error("delivery %s (%s) failed for good: %s", delivery.id, delivery.key, error)
         else:
             log.warning("delivery %s (%s) will retry: %s", delivery.id, delivery.key, error)
+
+    async def wait(self, delivery: Delivery, reason: str, until: datetime) -> None:
+        """Hold a delivery back until `until` (quiet hours, the weekly budget): not a failure,
+        so the attempt it was claimed with is given back, and `reason` says why it waits."""
+        held = await self._settle(
+            delivery,
+            status=PENDING,
+            due_at=until,
+            lease_until=None,
+            attempts=DeliveryRow.attempts - 1,
+            last_error=reason[:2000],
+        )
+        if held:
+            log.info("delivery %s (%s) waits: %s", delivery.id, delivery.key, reason)
 
     async def deliver_due(
         self, courier: Courier, limit: int = CLAIM_BATCH, concurrency: int = SEND_CONCURRENCY
@@ -441,6 +458,8 @@ class Outbox:
             await self._send(courier, delivery)
         except Suppressed as error:
             await self.finish(delivery, SUPPRESSED, str(error))
+        except Deferred as error:
+            await self.wait(delivery, str(error), error.until)
         except Throttled as error:
             await self.failed(delivery, str(error), error.retry_after, False, throttled=True)
         except TransientDeliveryError as error:

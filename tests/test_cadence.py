@@ -12,13 +12,15 @@ from sqlalchemy import select, update
 
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.courier import Courier
+from okrbot.adapters.kudos_delivery import Recipient, give
+from okrbot.adapters.reports_flow import Reports
 from okrbot.bot.cadence import local_moment, next_weekly, same_local_time_later
 from okrbot.bot.clock import FakeClock
-from okrbot.bot.domain import Person, Weekday
+from okrbot.bot.domain import Person, Platform, Weekday
 from okrbot.bot.messages import Message
 from okrbot.bot.settings import Settings
 from okrbot.scheduler.cadence import Cadence
-from okrbot.scheduler.outbox import Outbox
+from okrbot.scheduler.outbox import Delivery, Outbox, enqueue
 from okrbot.scheduler.ticker import Ticker
 from okrbot.storage.checkins import mark_week
 from okrbot.storage.db import Database
@@ -28,6 +30,7 @@ from okrbot.storage.models import (
     ObjectiveRow,
     PersonRow,
 )
+from okrbot.storage.people import get_person
 
 NY, BERLIN, TOKYO, KOLKATA = (
     ZoneInfo("America/New_York"),
@@ -369,3 +372,138 @@ async def test_changing_the_checkin_day_moves_the_next_prompt_only_for_that_pers
     ny_next = await world.cadence.next_prompt(ny.id)
     assert ny_next is not None
     assert ny_next.astimezone(NY).replace(tzinfo=None) == datetime(2026, 10, 22, 10)
+
+
+# -- quiet hours and the weekly budget ----------------------------------------------------------
+
+
+async def person_named(database: Database, email: str) -> Person:
+    async with database.reading() as session:
+        row = (await session.scalars(select(PersonRow).where(PersonRow.email == email))).one()
+        found = await get_person(session, row.id)
+    assert found is not None
+    return found
+
+
+async def delivery(database: Database, kind: str) -> DeliveryRow:
+    async with database.reading() as session:
+        return (await session.scalars(select(DeliveryRow).where(DeliveryRow.kind == kind))).one()
+
+
+async def test_a_managers_nudge_waits_for_the_start_of_the_reports_working_day(
+    world: World,
+) -> None:
+    ny = await person_named(world.database, "ny@example.com")
+    tokyo = await person_named(world.database, "tokyo@example.com")
+    async with world.database.transaction() as session:
+        await session.execute(
+            update(PersonRow).where(PersonRow.id == tokyo.id).values(manager_id=ny.id)
+        )
+    # Wednesday 15:00 in New York is Thursday 04:00 in Tokyo.
+    await world.run_until(datetime(2026, 10, 21, 19, 0, tzinfo=UTC))
+    assert len(world.messenger.to("tokyo@example.com")) == 1  # Tuesday's prompt
+    answer = await Reports(world.database, world.checkins).nudge(ny, tokyo.id)
+    assert answer.summary == (
+        "👋 Tokyo will be reminded at the start of their working day, Thu 08:00 (Asia/Tokyo)."
+    )
+    await world.ticker.tick()
+    assert len(world.messenger.to("tokyo@example.com")) == 1  # nothing at 04:00
+    nudge = await delivery(world.database, "nudge")
+    assert (nudge.status, nudge.attempts) == ("pending", 0)
+    assert nudge.last_error == "quiet hours until Thu 08:00 (Asia/Tokyo)"
+    assert nudge.due_at == datetime(2026, 10, 21, 23, 0, tzinfo=UTC)
+    await world.run_until(datetime(2026, 10, 22, 0, 0, tzinfo=UTC))
+    assert world.messenger.to("tokyo@example.com")[1:] == [datetime(2026, 10, 21, 23, tzinfo=UTC)]
+
+
+async def test_working_hours_are_configurable_and_a_late_snooze_comes_back_next_morning(
+    database: Database,
+) -> None:
+    await add_people(
+        database, {"email": "ny@example.com", "name": "NY", "timezone": "America/New_York"}
+    )
+    world = make_world(database, work_start="09:30", work_end="17:00", work_days="mon-thu")
+    await world.run_until(datetime(2026, 10, 22, 21, 30, tzinfo=UTC))  # Thu 17:30 in New York
+    ny = await person_named(database, "ny@example.com")
+    async with database.transaction() as session:
+        await enqueue(
+            session,
+            key=f"snoozed_prompt:{ny.id}:2026-W43:1",
+            kind="snoozed_prompt",
+            due_at=world.clock.now(),
+            person_id=ny.id,
+            period="2026-W43",
+        )
+    await world.ticker.tick()
+    snoozed = await delivery(database, "snoozed_prompt")
+    # Friday is not a working day here: the prompt comes back on Monday, 09:30 New York time,
+    # in a new week, where it is no longer wanted (the new week has its own prompt).
+    assert snoozed.last_error == "quiet hours until Mon 09:30 (America/New_York)"
+    await world.run_until(datetime(2026, 10, 26, 13, 31, tzinfo=UTC))
+    assert (await delivery(database, "snoozed_prompt")).status == "suppressed"
+
+
+@dataclass
+class RecordingKudos:
+    """Stands in for the kudos sender (its platform side is tested in test_kudos_slack)."""
+
+    clock: FakeClock
+    messenger: RecordingMessenger
+    emails: dict[int, str]
+
+    async def deliver(self, sent: Delivery) -> None:
+        email = self.emails[sent.person_id or 0]
+        self.messenger.sent.append((email, self.clock.now(), "kudos DM"))
+
+
+async def test_every_unsolicited_message_counts_and_kudos_past_the_budget_wait_together(
+    database: Database,
+) -> None:
+    await add_people(
+        database,
+        {"email": "ny@example.com", "name": "NY", "timezone": "America/New_York"},
+        {"email": "li@example.com", "name": "Li", "timezone": "America/New_York"},
+    )
+    world = make_world(database)
+    ny = await person_named(database, "ny@example.com")
+    li = await person_named(database, "li@example.com")
+    world.ticker.courier.kudos = RecordingKudos(  # type: ignore[attr-defined]
+        world.clock, world.messenger, {ny.id: ny.email, li.id: li.email}
+    )
+    await world.run_until(datetime(2026, 10, 19, 16, tzinfo=UTC))  # Monday, noon in New York
+    for n in range(6):
+        given = await give(
+            database,
+            giver=li,
+            giver_platform_id="ULI",
+            now_local=world.clock.now().astimezone(NY),
+            recipients=[Recipient(ny.id, "UNY", "NY")],
+            message=f"thanks for launch {n}",
+            values=[],
+            platform=Platform.SLACK,
+            source="command",
+            post_to=None,
+            daily_limit=10,
+        )
+        assert given.ok
+    await world.run_until(datetime(2026, 10, 25, 23, tzinfo=UTC))  # the week is over
+    week = [what for who, _, what in world.messenger.sent if who == "ny@example.com"]
+    assert len(week) == 5 and week.count("kudos DM") == 4  # the prompt, then four kudos
+    async with database.reading() as session:
+        held = {
+            row.kind: row
+            for row in await session.scalars(
+                select(DeliveryRow).where(DeliveryRow.status == "suppressed")
+            )
+        }
+    assert "budget 5" in (held["reminder"].last_error or "")
+    assert "over this week's budget (5 of 5 sent); folded into kudos_roundup:" in (
+        held["kudos_dm"].last_error or ""
+    )
+    assert (held["kudos_dm"].last_error or "").endswith("due Mon 08:00 (America/New_York)")
+    await world.run_until(datetime(2026, 10, 26, 15, tzinfo=UTC))
+    monday = [(when, what) for who, when, what in world.messenger.sent if who == ny.email][5:]
+    assert monday == [
+        (datetime(2026, 10, 26, 12, tzinfo=UTC), "You received 2 kudos"),
+        (datetime(2026, 10, 26, 14, tzinfo=UTC), "Time for your weekly check-in"),
+    ]

@@ -12,7 +12,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from typer.testing import CliRunner
 
 from okrbot.bot.clock import FakeClock
-from okrbot.bot.delivery import PermanentDeliveryError, Throttled, TransientDeliveryError
+from okrbot.bot.delivery import (
+    Deferred,
+    PermanentDeliveryError,
+    Throttled,
+    TransientDeliveryError,
+)
 from okrbot.cli.common import console
 from okrbot.cli.main import app
 from okrbot.scheduler.outbox import (
@@ -255,6 +260,36 @@ def test_outbox_cli_lists_failures_and_retries(
     assert retried.exit_code == 0 and "next scheduler tick" in retried.output
     missing = runner.invoke(app, ["outbox", "retry", "999"])
     assert missing.exit_code == 1 and "no failed or pending delivery 999" in missing.output
+
+
+def test_outbox_list_says_why_a_message_waits_and_until_when(
+    cli_env: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "width", 250)
+
+    async def hold() -> None:
+        await add(cli_env, "nudge:1:2026-W47", "prompt:2:2026-W47", "prompt:3:2026-W47")
+        monday = datetime(2026, 11, 16, 23, 0, tzinfo=UTC)
+        await Outbox(cli_env, FakeClock(NOW)).deliver_due(
+            ScriptedCourier(
+                failures=[
+                    Deferred("quiet hours until Tue 08:00 (Asia/Tokyo)", monday),
+                    Throttled("Slack rate limit (429)", 30),
+                    TransientDeliveryError("Slack: 503"),
+                ]
+            ),
+            concurrency=1,
+        )
+        rows = await list_deliveries(cli_env)
+        assert {row.due_at for row in rows} >= {monday, NOW + timedelta(seconds=30)}
+        await cli_env.dispose()
+
+    asyncio.run(hold())
+    listed = CliRunner().invoke(app, ["outbox", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "waiting: quiet hours until Tue 08:00 (Asia/Tokyo)" in listed.output
+    assert "waiting: throttled until 09:00:30 UTC: Slack rate limit (429)" in listed.output
+    assert "will retry; last error: Slack: 503" in listed.output
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 `/kudos` in a real `okrbot serve` ticking once a minute: its first tick is over (nothing is due)
 by the time the server answers its health check, so the public post and the recipient's DM can
-only arrive before the next tick, a minute later, if enqueuing them woke the sender.
+only arrive before the next tick, a minute later, if enqueuing them woke the sender. The server
+runs on the wall clock, so its working hours are the whole week (a kudos DM waits for them).
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ async def test_a_kudos_post_and_its_dm_go_out_without_waiting_for_the_tick(
     sqlite_template: Path, tmp_path: Path
 ) -> None:
     database = sqlite_copy(sqlite_template, tmp_path)
-    async with serving_slack(database, 2, OKRBOT_TICK_SECONDS="60") as (serve, slack, sandbox):
+    always = {"OKRBOT_WORK_START": "00:00", "OKRBOT_WORK_END": "24:00"}
+    always["OKRBOT_WORK_DAYS"] = "mon-sun"
+    async with serving_slack(database, 2, OKRBOT_TICK_SECONDS="60", **always) as (
+        serve,
+        slack,
+        sandbox,
+    ):
         sandbox.add_channel(GENERAL)
         giver, recipient = slack_id(1), slack_id(2)
         reply = await slack.command(giver, "/kudos", f"<@{recipient}|p2> thanks!", channel=GENERAL)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import os
-from datetime import time
+from datetime import datetime, time
 from pathlib import Path
 
 import pytest
@@ -107,6 +107,10 @@ def test_company_values(monkeypatch: pytest.MonkeyPatch, value: str, expected: l
         ("OKRBOT_FISCAL_YEAR_START_MONTH", "april", "integer"),
         ("OKRBOT_LOG_LEVEL", "LOUD", "is not a log level"),
         ("OKRBOT_PORT", "70000", "less than or equal to 65535"),
+        ("OKRBOT_WORK_START", "8", "is not a time"),
+        ("OKRBOT_WORK_END", "07:00", "07:00 is not after OKRBOT_WORK_START (08:00)"),
+        ("OKRBOT_WORK_DAYS", "mon-fry", "'fry' is not a day"),
+        ("OKRBOT_WORK_DAYS", ",", "name at least one working day"),
     ],
 )
 def test_invalid_values_name_the_variable(
@@ -119,6 +123,23 @@ def test_invalid_values_name_the_variable(
     assert f"{variable}: " in message
     assert explanation in message
     assert "Value error" not in message
+
+
+def test_working_days_read_as_lists_or_ranges_across_the_weekend(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OKRBOT_WORK_DAYS", "sun-thu")
+    assert [day.name for day in sorted(load_settings().working_hours.days)] == [
+        "MON",
+        "TUE",
+        "WED",
+        "THU",
+        "SUN",
+    ]
+    monkeypatch.setenv("OKRBOT_WORK_DAYS", "Monday, wed")
+    assert sorted(load_settings().work_days) == [0, 2]
+    monkeypatch.setenv("OKRBOT_WORK_END", "24:00")  # until midnight
+    assert load_settings().working_hours.contains(datetime(2026, 11, 18, 23, 59, 59))
 
 
 def test_every_invalid_value_is_reported_at_once(monkeypatch: pytest.MonkeyPatch) -> None:

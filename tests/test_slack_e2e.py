@@ -308,8 +308,9 @@ async def test_snooze_sends_the_prompt_again_two_hours_later(world: SlackWorld) 
     channel = world.sandbox.dm_channel("U0ANA")
     await world.slack.click("U0ANA", prompt, "checkin_snooze", channel)
     [snoozed] = world.dm("U0ANA")
-    assert "Snoozed" in texts(snoozed) and "07:00" in texts(snoozed)  # 12:00 UTC in New York
-    world.clock.advance(timedelta(minutes=119))
+    # 12:00 UTC is 07:00 in New York: before Ana's working day, which starts at 08:00.
+    assert "Snoozed" in texts(snoozed) and "08:00" in texts(snoozed)
+    world.clock.advance(timedelta(minutes=179))
     assert await world.runtime.outbox.deliver_due(world.runtime.courier) == 0
     world.clock.advance(timedelta(minutes=1))
     assert await world.runtime.outbox.deliver_due(world.runtime.courier) == 1
@@ -593,6 +594,15 @@ async def test_nudge_reaches_only_the_managers_own_report(world: SlackWorld) -> 
     # Ana and Li have not checked in: two Nudge buttons in one block, each with its own id.
     [nudge_li] = only_button(digest, "Nudge Li")["blocks"][0]["elements"]
     assert nudge_li["action_id"].startswith("digest_nudge#")
+    await world.slack.click("U0MIA", digest, nudge_li["action_id"], channel)
+    await world.runtime.ticker.tick()
+    # Friday 22:00 in Shanghai: Li's next working moment is Monday, when week 47 has closed.
+    assert len(world.dm("U0LI")) == before
+    assert (
+        "outside Li's working hours until Mon 08:00 (Asia/Shanghai), after this week's "
+        "check-in has closed" in texts(world.dm("U0MIA")[-1])
+    )
+    world.clock.set(datetime(2026, 11, 20, 1, 0, tzinfo=UTC))  # Friday 09:00 in Shanghai
     await world.slack.click("U0MIA", digest, nudge_li["action_id"], channel)
     await world.runtime.ticker.tick()
     assert len(world.dm("U0LI")) == before + 1

@@ -491,7 +491,9 @@ async def test_snooze_and_the_prompt_comes_back(world: TeamsWorld) -> None:
     await world.teams.press(ANA, prompt, "checkin_snooze")
     snoozed = world.sandbox.activity(ANA.conversation_id, prompt["id"])
     assert "Snoozed" in texts(snoozed) and not elements(snoozed, "Input.Number")
-    world.clock.advance(timedelta(minutes=119))
+    # Two hours after 05:00 in New York is still before Ana's working day: back at 08:00.
+    assert "08:00" in texts(snoozed)
+    world.clock.advance(timedelta(minutes=179))
     assert await world.deliver() == 0
     world.clock.advance(timedelta(minutes=1))
     assert await world.deliver() == 1
