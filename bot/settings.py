@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     # A region's own holidays, the region named by its time zone: {"Europe/Berlin": "de.ics"}.
     regional_holidays: dict[str, frozenset[date]] = Field(default_factory=dict)
     # When okrbot may deliver what it timed itself (a nudge, a snoozed prompt, a kudos DM), in
-    # each person's own time zone; a person's `working_hours` in the people file overrides it.
+    # each person's own time zone (one company-wide setting for now; see adapters.conversations).
     work_start: time = time(8, 0)
     work_end: time = time(19, 0)
     work_days: Annotated[frozenset[Weekday], NoDecode] = WEEKDAYS
