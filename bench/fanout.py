@@ -130,6 +130,18 @@ async def seed_people(url: str, people: int, due: datetime, with_key_results: bo
     await database.dispose()
 
 
+async def everyone_due(url: str, people: int, rate: int) -> SlackSandbox:
+    """An empty database with `people` due for their prompt now, and a Slack sandbox (not yet
+    started) that knows them and enforces `rate` posts a minute for the workspace."""
+    await reset(url)
+    due = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    await seed_people(url, people, due)
+    sandbox = SlackSandbox(enforce_rate_limits=True, posts_per_minute=rate)
+    for n in range(people):
+        sandbox.add_user(f"U{n:08d}", f"person{n}", f"p{n}@bench.example")
+    return sandbox
+
+
 def sender(url: str, api_url: str, rate: int, index: int, lease_seconds: int = 120) -> None:
     """One replica: the scheduler tick, in a loop, until nothing is left to send."""
 
@@ -173,12 +185,7 @@ def sender(url: str, api_url: str, rate: int, index: int, lease_seconds: int = 1
 
 
 async def fanout(url: str, people: int, rate: int, replicas: int) -> FanoutResult:
-    await reset(url)
-    due = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
-    await seed_people(url, people, due)
-    sandbox = SlackSandbox(enforce_rate_limits=True, posts_per_minute=rate)
-    for n in range(people):
-        sandbox.add_user(f"U{n:08d}", f"person{n}", f"p{n}@bench.example")
+    sandbox = await everyone_due(url, people, rate)
     await sandbox.start()
     context = multiprocessing.get_context("spawn")
     started = time.perf_counter()
@@ -235,12 +242,7 @@ CHAOS_LEASE_SECONDS = 10  # how soon the killed replica's messages come back to 
 async def chaos(url: str, people: int, rate: int, seed: int = 7) -> ChaosResult:
     """2 replicas fan out `people` prompts while Slack answers 10% of posts with 429
     (Retry-After 1–5 s) and 1% with 500; replica 0 is SIGKILLed once half the prompts are out."""
-    await reset(url)
-    due = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
-    await seed_people(url, people, due)
-    sandbox = SlackSandbox(enforce_rate_limits=True, posts_per_minute=rate)
-    for n in range(people):
-        sandbox.add_user(f"U{n:08d}", f"person{n}", f"p{n}@bench.example")
+    sandbox = await everyone_due(url, people, rate)
     sandbox.flaky("chat.postMessage", seed=seed)
     await sandbox.start()
     context = multiprocessing.get_context("spawn")
