@@ -16,15 +16,9 @@ from sqlalchemy import select
 
 from okrbot.bot.clock import SystemClock
 from okrbot.bot.domain import KeyResult, Objective, Person
-from okrbot.bot.imports import (
-    ImportFailed,
-    check_okrs,
-    check_people,
-    parse_okrs,
-    parse_people,
-    raise_problems,
-    read_text,
-)
+from okrbot.bot.import_problems import ImportFailed, raise_problems, read_text
+from okrbot.bot.okr_import import check_okrs, parse_okrs
+from okrbot.bot.people_import import check_people, parse_people
 from okrbot.bot.quality import okr_warnings
 from okrbot.bot.quarters import Quarter
 from okrbot.bot.scoring import format_value, key_result_progress, objective_score, progress_bar

@@ -37,9 +37,11 @@ from okrbot.adapters.teams.simulator import TeamsSimulator, TeamsUser, action_of
 from okrbot.bot.checkins import CHECK_IN, FORM_ID, SKIP, SNOOZE, input_id
 from okrbot.bot.clock import FakeClock
 from okrbot.bot.domain import KeyResultType
-from okrbot.bot.imports import check_okrs, check_people, parse_okrs, parse_people, raise_problems
+from okrbot.bot.import_problems import raise_problems
 from okrbot.bot.markdown import messages_markdown
 from okrbot.bot.messages import Message
+from okrbot.bot.okr_import import check_okrs, parse_okrs
+from okrbot.bot.people_import import check_people, parse_people
 from okrbot.bot.quarters import Quarter, week_key
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.domain import KeyResult, Objective
-from okrbot.bot.imports import PersonRecord, people_csv
+from okrbot.bot.people_import import PersonRecord, people_csv
 from okrbot.bot.quarters import Quarter
 from okrbot.bot.scoring import key_result_progress, objective_score
 from okrbot.bot.spreadsheet import safe_cell

@@ -11,14 +11,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.domain import KeyResult, Objective
-from okrbot.bot.imports import (
-    KeyResultRecord,
-    ObjectiveRecord,
-    OkrDiff,
-    OkrFile,
-    Problem,
-    raise_problems,
-)
+from okrbot.bot.import_problems import Problem, raise_problems
+from okrbot.bot.okr_import import KeyResultRecord, ObjectiveRecord, OkrDiff, OkrFile
 from okrbot.storage.convert import to_key_result, to_objective
 from okrbot.storage.models import KeyResultRow, ObjectiveRow, PersonRow
 

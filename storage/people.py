@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.domain import Person
-from okrbot.bot.imports import ImportCounts, PeopleFile
+from okrbot.bot.people_import import ImportCounts, PeopleFile
 from okrbot.storage.convert import to_person
 from okrbot.storage.models import PersonRow
 

@@ -22,16 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from okrbot.bot.imports import (
-    PEOPLE_COLUMNS,
-    OkrFile,
-    PeopleFile,
-    Problem,
-    check_okrs,
-    check_people,
-    parse_okrs,
-    parse_people,
-)
+from okrbot.bot.import_problems import Problem
+from okrbot.bot.okr_import import OkrFile, check_okrs, parse_okrs
+from okrbot.bot.people_import import PEOPLE_COLUMNS, PeopleFile, check_people, parse_people
 from okrbot.cli.main import app
 
 FUZZ = settings(
