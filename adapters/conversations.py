@@ -21,7 +21,6 @@ from okrbot.bot.checkins import (
     checkin_form,
     form_pages,
     parse_checkin,
-    prompt_messages,
     skipped_message,
     snoozed_message,
     summary_message,
@@ -100,10 +99,6 @@ class CheckIns:
             session, person.id, moment.quarter.id, moment.period, moment.quarter_start_period
         )
         return moment, statuses
-
-    async def prompt(self, person: Person) -> tuple[str, list[Message]]:
-        moment, statuses = await self.statuses(person)
-        return moment.period, prompt_messages(person, moment.period, statuses)
 
     async def form(self, person: Person, page: int = 0, standing: Standing | None = None) -> Form:
         moment, statuses = standing or await self.statuses(person)

@@ -46,7 +46,6 @@ class Confidence(enum.StrEnum):
 class Platform(enum.StrEnum):
     SLACK = "slack"
     TEAMS = "teams"
-    CLI = "cli"
 
 
 class Weekday(enum.IntEnum):

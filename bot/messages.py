@@ -134,11 +134,3 @@ class Form:
     items: tuple[FormItem, ...]
     intro: str | None = None
     secondary: tuple[Button, ...] = field(default=())
-
-    @property
-    def inputs(self) -> tuple[Input, ...]:
-        return tuple(
-            item
-            for item in self.items
-            if isinstance(item, NumberInput | ChoiceInput | TextInput | PersonInput)
-        )

@@ -127,22 +127,6 @@ def expected_progress(quarter: Quarter, day: date) -> float:
     return quarter.fraction_elapsed(day)
 
 
-class Pace(StrEnum):
-    AHEAD = "ahead"
-    ON_PACE = "on pace"
-    BEHIND = "behind"
-
-
-def pace(progress: float, expected: float, tolerance: float = 0.1) -> Pace:
-    """Compare progress with the time elapsed; within `tolerance` either way counts as on pace."""
-    gap = _tidy(progress - expected)
-    if gap > tolerance:
-        return Pace.AHEAD
-    if gap < -tolerance:
-        return Pace.BEHIND
-    return Pace.ON_PACE
-
-
 def asked_since_last(
     asked: Iterable[str], last_checkin_period: str | None, current_period: str
 ) -> int:

@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from okrbot.adapters.slack.blockkit_limits import blockkit_problems, view_problems
-from okrbot.adapters.teams.card_schema import card_problems
 from okrbot.cli.common import console
 from okrbot.cli.demo import run_demo
 from okrbot.cli.demo_company import HOLIDAY, JOINS_ON, build_company
 from okrbot.cli.main import app
+from tests.card_schema import card_problems
 
 WEEKS = 3
 

@@ -15,7 +15,6 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from okrbot.adapters.teams.card_schema import card_problems
 from okrbot.adapters.teams.sandbox import DEFAULT_BOT_ID, TeamsSandbox, message_activity
 from okrbot.adapters.teams.simulator import TeamsSimulator, TeamsUser, card_of, walk
 from okrbot.bot.clock import FakeClock
@@ -25,6 +24,7 @@ from okrbot.cli.runtime import Runtime, build_runtime
 from okrbot.cli.serve import web_app
 from okrbot.storage.db import Database
 from okrbot.storage.models import KudosRow, PersonRow
+from tests.card_schema import card_problems
 from tests.okr_rows import activation as activation_row
 from tests.okr_rows import onboarding
 

@@ -9,6 +9,8 @@ here, naming the file, the line and the import.
 from __future__ import annotations
 
 import ast
+import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,3 +86,30 @@ def test_a_forbidden_import_is_reported_with_its_file_and_line(tmp_path: Path) -
         "bot/probe.py:1: imports okrbot.adapters.slack",
         "bot/probe.py:2: imports slack_sdk",
     ]
+
+
+def test_what_ships_imports_no_test_only_dependency() -> None:
+    """The installed package must run with its own dependencies: nothing outside tests/ (and
+    bench/, which is not installed) may import a library only the `test` extra brings, such as
+    jsonschema, which validates Adaptive Cards in the tests alone."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = {_distribution(spec) for spec in project["dependencies"]}
+    test_only = {_distribution(spec) for spec in project["optional-dependencies"]["test"]}
+    modules = {name.replace("-", "_") for name in test_only - runtime}
+    modules.discard("types_pyyaml")
+    shipped = [p for p in ROOT.rglob("*.py") if p.relative_to(ROOT).parts[0] not in NOT_SHIPPED]
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: imports {module}"
+        for path in sorted(shipped)
+        for line, module in imports(path, ROOT)
+        if module.split(".")[0] in modules
+    ]
+    assert "jsonschema" in modules
+    assert found == []
+
+
+NOT_SHIPPED = {"tests", "bench", ".git", "build"}
+
+
+def _distribution(spec: str) -> str:
+    return re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower()

@@ -457,8 +457,8 @@ async def test_a_vp_sees_the_objectives_their_org_owns_scored_over_delegated_key
 async def test_a_large_orgs_objectives_fit_slack_and_teams_limits(database: Database) -> None:
     from okrbot.adapters.slack.blockkit_limits import blockkit_problems
     from okrbot.adapters.slack.render import message_blocks
-    from okrbot.adapters.teams.card_schema import card_problems
     from okrbot.adapters.teams.render import message_card
+    from tests.card_schema import card_problems
 
     ids = await seed_org(database, teams=2, size=2)
     async with database.transaction() as session:

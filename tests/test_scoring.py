@@ -15,7 +15,6 @@ from okrbot.bot.markdown import messages_markdown
 from okrbot.bot.quarters import Quarter
 from okrbot.bot.scoring import (
     Grade,
-    Pace,
     asked_since_last,
     effective_confidence,
     expectation,
@@ -25,7 +24,6 @@ from okrbot.bot.scoring import (
     is_stale_when_asked,
     key_result_progress,
     objective_score,
-    pace,
     progress_bar,
     read_against_expectation,
     value_change,
@@ -220,29 +218,6 @@ def test_readings_never_sound_like_a_rating(score: float, kind: ObjectiveKind) -
 )
 def test_expected_progress(day: date, expected: float) -> None:
     assert expected_progress(Quarter(2026, 4), day) == pytest.approx(expected)
-
-
-@pytest.mark.parametrize(
-    ("progress", "expected", "tolerance", "result"),
-    [
-        (0.5, 0.5, 0.1, Pace.ON_PACE),
-        (0.6, 0.5, 0.1, Pace.ON_PACE),
-        (0.4, 0.5, 0.1, Pace.ON_PACE),
-        (0.4, 0.3, 0.1, Pace.ON_PACE),
-        (0.61, 0.5, 0.1, Pace.AHEAD),
-        (0.39, 0.5, 0.1, Pace.BEHIND),
-        (1.0, 0.2, 0.1, Pace.AHEAD),
-        (0.0, 0.8, 0.1, Pace.BEHIND),
-        (0.3, 0.5, 0.25, Pace.ON_PACE),
-        (0.3, 0.5, 0.0, Pace.BEHIND),
-    ],
-)
-def test_pace(progress: float, expected: float, tolerance: float, result: Pace) -> None:
-    assert pace(progress, expected, tolerance) is result
-
-
-def test_pace_values() -> None:
-    assert [p.value for p in Pace] == ["ahead", "on pace", "behind"]
 
 
 EVERY_WEEK = [f"2026-W{n}" for n in range(40, 48)]

@@ -21,7 +21,6 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from okrbot.adapters.teams.auth import SigningKeys
-from okrbot.adapters.teams.card_schema import card_problems, card_size
 from okrbot.adapters.teams.sandbox import (
     DEFAULT_BOT_ID,
     RateLimits,
@@ -48,6 +47,7 @@ from okrbot.storage.models import (
     PersonRow,
 )
 from okrbot.storage.people import list_people
+from tests.card_schema import card_problems, card_size
 from tests.okr_rows import activation as activation_row
 from tests.okr_rows import churn, churn_objective, onboarding, setup_guide
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from okrbot.adapters.teams import render
-from okrbot.adapters.teams.card_schema import card_problems, card_size
 from okrbot.adapters.teams.simulator import inputs_of, walk
 from okrbot.bot.checkins import (
     KeyResultStatus,
@@ -29,6 +28,7 @@ from okrbot.bot.messages import (
     Text,
 )
 from okrbot.bot.overview import help_message, okr_overview
+from tests.card_schema import card_problems, card_size
 
 PERIOD = "2026-W47"
 ANA = Person(id=1, email="ana@example.com", name="Ana Lima")

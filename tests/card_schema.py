@@ -1,26 +1,26 @@
 """Check Adaptive Cards against the 1.5 schema before Teams sees them.
 
 Teams renders bot cards up to version 1.5 and drops a card it cannot parse without telling the
-bot, so every card okrbot builds is validated here (in tests, and cheaply at runtime if wanted).
+bot, so the tests and the demo's test validate every card okrbot builds. This lives with the tests
+because nothing at run time validates cards: jsonschema is a test dependency, and the installed
+package neither needs it nor carries the schema.
 
-`adaptive-card-1.5.schema.json` beside this module is an unchanged copy of microsoft/AdaptiveCards
-`schemas/1.5.0/adaptive-card.json` (repository HEAD 644d933e185a8482c4dcf4c375d177aac37fd095, file
-last changed in 93695cf2df1117ab08e36ebe707d0ced18e4e9b3), the same file as
-shared/refs/adaptive-card-schema-1.5.0/adaptive-card.json (see shared/refs/SOURCES.md). It ships in
-the package so validation works without the reference folder.
+The schema is tests/refs/adaptive-card-schema-1.5.0/adaptive-card.json, an unchanged copy of
+microsoft/AdaptiveCards `schemas/1.5.0/adaptive-card.json` (see tests/refs/SOURCES.md).
 """
 
 from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from jsonschema import Draft6Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-SCHEMA_RESOURCE = "adaptive-card-1.5.schema.json"
+from tests.refs import REFS
+
+SCHEMA = REFS / "adaptive-card-schema-1.5.0" / "adaptive-card.json"
 
 # Teams refuses bot messages over about 100 KB and advises keeping them under 80 KB.
 MAX_CARD_BYTES = 80 * 1024
@@ -28,8 +28,7 @@ MAX_CARD_BYTES = 80 * 1024
 
 @cache
 def _validator() -> Draft6Validator:
-    text = resources.files(__package__).joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
-    schema = json.loads(text)
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     # The schema's root is an anyOf around the AdaptiveCard definition, which buries every
     # problem under "not valid under any of the given schemas"; validating against the
     # definition itself reports the actual property at fault.
