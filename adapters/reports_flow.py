@@ -17,6 +17,7 @@ from okrbot.adapters.conversations import CheckIns
 from okrbot.bot.charts import person_chart
 from okrbot.bot.checkins import KeyResultStatus
 from okrbot.bot.clock import Clock
+from okrbot.bot.delivery import DeliveryKind
 from okrbot.bot.digests import build_digest
 from okrbot.bot.domain import Person
 from okrbot.bot.messages import Form, Message, Text
@@ -37,9 +38,6 @@ from okrbot.storage.db import Database
 from okrbot.storage.models import DeliveryRow, PersonRow, ScheduleRow
 from okrbot.storage.people import get_person
 from okrbot.storage.reports import digest_data, reflection_for, save_reflection, summary_data
-
-NUDGE = "nudge"
-SUMMARY = "summary"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +126,7 @@ class Reports:
         """A manager's summary waiting for reflections is looked at again now: this one may
         have been the last it waited for (the scheduler decides, on its next tick)."""
         manager = await session.get(PersonRow, manager_id)
-        schedule = await session.get(ScheduleRow, (manager_id, SUMMARY))
+        schedule = await session.get(ScheduleRow, (manager_id, DeliveryKind.SUMMARY))
         if manager is None or schedule is None:
             return
         settings = self.checkins.settings
@@ -179,8 +177,8 @@ class Reports:
         async with self.database.transaction() as session:
             queued = await enqueue(
                 session,
-                key=f"{NUDGE}:{report.id}:{period}",
-                kind=NUDGE,
+                key=f"{DeliveryKind.NUDGE}:{report.id}:{period}",
+                kind=DeliveryKind.NUDGE,
                 due_at=now,
                 person_id=report.id,
                 period=period,

@@ -4,9 +4,57 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from okrbot.bot.domain import Person
+
+
+class DeliveryKind(StrEnum):
+    """What an outbox delivery is; the value is what the outbox stores in `deliveries.kind` (and,
+    for the scheduled ones, what a schedule row names), so these strings must never change."""
+
+    PROMPT = "prompt"
+    SNOOZED_PROMPT = "snoozed_prompt"
+    REMINDER = "reminder"
+    # A manager's "Nudge" button: that week's reminder, sent now (the button itself is
+    # bot.digests.NUDGE_ACTION).
+    NUDGE = "nudge"
+    REFLECTION = "reflection"
+    DIGEST = "digest"
+    SUMMARY = "summary"
+    KUDOS_POST = "kudos_post"
+    KUDOS_DM = "kudos_dm"
+    KUDOS_ROUNDUP = "kudos_roundup"
+
+
+# What counts against the weekly notification budget: every message okrbot sends a person that
+# is not a direct answer to something they just did. A prompt they snoozed comes back because
+# they asked, so it does not count; a kudos post goes to a channel, not to a person.
+UNSOLICITED = frozenset(DeliveryKind) - {DeliveryKind.SNOOZED_PROMPT, DeliveryKind.KUDOS_POST}
+# Past the budget: a reminder or a nudge is dropped (the week's prompt is there to answer), a
+# reflection prompt waits for next week and kudos DMs are folded into one roundup then. The
+# prompt, the digest and the quarter summary are the weekly loop itself and always go.
+HELD_PAST_BUDGET = frozenset(
+    {DeliveryKind.REMINDER, DeliveryKind.NUDGE, DeliveryKind.REFLECTION, DeliveryKind.KUDOS_DM}
+)
+# Timed by okrbot on someone's behalf, so delivered only in the recipient's working hours. The
+# weekly prompt, its reminder, the digest and the summary keep the time people or admins set.
+QUIET_HOURS = frozenset(
+    {
+        DeliveryKind.NUDGE,
+        DeliveryKind.SNOOZED_PROMPT,
+        DeliveryKind.REFLECTION,
+        DeliveryKind.KUDOS_DM,
+        DeliveryKind.KUDOS_ROUNDUP,
+    }
+)
+# The weekly prompt and the deliveries that repeat it (after a snooze, as a reminder or a nudge).
+PROMPTS = frozenset(
+    {DeliveryKind.PROMPT, DeliveryKind.SNOOZED_PROMPT, DeliveryKind.REMINDER, DeliveryKind.NUDGE}
+)
+KUDOS = frozenset({DeliveryKind.KUDOS_POST, DeliveryKind.KUDOS_DM})
+
 
 PartSent = Callable[[int, dict[str, Any]], Awaitable[None]]
 """Told each part of a message as soon as the platform has it: its index and its reference."""

@@ -27,7 +27,9 @@ from okrbot.bot.scoring import (
     value_change,
 )
 
-NUDGE = "digest_nudge"
+# The "Nudge" button on a digest: the manager asks okrbot to remind one report now (it queues
+# a DeliveryKind.NUDGE delivery).
+NUDGE_ACTION = "digest_nudge"
 BUTTONS_PER_ROW = 5
 NOTE_PREVIEW = 1500
 PRIVACY_NOTE = (
@@ -215,7 +217,7 @@ def _nudge_section(reports: Sequence[ReportWeek]) -> list[Block]:
     blocks: list[Block] = text_blocks(
         [f"**Not checked in yet:** {', '.join(person.name for person in waiting)}"]
     )
-    buttons = [Button(f"Nudge {first_name(p)}", NUDGE, str(p.id)) for p in waiting]
+    buttons = [Button(f"Nudge {first_name(p)}", NUDGE_ACTION, str(p.id)) for p in waiting]
     for start in range(0, len(buttons), BUTTONS_PER_ROW):
         blocks.append(Actions(tuple(buttons[start : start + BUTTONS_PER_ROW])))
     return blocks

@@ -12,11 +12,11 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
+from okrbot.bot.delivery import DeliveryKind
 from okrbot.bot.domain import Person
 from okrbot.bot.quarters import Quarter
 from okrbot.cli.common import console, fail, run_runtime
 from okrbot.cli.runtime import Runtime
-from okrbot.scheduler.cadence import DIGEST, REFLECTION, SUMMARY
 from okrbot.scheduler.outbox import enqueue
 from okrbot.scheduler.ticker import SEND_BUDGET
 from okrbot.storage.convert import to_person
@@ -92,7 +92,15 @@ def send_digests(
         items = []
         for row in await _managers(runtime, manager):
             period = runtime.checkins.moment(_as_person(row)).period
-            items.append((f"{DIGEST}:{row.id}:{period}", DIGEST, row.id, period, {}))
+            items.append(
+                (
+                    f"{DeliveryKind.DIGEST}:{row.id}:{period}",
+                    DeliveryKind.DIGEST,
+                    row.id,
+                    period,
+                    {},
+                )
+            )
         return await _queue_and_send(runtime, items)
 
     _report(*run_runtime(work), "digest(s)")
@@ -113,8 +121,8 @@ def send_reflections(now: NowOption = False) -> None:
             quarter = moment.quarter.id
             items.append(
                 (
-                    f"{REFLECTION}:{row.id}:{quarter}",
-                    REFLECTION,
+                    f"{DeliveryKind.REFLECTION}:{row.id}:{quarter}",
+                    DeliveryKind.REFLECTION,
                     row.id,
                     moment.period,
                     # An admin's explicit --now: no quiet hours, no budget.
@@ -137,7 +145,13 @@ def close_quarter(
 
     async def work(runtime: Runtime) -> tuple[int, int]:
         items = [
-            (f"{SUMMARY}:{row.id}:{quarter}", SUMMARY, row.id, None, {"quarter": quarter})
+            (
+                f"{DeliveryKind.SUMMARY}:{row.id}:{quarter}",
+                DeliveryKind.SUMMARY,
+                row.id,
+                None,
+                {"quarter": quarter},
+            )
             for row in await _managers(runtime, None)
         ]
         return await _queue_and_send(runtime, items)

@@ -111,15 +111,15 @@ async def build_runtime(
             signing_secret=settings.slack_signing_secret or "",
             process_before_response=settings.slack_process_before_response,
             next_prompt=lambda person: cadence.next_prompt(person.id),
-        )
-        slack.preferences = PreferencesFlow(checkins, cadence)
-        slack.messenger.throttle = PostThrottle(
-            SharedRateLimiter(database, clock),
-            "slack:chat.postMessage",
-            Rate.per_minute(settings.slack_post_rate),
-            LocalRateLimiter(clock),
-            SLACK_CONVERSATION_RATE,
-            is_shared=slack_channel,
+            preferences=PreferencesFlow(checkins, cadence),
+            throttle=PostThrottle(
+                SharedRateLimiter(database, clock),
+                "slack:chat.postMessage",
+                Rate.per_minute(settings.slack_post_rate),
+                LocalRateLimiter(clock),
+                SLACK_CONVERSATION_RATE,
+                is_shared=slack_channel,
+            ),
         )
     teams = None
     if settings.microsoft_app_id or settings.teams_dev_no_auth:
@@ -128,15 +128,20 @@ async def build_runtime(
                 "MICROSOFT_APP_PASSWORD: required with MICROSOFT_APP_ID, so that okrbot can "
                 "authenticate its messages to Teams"
             )
-        teams = TeamsAdapter(database=database, checkins=checkins, settings=settings, clock=clock)
-        teams.bot.preferences = PreferencesFlow(checkins, cadence)
-        teams.messenger.throttle = PostThrottle(
-            SharedRateLimiter(database, clock),
-            "teams:tenant",
-            Rate(settings.teams_tenant_rate, float(settings.teams_tenant_rate)),
-            LocalRateLimiter(clock),
-            TEAMS_CONVERSATION_RATE,
-            is_shared=teams_channel,
+        teams = TeamsAdapter(
+            database=database,
+            checkins=checkins,
+            settings=settings,
+            clock=clock,
+            preferences=PreferencesFlow(checkins, cadence),
+            throttle=PostThrottle(
+                SharedRateLimiter(database, clock),
+                "teams:tenant",
+                Rate(settings.teams_tenant_rate, float(settings.teams_tenant_rate)),
+                LocalRateLimiter(clock),
+                TEAMS_CONVERSATION_RATE,
+                is_shared=teams_channel,
+            ),
         )
     courier = Courier(
         database,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.cadence import next_weekly, same_local_time_later
 from okrbot.bot.clock import Clock
+from okrbot.bot.delivery import DeliveryKind
 from okrbot.bot.domain import Weekday
 from okrbot.bot.holidays import Holidays
 from okrbot.bot.quarters import Quarter, week_key
@@ -30,11 +31,6 @@ from okrbot.storage.reports import reflections_missing
 
 log = logging.getLogger(__name__)
 
-PROMPT = "prompt"
-REMINDER = "reminder"
-DIGEST = "digest"
-SUMMARY = "summary"
-REFLECTION = "reflection"
 PLAN_BATCH = 1000
 
 
@@ -91,9 +87,9 @@ class Cadence:
         return moved
 
     def first_due(self, person: PersonRow, kind: str, now: datetime) -> datetime:
-        if kind == PROMPT:
+        if kind == DeliveryKind.PROMPT:
             return self.next_prompt_after(person, now)
-        if kind == DIGEST:
+        if kind == DeliveryKind.DIGEST:
             return self.next_digest_after(person, now)
         zone = self.zone(person)
         quarter = Quarter.containing(now.astimezone(zone).date(), self.fiscal_start)
@@ -126,9 +122,9 @@ class Cadence:
         async with self.database.transaction() as session:
             managers = select(PersonRow.manager_id).where(PersonRow.manager_id.is_not(None))
             for kind, who in (
-                (PROMPT, None),
-                (DIGEST, PersonRow.id.in_(managers)),
-                (SUMMARY, PersonRow.id.in_(managers)),
+                (DeliveryKind.PROMPT, None),
+                (DeliveryKind.DIGEST, PersonRow.id.in_(managers)),
+                (DeliveryKind.SUMMARY, PersonRow.id.in_(managers)),
             ):
                 query = (
                     select(PersonRow)
@@ -162,7 +158,8 @@ class Cadence:
         rows = await session.execute(
             select(PersonRow, ScheduleRow)
             .join(
-                ScheduleRow, (ScheduleRow.person_id == PersonRow.id) & (ScheduleRow.kind == PROMPT)
+                ScheduleRow,
+                (ScheduleRow.person_id == PersonRow.id) & (ScheduleRow.kind == DeliveryKind.PROMPT),
             )
             .where(PersonRow.id.in_(person_ids))
         )
@@ -176,7 +173,7 @@ class Cadence:
 
     async def next_prompt(self, person_id: int) -> datetime | None:
         async with self.database.reading() as session:
-            row = await session.get(ScheduleRow, (person_id, PROMPT))
+            row = await session.get(ScheduleRow, (person_id, DeliveryKind.PROMPT))
             return row.next_at if row else None
 
     async def plan_due(self, limit: int = PLAN_BATCH) -> int:
@@ -196,11 +193,11 @@ class Cadence:
             for schedule, person in (await session.execute(query)).all():
                 if person.deactivated_at is not None:
                     await session.delete(schedule)  # deactivated while this tick ran
-                elif schedule.kind == PROMPT:
+                elif schedule.kind == DeliveryKind.PROMPT:
                     queued += await self._plan_prompt(session, schedule, person, now)
-                elif schedule.kind == DIGEST:
+                elif schedule.kind == DeliveryKind.DIGEST:
                     queued += await self._plan_digest(session, schedule, person, now)
-                elif schedule.kind == SUMMARY:
+                elif schedule.kind == DeliveryKind.SUMMARY:
                     queued += await self._plan_summary(session, schedule, person, now)
                 else:
                     log.error("unknown schedule kind %r; dropping it", schedule.kind)
@@ -239,8 +236,8 @@ class Cadence:
             return 0
         queued = await enqueue(
             session,
-            key=f"{PROMPT}:{person.id}:{period}",
-            kind=PROMPT,
+            key=f"{DeliveryKind.PROMPT}:{person.id}:{period}",
+            kind=DeliveryKind.PROMPT,
             due_at=due,
             person_id=person.id,
             period=period,
@@ -252,8 +249,8 @@ class Cadence:
             # A reminder a holiday pushes into next week would remind of the wrong week.
             await enqueue(
                 session,
-                key=f"{REMINDER}:{person.id}:{period}",
-                kind=REMINDER,
+                key=f"{DeliveryKind.REMINDER}:{person.id}:{period}",
+                kind=DeliveryKind.REMINDER,
                 due_at=reminder_at,
                 person_id=person.id,
                 period=period,
@@ -264,8 +261,8 @@ class Cadence:
             # The key keeps it to one prompt; the last week catches someone away the first.
             await enqueue(
                 session,
-                key=f"{REFLECTION}:{person.id}:{quarter.id}",
-                kind=REFLECTION,
+                key=f"{DeliveryKind.REFLECTION}:{person.id}:{quarter.id}",
+                kind=DeliveryKind.REFLECTION,
                 due_at=due + timedelta(minutes=5),
                 person_id=person.id,
                 period=period,
@@ -290,8 +287,8 @@ class Cadence:
         period = week_key(regular.astimezone(zone).date())
         return await enqueue(
             session,
-            key=f"{DIGEST}:{person.id}:{period}",
-            kind=DIGEST,
+            key=f"{DeliveryKind.DIGEST}:{person.id}:{period}",
+            kind=DeliveryKind.DIGEST,
             due_at=due,
             person_id=person.id,
             period=period,
@@ -312,8 +309,8 @@ class Cadence:
         schedule.next_at = self.summary_moment(ended.next(), zone)
         return await enqueue(
             session,
-            key=f"{SUMMARY}:{person.id}:{ended.id}",
-            kind=SUMMARY,
+            key=f"{DeliveryKind.SUMMARY}:{person.id}:{ended.id}",
+            kind=DeliveryKind.SUMMARY,
             due_at=due,
             person_id=person.id,
             payload={"quarter": ended.id},

@@ -68,7 +68,8 @@ class Courier(Protocol):
     async def deliver(self, delivery: Delivery) -> None: ...
 
 
-def _delivery(row: DeliveryRow) -> Delivery:
+def delivery_of(row: DeliveryRow) -> Delivery:
+    """A stored row as the courier sees it."""
     return Delivery(
         row.id,
         row.key,
@@ -289,7 +290,7 @@ class Outbox:
                 .execution_options(synchronize_session=False)
             )
             rows = (await session.scalars(statement)).all()
-            return sorted((_delivery(row) for row in rows), key=lambda d: (d.due_at, d.id))
+            return sorted((delivery_of(row) for row in rows), key=lambda d: (d.due_at, d.id))
 
     async def _update_held(self, delivery: Delivery, **values: Any) -> bool:
         """Update a row only while this sender holds its lease; whether it still did."""

@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from okrbot.bot.delivery import DeliveryKind
 from okrbot.bot.domain import Person
 from okrbot.bot.quarters import week_key
 from okrbot.scheduler.outbox import enqueue
 from okrbot.storage.db import Database
-
-PROMPT = "prompt"
 
 
 def local_period(person: Person, now: datetime, default_timezone: str) -> str:
@@ -39,7 +38,7 @@ async def enqueue_prompts_now(
             if not await enqueue(
                 session,
                 key=key,
-                kind=PROMPT,
+                kind=DeliveryKind.PROMPT,
                 due_at=now,
                 person_id=person.id,
                 period=period,
@@ -48,7 +47,7 @@ async def enqueue_prompts_now(
                 await enqueue(
                     session,
                     key=f"{key}:now:{now.isoformat()}",
-                    kind=PROMPT,
+                    kind=DeliveryKind.PROMPT,
                     due_at=now,
                     person_id=person.id,
                     period=period,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,6 +44,12 @@ async def add_kudos(
     session.add_all(rows)
     await session.flush()
     return [to_kudos(row) for row in rows]
+
+
+async def existing_kudos_ids(session: AsyncSession, kudos_ids: Iterable[int]) -> set[int]:
+    """Which of these kudos still exist (an admin may have deleted one before it was sent)."""
+    rows = await session.scalars(select(KudosRow.id).where(KudosRow.id.in_(list(kudos_ids))))
+    return set(rows)
 
 
 async def given_since(session: AsyncSession, giver_id: int, since: datetime) -> int:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.domain import Person
@@ -47,6 +49,48 @@ async def direct_reports(session: AsyncSession, manager_id: int) -> list[Person]
         select(PersonRow).where(PersonRow.manager_id == manager_id).order_by(PersonRow.email)
     )
     return [to_person(row) for row in rows]
+
+
+async def lock_person(session: AsyncSession, person_id: int) -> None:
+    """Hold the person's row until the transaction ends, so that decisions about one person
+    (their daily kudos limit, their weekly budget) are taken one after another. SQLite has no
+    row locks and writes one transaction at a time anyway."""
+    if session.get_bind().dialect.name != "sqlite":
+        await session.execute(
+            select(PersonRow.id).where(PersonRow.id == person_id).with_for_update()
+        )
+
+
+async def deactivated_names(session: AsyncSession, person_ids: Iterable[int]) -> list[str]:
+    """The names of those among `person_ids` who have left (are deactivated), sorted."""
+    rows = await session.scalars(
+        select(PersonRow.name)
+        .where(PersonRow.id.in_(list(person_ids)), PersonRow.deactivated_at.is_not(None))
+        .order_by(PersonRow.name)
+    )
+    return list(rows)
+
+
+async def remember_slack_dm_channel(session: AsyncSession, person_id: int, channel: str) -> None:
+    """Keep the person's Slack DM channel, so later sends need no conversations.open."""
+    await session.execute(
+        update(PersonRow).where(PersonRow.id == person_id).values(slack_dm_channel=channel)
+    )
+
+
+async def teams_reachable(session: AsyncSession, person_id: int) -> bool:
+    """Whether okrbot can write to the person first on Teams: they installed it (there is a
+    conversation to continue) and have not blocked or removed it since."""
+    row = await session.get(PersonRow, person_id)
+    return row is not None and bool(row.teams_conversation) and row.teams_unreachable_at is None
+
+
+async def mark_teams_unreachable(session: AsyncSession, person_id: int, at: datetime) -> None:
+    """The person blocked or removed okrbot in Teams: no proactive send can reach them until
+    they write to it again."""
+    await session.execute(
+        update(PersonRow).where(PersonRow.id == person_id).values(teams_unreachable_at=at)
+    )
 
 
 def _assign(row: Any, **values: Any) -> bool:

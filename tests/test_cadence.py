@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.courier import Courier
-from okrbot.adapters.kudos_delivery import Recipient, give
+from okrbot.adapters.kudos_flow import Recipient, give
 from okrbot.adapters.reports_flow import Reports
 from okrbot.bot.cadence import local_moment, next_weekly, same_local_time_later
 from okrbot.bot.clock import FakeClock

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from okrbot.bot.digests import (
-    NUDGE,
+    NUDGE_ACTION,
     DigestData,
     KeyResultWeek,
     ReportWeek,
@@ -151,8 +151,8 @@ def test_nudge_buttons_for_everyone_not_checked_in_yet() -> None:
         for button in block.buttons
     ]
     assert [(b.label, b.action, b.value) for b in buttons] == [
-        ("Nudge Dee", NUDGE, "5"),
-        ("Nudge Fay", NUDGE, "7"),
+        ("Nudge Dee", NUDGE_ACTION, "5"),
+        ("Nudge Fay", NUDGE_ACTION, "7"),
     ]
 
 

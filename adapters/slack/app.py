@@ -13,7 +13,6 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -25,34 +24,31 @@ from sqlalchemy import select
 
 from okrbot.adapters.conversations import CheckIns, Standing, Submitted
 from okrbot.adapters.inflight import InFlight
-from okrbot.adapters.kudos_delivery import Recipient, give
+from okrbot.adapters.kudos_flow import KudosFlow
 from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.slack import render
 from okrbot.adapters.slack.messenger import SlackMessenger
 from okrbot.adapters.slack.shapes import answer_unreadable_bodies, dig, first_action, string
 from okrbot.bot.checkins import CHECK_IN, FORM_ID, KUDOS_TO, SKIP, SNOOZE, KudosDraft
-from okrbot.bot.digests import NUDGE as NUDGE_ACTION
+from okrbot.bot.delivery import DeliveryKind
+from okrbot.bot.digests import NUDGE_ACTION
 from okrbot.bot.domain import Level, Person, Platform
 from okrbot.bot.kudos import (
-    BOT_KUDOS,
     KUDOS_FORM_ID,
     KUDOS_MESSAGE,
     KUDOS_VALUE,
-    SELF_KUDOS,
     KudosText,
     Mention,
     Problem,
     clean_message,
-    confirmation,
     kudos_form,
-    names_list,
     parse_kudos_text,
     problem_text,
-    unknown_values_note,
 )
 from okrbot.bot.kudos import KUDOS_TO as KUDOS_FORM_TO
 from okrbot.bot.kudos import help_message as kudos_help
+from okrbot.bot.kudos_giving import Named
 from okrbot.bot.messages import Context, Form, Message, Text
 from okrbot.bot.overview import ReceivedKudos, help_message, home, okr_overview
 from okrbot.bot.preferences import FORM_ID as PREFS_FORM
@@ -60,6 +56,7 @@ from okrbot.bot.preferences import OPEN as PREFS_OPEN
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
 from okrbot.scheduler.outbox import enqueue
+from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage import checkins as weeks
 from okrbot.storage.convert import to_objective
 from okrbot.storage.db import Database
@@ -100,13 +97,16 @@ class SlackAdapter:
         signing_secret: str,
         next_prompt: NextPrompt | None = None,
         process_before_response: bool = False,
+        preferences: PreferencesFlow | None = None,
+        throttle: PostThrottle | None = None,
     ) -> None:
         self.database = database
         self.checkins = checkins
-        self.messenger = SlackMessenger(client, database)
+        self.messenger = SlackMessenger(client, database, throttle)
         self.reports = Reports(database, checkins)
-        # Set by the runtime, which owns the scheduler the settings must move.
-        self.preferences: PreferencesFlow | None = None
+        self.kudos = KudosFlow(database, checkins)
+        # The runtime's, which owns the scheduler the settings must move.
+        self.preferences = preferences
         self.next_prompt = next_prompt
         # Work done after Slack has its answer (the summary after a check-in) takes at most
         # this many database connections and turns of the event loop at once: under a burst
@@ -219,7 +219,7 @@ class SlackAdapter:
             await enqueue(
                 session,
                 key=f"snooze:{person.id}:{period}:{until.isoformat()}",
-                kind="snoozed_prompt",
+                kind=DeliveryKind.SNOOZED_PROMPT,
                 due_at=until,
                 person_id=person.id,
                 period=period,
@@ -315,14 +315,17 @@ class SlackAdapter:
         self, person: Person, user_id: str | None, draft: KudosDraft, bot_user_id: str | None
     ) -> str:
         """Recognition from the check-in goes the same way as /kudos: same rules, same posts."""
-        text = clean_message(draft.message, self.checkins.settings.company_values)
-        if text.problem is not None:
-            return f"Kudos not sent: {problem_text(text, KUDOS_COMMAND)}"
         channel = self.checkins.settings.kudos_channel
-        outcome = await self._give_kudos(
-            person, user_id, draft.recipients, text, "checkin", channel, bot_user_id
+        return await self.kudos.from_checkin(
+            person,
+            user_id,
+            await self._named(draft.recipients, user_id, bot_user_id),
+            draft.message,
+            platform=Platform.SLACK,
+            command=KUDOS_COMMAND,
+            post_to=channel or None,
+            where=self._where(channel),
         )
-        return outcome.headline
 
     async def _show_summary(self, person: Person, period: str, summary: Message) -> None:
         """Replace the week's prompt with what was recorded, or DM it if there was no prompt."""
@@ -493,8 +496,16 @@ class SlackAdapter:
         words = KudosText(parsed.message, parsed.values, parsed.unknown_values)
         recipients = [mention.platform_id for mention in parsed.recipients]
         labels = {mention.platform_id: mention.name for mention in parsed.recipients}
-        outcome = await self._give_kudos(
-            person, user_id, recipients, words, "command", channel, context.bot_user_id, labels
+        named = await self._named(recipients, user_id, context.bot_user_id, labels)
+        outcome = await self.kudos.give(
+            person,
+            user_id,
+            named,
+            words,
+            platform=Platform.SLACK,
+            source="command",
+            post_to=channel or None,
+            where=self._where(channel),
         )
         await ack(**render.message_kwargs(outcome.reply))
 
@@ -525,14 +536,15 @@ class SlackAdapter:
         if isinstance(value, str) and value in settings.company_values:
             text = KudosText(text.message, (value, *(v for v in text.values if v != value)), ())
         channel = settings.kudos_channel or _metadata_channel(view)
-        outcome = await self._give_kudos(
+        outcome = await self.kudos.give(
             person,
             user_id,
-            recipients,
+            await self._named(recipients, user_id, context.bot_user_id),
             text,
-            "command",
-            channel,
-            context.bot_user_id,
+            platform=Platform.SLACK,
+            source="command",
+            post_to=channel or None,
+            where=self._where(channel),
             submission=view_submission_key(view),
         )
         if not outcome.sent:
@@ -543,95 +555,51 @@ class SlackAdapter:
         done["close"] = render.plain("Done", render.BUTTON_TEXT_MAX)
         await ack(response_action="update", view=done)
 
-    async def _give_kudos(
+    def _where(self, channel: str | None) -> str | None:
+        """Where the kudos is posted, as the giver would call it."""
+        if channel and channel.startswith("#"):
+            return channel
+        if channel:
+            return "the kudos channel" if self.checkins.settings.kudos_channel else "this channel"
+        return None
+
+    async def _named(
         self,
-        person: Person,
-        user_id: str | None,
-        named: Sequence[str],
-        text: KudosText,
-        source: str,
-        channel: str | None,
+        user_ids: Sequence[str],
+        giver_id: str | None,
         bot_user_id: str | None,
         labels: Mapping[str, str] | None = None,
-        submission: str | None = None,
-    ) -> KudosOutcome:
-        """Check who was named, then store and send through the shared kudos flow (once per
-        `submission`, when given)."""
-        settings = self.checkins.settings
-        wanted = list(dict.fromkeys(uid for uid in named if uid))
-        named_self = user_id in wanted
-        named_bot = bool(bot_user_id) and bot_user_id in wanted
-        candidates = [uid for uid in wanted if uid not in (user_id, bot_user_id)]
-        recipients: list[Recipient] = []
-        missing: list[str] = []
-        for uid in candidates:
-            found = await self._recipient(uid)
-            if found is None:
-                missing.append(uid)
-            elif found == "bot":
-                named_bot = True
+    ) -> list[Named]:
+        """The Slack users named in a kudos, as Slack knows them (the giver and okrbot itself
+        need no lookup)."""
+        named = []
+        for user_id in dict.fromkeys(uid for uid in user_ids if uid):
+            label = (labels or {}).get(user_id, user_id)
+            if user_id == giver_id:
+                named.append(Named(user_id, label))
+            elif bot_user_id and user_id == bot_user_id:
+                named.append(Named(user_id, label, bot=True))
             else:
-                recipients.append(found)
-        if not recipients:
-            reason = (
-                f"I couldn't find {_who(missing, labels or {})} in this workspace."
-                if missing
-                else (SELF_KUDOS if named_self else BOT_KUDOS)
-            )
-            return KudosOutcome(False, reason, Message(reason, (Text(reason),)))
-        given = await give(
-            self.database,
-            giver=person,
-            giver_platform_id=user_id,
-            now_local=self.checkins.moment(person).local,
-            recipients=recipients,
-            message=text.message,
-            values=text.values,
-            platform=Platform.SLACK,
-            source=source,
-            post_to=channel or None,
-            daily_limit=settings.kudos_daily_limit,
-            submission=submission,
-        )
-        if not given.ok:
-            reason = given.message
-            return KudosOutcome(False, reason, Message(reason, (Text(reason),)))
-        notes = []
-        if named_self:
-            notes.append("You named yourself too; kudos are for others, so you were left out.")
-        if named_bot:
-            notes.append("I left myself out: I'm only the messenger.")
-        if missing:
-            notes.append(f"I couldn't find {_who(missing, labels or {})} in this workspace.")
-        unknown = unknown_values_note(text.unknown_values, settings.company_values)
-        if unknown:
-            notes.append(unknown)
-        where = None
-        if channel and channel.startswith("#"):
-            where = channel
-        elif channel:
-            where = "the kudos channel" if settings.kudos_channel else "this channel"
-        names = [r.name for r in recipients]
-        reply = confirmation(names, where, given.limit, notes)
-        return KudosOutcome(True, f"🙌 Kudos sent to {names_list(names)}.", reply)
+                named.append(await self._slack_user(user_id, label))
+        return named
 
-    async def _recipient(self, user_id: str) -> Recipient | str | None:
-        """An imported person, else anyone in the workspace; "bot" for bots, None if unknown."""
+    async def _slack_user(self, user_id: str, label: str) -> Named:
+        """An imported person, else anyone in the workspace; bots and strangers marked so."""
         person = await self.messenger.person_for_user(user_id)
         if person is not None:
-            return Recipient(person.id, user_id, person.name)
+            return Named(user_id, person.name, person)
         try:
             info = await self.messenger.client.users_info(user=user_id)
         except SlackApiError:
-            return None
+            return Named(user_id, label, found=False)
         user = info.get("user") or {}
         if user.get("is_bot") or user_id == "USLACKBOT":
-            return "bot"
+            return Named(user_id, label, bot=True)
         if user.get("deleted"):
-            return None
+            return Named(user_id, label, found=False)
         profile = user.get("profile") or {}
         name = profile.get("real_name") or user.get("real_name") or user.get("name") or user_id
-        return Recipient(None, user_id, str(name))
+        return Named(user_id, str(name))
 
     # -- App Home ------------------------------------------------------------------------------
 
@@ -682,15 +650,6 @@ class SlackAdapter:
         return home(person.name, quarter.id, statuses, next_prompt, kudos, company)
 
 
-@dataclass(frozen=True, slots=True)
-class KudosOutcome:
-    """How giving went: whether anything was sent, a one-line headline, and the full reply."""
-
-    sent: bool
-    headline: str
-    reply: Message
-
-
 def slack_mentions(text: str) -> list[Mention]:
     """The people mentioned in an escaped slash command text, in order."""
     return [
@@ -710,10 +669,6 @@ def view_submission_key(view: dict[str, Any]) -> str:
 def _user(body: dict[str, Any]) -> str | None:
     """Who clicked or submitted: the user Slack signed the request for."""
     return string(dig(body, "user", "id"))
-
-
-def _who(user_ids: Sequence[str], labels: Mapping[str, str]) -> str:
-    return names_list([f"@{labels.get(uid, uid)}" for uid in user_ids])
 
 
 def _done_form(reply: Message) -> Form:

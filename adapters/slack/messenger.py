@@ -33,10 +33,16 @@ from okrbot.bot.delivery import (
 )
 from okrbot.bot.domain import Person
 from okrbot.bot.messages import Message
+from okrbot.bot.messenger import Target
 from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage.db import Database
 from okrbot.storage.models import PersonRow
-from okrbot.storage.people import get_person, get_person_by_email, get_person_by_slack_id
+from okrbot.storage.people import (
+    get_person,
+    get_person_by_email,
+    get_person_by_slack_id,
+    remember_slack_dm_channel,
+)
 
 # Errors after which retrying the same send can never succeed.
 PERMANENT_ERRORS = {
@@ -55,6 +61,8 @@ PERMANENT_ERRORS = {
 }
 log = logging.getLogger(__name__)
 
+# Slack answers these when the bot may not post in a channel; retrying cannot help.
+NOT_ALLOWED_HERE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 DELIVERY_EVENT = "okrbot_delivery"
 RECENT_MESSAGES = 20
 UNREACHABLE_ERRORS = {"account_inactive", "user_disabled", "user_not_found", "users_not_found"}
@@ -245,17 +253,40 @@ class SlackMessenger:
                     await on_sent(part, ref)
             if not cached and refs:
                 async with self.database.transaction() as session:
-                    await session.execute(
-                        update(PersonRow)
-                        .where(PersonRow.id == person.id)
-                        .values(slack_dm_channel=refs[0]["channel"])
-                    )
+                    await remember_slack_dm_channel(session, person.id, refs[0]["channel"])
             return refs
         except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as error:
             failure = as_delivery_error(error)
             if refs and isinstance(failure, TransientDeliveryError):
                 failure.outcome_unknown = True  # its first parts are posted already
             raise failure from error
+
+    async def post(self, target: Target, message: Message) -> None:
+        """Post in a channel, or to a user id (Slack opens the DM): the kudos post, and the
+        kudos DM to someone in the workspace okrbot has not imported."""
+        if not isinstance(target, str) or not target:
+            raise PermanentDeliveryError(f"Slack cannot post to {target!r}")
+        to_user = target[:1] in ("U", "W")
+        # Links in a channel post would unfurl into previews nobody asked for.
+        extra: dict[str, Any] = {} if to_user else {"unfurl_links": False}
+        try:
+            if self.throttle is not None:
+                await self.throttle.before_post(target)
+            await self.client.chat_postMessage(channel=target, **extra, **message_kwargs(message))
+        except SlackApiError as error:
+            code = _error_code(error)
+            if not to_user and code in NOT_ALLOWED_HERE:
+                raise PermanentDeliveryError(
+                    f"Slack: {code}: okrbot cannot post in {target}; invite it to the channel "
+                    "or set OKRBOT_KUDOS_CHANNEL to a channel it is in"
+                ) from error
+            raise as_delivery_error(error) from error
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
+            raise as_delivery_error(error) from error
+
+    async def why_unreachable(self, person: Person) -> str | None:
+        """Never known in advance: Slack opens a DM with anyone in the workspace."""
+        return None
 
     async def attach(self, person: Person, filename: str, title: str, png: bytes) -> None:
         """Share an image (a chart) in the person's DM with Slack's external upload flow."""

@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -29,10 +28,10 @@ from botbuilder.schema import (
     InvokeResponse,
 )
 from msrest.serialization import Model
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 
 from okrbot.adapters.conversations import CheckIns
-from okrbot.adapters.kudos_delivery import Given, Recipient, give
+from okrbot.adapters.kudos_flow import KudosFlow
 from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.teams import render
@@ -51,23 +50,20 @@ from okrbot.bot.checkins import (
     week_label,
 )
 from okrbot.bot.clock import Clock
-from okrbot.bot.digests import NUDGE as NUDGE_ACTION
+from okrbot.bot.delivery import DeliveryKind
+from okrbot.bot.digests import NUDGE_ACTION
 from okrbot.bot.domain import Person, Platform
 from okrbot.bot.kudos import (
-    SELF_KUDOS,
     KudosText,
     Mention,
     Problem,
-    clean_message,
-    confirmation,
-    names_list,
     parse_kudos_text,
     problem_text,
     public_post,
     received_blocks,
-    unknown_values_note,
 )
 from okrbot.bot.kudos import help_message as kudos_help
+from okrbot.bot.kudos_giving import Named
 from okrbot.bot.messages import Context, Header, Message, Text
 from okrbot.bot.overview import help_message, okr_overview, public_overview
 from okrbot.bot.preferences import FORM_ID as PREFS_FORM
@@ -75,13 +71,14 @@ from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
 from okrbot.bot.settings import Settings
 from okrbot.scheduler.outbox import enqueue
+from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage import checkins as weeks
 from okrbot.storage.convert import to_person
 from okrbot.storage.db import Database
 from okrbot.storage.events import first_time, forget
 from okrbot.storage.kudos import received_in
 from okrbot.storage.models import PersonRow
-from okrbot.storage.people import get_person, get_person_by_teams_id
+from okrbot.storage.people import get_person, get_person_by_teams_id, mark_teams_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -287,13 +284,15 @@ class OkrTeamsBot(TeamsActivityHandler):
         checkins: CheckIns,
         messenger: TeamsMessenger,
         settings: Settings,
+        preferences: PreferencesFlow | None = None,
     ) -> None:
         self.database = database
         self.checkins = checkins
         self.messenger = messenger
         self.reports = Reports(database, checkins)
-        # Set by the runtime, which owns the scheduler the settings must move.
-        self.preferences: PreferencesFlow | None = None
+        self.kudos = KudosFlow(database, checkins)
+        # The runtime's, which owns the scheduler the settings must move.
+        self.preferences = preferences
         self.settings = settings
 
     @property
@@ -424,11 +423,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         person: Person | None = turn_context.turn_state.get(PERSON)
         if person is not None:
             async with self.database.transaction() as session:
-                await session.execute(
-                    update(PersonRow)
-                    .where(PersonRow.id == person.id)
-                    .values(teams_unreachable_at=self.clock.now())
-                )
+                await mark_teams_unreachable(session, person.id, self.clock.now())
 
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext
@@ -540,7 +535,7 @@ class OkrTeamsBot(TeamsActivityHandler):
                 await enqueue(
                     session,
                     key=f"snooze:{person.id}:{period}:{until.isoformat()}",
-                    kind="snoozed_prompt",
+                    kind=DeliveryKind.SNOOZED_PROMPT,
                     due_at=until,
                     person_id=person.id,
                     period=period,
@@ -696,19 +691,23 @@ class OkrTeamsBot(TeamsActivityHandler):
         draft: KudosDraft,
         recipients: dict[str, Person],
     ) -> str:
-        """Recognition from the check-in goes the same way as `kudos`: same rules, same DMs."""
-        others = [
-            recipients[r] for r in draft.recipients if r in recipients and r != str(person.id)
+        """Recognition from the check-in goes the same way as `kudos`: same rules, same DMs
+        (named in a text field, so it is posted nowhere)."""
+        named = [
+            Named(recipients[r].teams_aad_id, recipients[r].name, recipients[r])
+            for r in draft.recipients
+            if r in recipients
         ]
-        if not others:
-            return SELF_KUDOS
-        text = clean_message(draft.message, self.settings.company_values)
-        if text.problem is not None:
-            return f"Kudos not sent: {problem_text(text, KUDOS_COMMAND)}"
-        given = await self._give(context, person, others_as_recipients(others), text, "checkin")
-        if not given.ok:
-            return given.message
-        return f"🙌 Kudos sent to {names_list([p.name for p in others])}."
+        return await self.kudos.from_checkin(
+            person,
+            context.activity.from_property.id,
+            named,
+            draft.message,
+            platform=Platform.TEAMS,
+            command=KUDOS_COMMAND,
+            post_to=None,
+            where=None,
+        )
 
     async def _retire_other_prompts(
         self, context: TurnContext, person: Person, period: str
@@ -743,63 +742,28 @@ class OkrTeamsBot(TeamsActivityHandler):
         if parsed.problem is not None:
             await self._reply(context, _say(problem_text(parsed, KUDOS_COMMAND)))
             return
-        resolved = [(m, await self._person_for_mention(context, m)) for m in parsed.recipients]
-        others = [(m, p) for m, p in resolved if p is None or p.id != person.id]
-        if not others:
-            await self._reply(context, _say(SELF_KUDOS))
-            return
-        recipients = [
-            Recipient(p.id, m.platform_id, p.name) if p else Recipient(None, m.platform_id, m.name)
-            for m, p in others
+        named = [
+            Named(m.platform_id, m.name, await self._person_for_mention(context, m))
+            for m in parsed.recipients
         ]
         words = KudosText(parsed.message, parsed.values, parsed.unknown_values)
         in_channel = (activity.conversation.conversation_type or "") == "channel"
-        given = await self._give(context, person, recipients, words, "command", in_channel)
-        if not given.ok:
-            await self._reply(context, _say(given.message))
-            return
-        notes = []
-        if len(others) < len(resolved):
-            notes.append("You named yourself too; kudos are for others, so you were left out.")
-        missing = [m.name for m, p in others if p is None]
-        if missing:
-            notes.append(
-                f"{names_list(missing)} {'is' if len(missing) == 1 else 'are'} not set up in "
-                "okrbot yet, so they get no message; the kudos is kept for them."
-            )
-        unknown = unknown_values_note(parsed.unknown_values, values)
-        if unknown:
-            notes.append(unknown)
-        names = [r.name for r in recipients]
-        receipt = confirmation(names, "this channel" if in_channel else None, given.limit, notes)
-        if not in_channel:
+        outcome = await self.kudos.give(
+            person,
+            activity.from_property.id,
+            named,
+            words,
+            platform=Platform.TEAMS,
+            source="command",
+            post_to=reference_of(context) if in_channel else None,
+            where="this channel" if in_channel else None,
+        )
+        receipt = outcome.reply
+        if outcome.sent and not in_channel:
             # In a 1:1 chat there is no audience: the recognition itself is the reply.
-            post = public_post(person.name, names, parsed.message, parsed.values)
+            post = public_post(person.name, outcome.recipients, parsed.message, parsed.values)
             receipt = Message(receipt.summary, (*post.blocks, *receipt.blocks))
         await self._reply(context, receipt)
-
-    async def _give(
-        self,
-        context: TurnContext,
-        person: Person,
-        recipients: Sequence[Recipient],
-        text: KudosText,
-        source: str,
-        in_channel: bool = False,
-    ) -> Given:
-        return await give(
-            self.database,
-            giver=person,
-            giver_platform_id=context.activity.from_property.id,
-            now_local=self.checkins.moment(person).local,
-            recipients=recipients,
-            message=text.message,
-            values=text.values,
-            platform=Platform.TEAMS,
-            source=source,
-            post_to=reference_of(context) if in_channel else None,
-            daily_limit=self.settings.kudos_daily_limit,
-        )
 
     async def _overview(self, person: Person) -> Message:
         """The `okr` reply: the person's key results, then the kudos they received this quarter."""
@@ -866,7 +830,14 @@ class TeamsAdapter:
     """The CloudAdapter (Bot Framework auth and connector), the bot, and the proactive messenger."""
 
     def __init__(
-        self, *, database: Database, checkins: CheckIns, settings: Settings, clock: Clock
+        self,
+        *,
+        database: Database,
+        checkins: CheckIns,
+        settings: Settings,
+        clock: Clock,
+        preferences: PreferencesFlow | None = None,
+        throttle: PostThrottle | None = None,
     ) -> None:
         self.app_id = settings.microsoft_app_id or ""
         self.auth_enabled = bool(self.app_id)
@@ -883,9 +854,15 @@ class TeamsAdapter:
         self.credentials = app_credentials(settings, now=now)
         self.cloud = CloudAdapter(bot_framework_authentication(settings, self.credentials, now=now))
         self.cloud.on_turn_error = self._on_turn_error
-        self.messenger = TeamsMessenger(self.cloud, database, checkins, clock, self.app_id)
+        self.messenger = TeamsMessenger(
+            self.cloud, database, checkins, clock, self.app_id, throttle=throttle
+        )
         self.bot = OkrTeamsBot(
-            database=database, checkins=checkins, messenger=self.messenger, settings=settings
+            database=database,
+            checkins=checkins,
+            messenger=self.messenger,
+            settings=settings,
+            preferences=preferences,
         )
 
     async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
@@ -897,10 +874,6 @@ class TeamsAdapter:
                 )
             except Exception:
                 log.exception("could not tell the user about the failure")
-
-
-def others_as_recipients(people: Sequence[Person]) -> list[Recipient]:
-    return [Recipient(p.id, p.teams_aad_id, p.name) for p in people]
 
 
 def _utc_midnight(day: date) -> datetime:

@@ -17,7 +17,6 @@ import requests
 from botbuilder.core import BotAdapter, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ConversationReference, ErrorResponseException
 from msrest.exceptions import ClientRequestError
-from sqlalchemy import update
 
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.teams import render
@@ -26,15 +25,18 @@ from okrbot.bot.clock import Clock
 from okrbot.bot.delivery import (
     PartSent,
     PermanentDeliveryError,
+    Suppressed,
     Throttled,
     TransientDeliveryError,
     Unreachable,
 )
 from okrbot.bot.domain import Person
 from okrbot.bot.messages import Actions, Button, Context, Header, Message, Text
+from okrbot.bot.messenger import Target
 from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage.db import Database
 from okrbot.storage.models import PersonRow
+from okrbot.storage.people import mark_teams_unreachable, teams_reachable
 
 log = logging.getLogger(__name__)
 
@@ -107,14 +109,15 @@ class TeamsMessenger:
         checkins: CheckIns,
         clock: Clock,
         app_id: str = "",
+        throttle: PostThrottle | None = None,
     ) -> None:
         self.adapter = adapter
         self.database = database
         self.checkins = checkins
         self.clock = clock
         self.app_id = app_id
-        # Set by the runtime: the tenant-wide and per-conversation rate Teams allows.
-        self.throttle: PostThrottle | None = None
+        # The tenant-wide and per-conversation rate Teams allows (the runtime's).
+        self.throttle = throttle
 
     async def checkin_card(
         self,
@@ -205,6 +208,28 @@ class TeamsMessenger:
             await self._mark_unreachable(person)
             raise
 
+    async def find_tagged(self, person: Person, key: str) -> dict[int, dict[str, Any]]:
+        """Nothing: Teams has no message metadata to find an earlier attempt's post by."""
+        return {}
+
+    async def post(self, target: Target, message: Message) -> None:
+        """Post in a channel conversation through its stored reference, as a proactive turn."""
+        if not isinstance(target, Mapping):
+            raise Suppressed("the recipient is not an imported person, so Teams cannot reach them")
+        reference = ConversationReference().deserialize(dict(target))
+        activity = card_activity(render.message_card(message), message.summary)
+
+        async def logic(context: TurnContext) -> None:
+            await context.send_activity(activity)
+
+        await self._continue(reference, logic)
+
+    async def why_unreachable(self, person: Person) -> str | None:
+        async with self.database.reading() as session:
+            if await teams_reachable(session, person.id):
+                return None
+        return f"{person.email} has not installed okrbot in Teams"
+
     async def update(self, ref: dict[str, Any], message: Message) -> None:
         await self.update_card(ref, render.message_card(message), message.summary)
 
@@ -278,8 +303,4 @@ class TeamsMessenger:
     async def _mark_unreachable(self, person: Person) -> None:
         log.warning("%s blocked or removed okrbot in Teams; marking unreachable", person.email)
         async with self.database.transaction() as session:
-            await session.execute(
-                update(PersonRow)
-                .where(PersonRow.id == person.id)
-                .values(teams_unreachable_at=self.clock.now())
-            )
+            await mark_teams_unreachable(session, person.id, self.clock.now())

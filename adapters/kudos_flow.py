@@ -1,0 +1,240 @@
+"""Giving kudos, once for every platform: the rules, the daily limit, storing, the outbox.
+
+An adapter turns its platform's mentions into `Named` people and renders the outcome; this
+flow does the rest. Giving is all or nothing: the kudos rows, the public post and each
+recipient's DM are written in one transaction, after the daily limit is checked inside it; the
+outbox then sends them (adapters/kudos_courier.py), so a channel that answers 5xx is retried
+later and the kudos is never stored twice. Deliveries are keyed by kudos id, so they are
+idempotent too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from okrbot.adapters.conversations import CheckIns
+from okrbot.bot.delivery import DeliveryKind
+from okrbot.bot.domain import Kudos, Person, Platform
+from okrbot.bot.kudos import (
+    KudosText,
+    LimitResult,
+    check_limit,
+    clean_message,
+    day_start,
+    deactivated_recipients,
+    problem_text,
+)
+from okrbot.bot.kudos_giving import DMS_ANYONE, Named, address, receipt, sent_headline
+from okrbot.bot.messages import Message, Text
+from okrbot.bot.messenger import Target
+from okrbot.scheduler.outbox import enqueue
+from okrbot.storage.db import Database
+from okrbot.storage.events import first_time_in, seen_in
+from okrbot.storage.kudos import add_kudos, given_since
+from okrbot.storage.people import deactivated_names, lock_person
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who gets a kudos: the imported person (if any), their platform user id, a display name."""
+
+    person_id: int | None
+    platform_id: str | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Given:
+    """What giving did: the stored kudos (none when the limit refused), and the limit after."""
+
+    kudos: tuple[Kudos, ...]
+    limit: LimitResult
+    # The same submission was given before (a double click, a retried request): nothing new
+    # was stored or sent, and the giver gets the answer the first one got.
+    repeated: bool = False
+    refused: str | None = None  # why nothing was given, other than the limit
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.kudos) or self.repeated
+
+    @property
+    def message(self) -> str:
+        """Why nothing was given."""
+        return self.refused or self.limit.message
+
+
+@dataclass(frozen=True, slots=True)
+class KudosOutcome:
+    """How giving went: whether anything was sent, a one-line headline, and the full reply."""
+
+    sent: bool
+    headline: str
+    reply: Message
+    recipients: tuple[str, ...] = ()  # the names of those recognised
+
+
+async def give(
+    database: Database,
+    *,
+    giver: Person,
+    giver_platform_id: str | None,
+    now_local: datetime,
+    recipients: Sequence[Recipient],
+    message: str,
+    values: Sequence[str],
+    platform: Platform,
+    source: str,
+    post_to: Target | None,
+    daily_limit: int,
+    submission: str | None = None,
+) -> Given:
+    """Store the kudos and enqueue its post and DMs, if the giver's daily limit allows.
+
+    `post_to` is where the public post goes (a Slack channel, a Teams conversation reference),
+    or None when there is no public place. Recipients who are not imported people get a DM only
+    where the platform can reach them without a stored conversation (Slack). `submission`
+    names the request (a Slack view and its state, a signed slash command): recorded with the
+    kudos in one transaction, so giving it again stores and sends nothing.
+    """
+    now = now_local.astimezone(UTC)
+    async with database.transaction() as session:
+        # One giver's concurrent requests queue here, so they cannot both pass the limit.
+        await lock_person(session, giver.id)
+        given_today = await given_since(session, giver.id, day_start(now_local))
+        if submission is not None and await seen_in(session, submission):
+            return Given((), check_limit(given_today, 0, daily_limit, now_local), repeated=True)
+        limit = check_limit(given_today, len(recipients), daily_limit, now_local)
+        ids = [r.person_id for r in recipients if r.person_id is not None]
+        left = await deactivated_names(session, ids)
+        if left:
+            return Given((), limit, refused=deactivated_recipients(left))
+        if not limit.allowed:
+            return Given((), limit)
+        if submission is not None:
+            await first_time_in(session, submission, now)
+        stored = await add_kudos(
+            session,
+            giver_id=giver.id,
+            giver_platform_id=giver_platform_id,
+            recipients=[(r.person_id, r.platform_id) for r in recipients],
+            message=message,
+            values=values,
+            platform=platform,
+            source=source,
+            now=now,
+        )
+        # Each delivery is keyed by its kudos, so it is queued once; all are sent as soon as
+        # this transaction commits.
+        deliveries: list[tuple[DeliveryKind, int, int | None, dict[str, Any]]] = []
+        if post_to is not None:
+            post = {"to": post_to, "kudos_ids": [k.id for k in stored]}
+            post["recipients"] = [r.name for r in recipients]
+            deliveries.append((DeliveryKind.KUDOS_POST, stored[0].id, None, post))
+        for kudos, recipient in zip(stored, recipients, strict=True):
+            if recipient.person_id is None and platform not in DMS_ANYONE:
+                continue
+            dm = {"kudos_id": kudos.id, "user_id": recipient.platform_id}
+            dm["posted"] = post_to is not None
+            deliveries.append((DeliveryKind.KUDOS_DM, kudos.id, recipient.person_id, dm))
+        common = {"platform": platform.value, "giver": giver.name, "message": message}
+        for kind, kudos_id, person_id, payload in deliveries:
+            await enqueue(
+                session,
+                key=f"{kind}:{kudos_id}",
+                kind=kind,
+                due_at=now,
+                wake=True,
+                person_id=person_id,
+                payload={**common, "values": list(values), **payload},
+            )
+    return Given(tuple(stored), limit)
+
+
+def _refused(reason: str) -> KudosOutcome:
+    return KudosOutcome(False, reason, Message(reason, (Text(reason),)))
+
+
+class KudosFlow:
+    """Kudos as every platform gives them: from a command, a form, or a check-in."""
+
+    def __init__(self, database: Database, checkins: CheckIns) -> None:
+        self.database = database
+        self.checkins = checkins
+
+    async def give(
+        self,
+        giver: Person,
+        giver_platform_id: str | None,
+        named: Sequence[Named],
+        words: KudosText,
+        *,
+        platform: Platform,
+        source: str,
+        post_to: Target | None,
+        where: str | None,
+        submission: str | None = None,
+    ) -> KudosOutcome:
+        """Recognise who was named, if the rules and the giver's daily limit allow; the
+        receipt says where it was posted (`where`, as the giver would call that place)."""
+        settings = self.checkins.settings
+        addressed = address(giver, giver_platform_id, named)
+        if not addressed.recipients:
+            return _refused(addressed.nobody_reason)
+        recipients = [
+            Recipient(r.person.id if r.person else None, r.platform_id, r.display_name)
+            for r in addressed.recipients
+        ]
+        given = await give(
+            self.database,
+            giver=giver,
+            giver_platform_id=giver_platform_id,
+            now_local=self.checkins.moment(giver).local,
+            recipients=recipients,
+            message=words.message,
+            values=words.values,
+            platform=platform,
+            source=source,
+            post_to=post_to,
+            daily_limit=settings.kudos_daily_limit,
+            submission=submission,
+        )
+        if not given.ok:
+            return _refused(given.message)
+        reply = receipt(
+            addressed, platform, where, given.limit, words.unknown_values, settings.company_values
+        )
+        names = tuple(r.name for r in recipients)
+        return KudosOutcome(True, sent_headline(addressed), reply, names)
+
+    async def from_checkin(
+        self,
+        giver: Person,
+        giver_platform_id: str | None,
+        named: Sequence[Named],
+        message: str,
+        *,
+        platform: Platform,
+        command: str,
+        post_to: Target | None,
+        where: str | None,
+    ) -> str:
+        """Recognition typed in a check-in goes the same way as the kudos command: same rules,
+        same posts. The line the check-in's summary shows about it."""
+        text = clean_message(message, self.checkins.settings.company_values)
+        if text.problem is not None:
+            return f"Kudos not sent: {problem_text(text, command)}"
+        outcome = await self.give(
+            giver,
+            giver_platform_id,
+            named,
+            text,
+            platform=platform,
+            source="checkin",
+            post_to=post_to,
+            where=where,
+        )
+        return outcome.headline
