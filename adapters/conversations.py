@@ -26,11 +26,13 @@ from okrbot.bot.checkins import (
     summary_message,
 )
 from okrbot.bot.clock import Clock
+from okrbot.bot.delivery import DeliveryKind
 from okrbot.bot.domain import CheckIn, Person, Platform
 from okrbot.bot.messages import Form, Message
 from okrbot.bot.quarters import Quarter, week_key
 from okrbot.bot.settings import Settings
 from okrbot.bot.working_hours import WorkingHours
+from okrbot.scheduler.outbox import enqueue
 from okrbot.storage import checkins as store
 from okrbot.storage.db import Database
 
@@ -171,17 +173,25 @@ class CheckIns:
             recorded.append((status, entry, start))
         return summary_message(moment.period, recorded, kudos_note)
 
-    async def snooze(self, person: Person) -> tuple[str, datetime, Message]:
-        """Record the snooze; the caller's outbox sends the prompt again at the returned time."""
+    async def snooze(self, person: Person) -> Message:
+        """Record the snooze and queue the prompt again for then; what to show instead."""
         moment = self.moment(person)
+        period = moment.period
         # Back in two hours, or at the start of the person's next working day if that is later.
         until = self.working_hours(person).next_working_moment(
             self.clock.now() + SNOOZE_FOR, self.zone(person)
         )
         async with self.database.transaction() as session:
-            await store.mark_week(session, person.id, moment.period, snoozed_until=until)
-        local_until = until.astimezone(self.zone(person))
-        return moment.period, until, snoozed_message(moment.period, local_until)
+            await store.mark_week(session, person.id, period, snoozed_until=until)
+            await enqueue(
+                session,
+                key=f"snooze:{person.id}:{period}:{until.isoformat()}",
+                kind=DeliveryKind.SNOOZED_PROMPT,
+                due_at=until,
+                person_id=person.id,
+                period=period,
+            )
+        return snoozed_message(period, until.astimezone(self.zone(person)))
 
     async def skip(self, person: Person) -> tuple[str, Message]:
         moment = self.moment(person)

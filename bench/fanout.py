@@ -30,6 +30,7 @@ from sqlalchemy.exc import OperationalError
 
 from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.bot.clock import SystemClock
+from okrbot.bot.delivery import DeliveryKind
 from okrbot.bot.quarters import Quarter
 from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import build_runtime
@@ -125,7 +126,10 @@ async def seed_people(url: str, people: int, due: datetime, with_key_results: bo
             )
         await session.execute(
             insert(ScheduleRow),
-            [{"person_id": n + 1, "kind": "prompt", "next_at": due} for n in range(people)],
+            [
+                {"person_id": n + 1, "kind": DeliveryKind.PROMPT, "next_at": due}
+                for n in range(people)
+            ],
         )
     await database.dispose()
 
@@ -174,7 +178,7 @@ def sender(url: str, api_url: str, rate: int, index: int, lease_seconds: int = 1
                     .select_from(DeliveryRow)
                     .where(
                         DeliveryRow.status.in_(("pending", "sending")),
-                        DeliveryRow.kind == "prompt",
+                        DeliveryRow.kind == DeliveryKind.PROMPT,
                     )
                 )
             idle = idle + 1 if not left else 0
@@ -318,7 +322,7 @@ async def due_scan(url: str, people: int = 100_000, due_share: float = 0.01) -> 
         found = (
             await session.execute(
                 select(ScheduleRow.person_id)
-                .where(ScheduleRow.kind == "prompt", ScheduleRow.next_at <= now)
+                .where(ScheduleRow.kind == DeliveryKind.PROMPT, ScheduleRow.next_at <= now)
                 .order_by(ScheduleRow.next_at)
                 .limit(1000)
             )

@@ -31,7 +31,6 @@ from okrbot.adapters.slack import render
 from okrbot.adapters.slack.messenger import SlackMessenger
 from okrbot.adapters.slack.shapes import answer_unreadable_bodies, dig, first_action, string
 from okrbot.bot.checkins import CHECK_IN, FORM_ID, KUDOS_TO, SKIP, SNOOZE, KudosDraft
-from okrbot.bot.delivery import DeliveryKind
 from okrbot.bot.digests import NUDGE_ACTION
 from okrbot.bot.domain import Level, Person, Platform
 from okrbot.bot.kudos import (
@@ -55,7 +54,6 @@ from okrbot.bot.preferences import FORM_ID as PREFS_FORM
 from okrbot.bot.preferences import OPEN as PREFS_OPEN
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
-from okrbot.scheduler.outbox import enqueue
 from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage import checkins as weeks
 from okrbot.storage.convert import to_objective
@@ -214,16 +212,7 @@ class SlackAdapter:
         if person is None:
             await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
             return
-        period, until, message = await self.checkins.snooze(person)
-        async with self.database.transaction() as session:
-            await enqueue(
-                session,
-                key=f"snooze:{person.id}:{period}:{until.isoformat()}",
-                kind=DeliveryKind.SNOOZED_PROMPT,
-                due_at=until,
-                person_id=person.id,
-                period=period,
-            )
+        message = await self.checkins.snooze(person)
         await self._replace_clicked_message(body, message)
 
     async def skip(self, ack: AsyncAck, body: dict[str, Any]) -> None:

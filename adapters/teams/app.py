@@ -50,7 +50,6 @@ from okrbot.bot.checkins import (
     week_label,
 )
 from okrbot.bot.clock import Clock
-from okrbot.bot.delivery import DeliveryKind
 from okrbot.bot.digests import NUDGE_ACTION
 from okrbot.bot.domain import Person, Platform
 from okrbot.bot.kudos import (
@@ -70,7 +69,6 @@ from okrbot.bot.preferences import FORM_ID as PREFS_FORM
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
 from okrbot.bot.settings import Settings
-from okrbot.scheduler.outbox import enqueue
 from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage import checkins as weeks
 from okrbot.storage.convert import to_person
@@ -530,16 +528,7 @@ class OkrTeamsBot(TeamsActivityHandler):
             else:
                 await self._send_card(context, card)
         elif action == SNOOZE:
-            period, until, message = await self.checkins.snooze(person)
-            async with self.database.transaction() as session:
-                await enqueue(
-                    session,
-                    key=f"snooze:{person.id}:{period}:{until.isoformat()}",
-                    kind=DeliveryKind.SNOOZED_PROMPT,
-                    due_at=until,
-                    person_id=person.id,
-                    period=period,
-                )
+            message = await self.checkins.snooze(person)
             await self._replace(context, render.message_card(message), message.summary)
         elif action == SKIP:
             _period, message = await self.checkins.skip(person)
