@@ -120,15 +120,13 @@ class CheckIns:
         person: Person,
         answers: Mapping[str, object],
         page: int = 0,
-        standing: Standing | None = None,
     ) -> Submitted:
         """Read and check one submitted page, without writing anything.
 
         Slack waits at most three seconds for an answer to a modal; validating needs only a
-        read, so the modal can close before the write queues behind other writers. `standing`
-        is that read, when the caller already made it.
+        read, so the modal can close before the write queues behind other writers.
         """
-        moment, statuses = standing or await self.statuses(person)
+        moment, statuses = await self.statuses(person)
         pages = form_pages(statuses)
         page = min(max(page, 0), pages - 1)
         shown = statuses[page * KEY_RESULTS_PER_FORM : (page + 1) * KEY_RESULTS_PER_FORM]
@@ -193,11 +191,12 @@ class CheckIns:
             )
         return snoozed_message(period, until.astimezone(self.zone(person)))
 
-    async def skip(self, person: Person) -> tuple[str, Message]:
+    async def skip(self, person: Person) -> Message:
+        """Record that the person skips this week; the answer replaces the prompt."""
         moment = self.moment(person)
         async with self.database.transaction() as session:
             await store.mark_week(session, person.id, moment.period, skipped_at=self.clock.now())
-        return moment.period, skipped_message(moment.period)
+        return skipped_message(moment.period)
 
 
 def _entry(checkin: CheckIn) -> CheckInEntry:

@@ -28,7 +28,7 @@ from okrbot.bot.kudos import (
     problem_text,
 )
 from okrbot.bot.kudos_giving import DMS_ANYONE, Named, address, receipt, sent_headline
-from okrbot.bot.messages import Message, Text
+from okrbot.bot.messages import Message
 from okrbot.bot.messenger import Target
 from okrbot.scheduler.outbox import enqueue
 from okrbot.storage.db import Database
@@ -155,7 +155,7 @@ async def give(
 
 
 def _refused(reason: str) -> KudosOutcome:
-    return KudosOutcome(False, reason, Message(reason, (Text(reason),)))
+    return KudosOutcome(False, reason, Message.plain(reason))
 
 
 class KudosFlow:

@@ -160,11 +160,11 @@ class Reports:
             week = await store.get_week(session, report.id, period)
         if week is None or week.prompted_at is None:
             text = f"{first} was not asked to check in this week, so there is nothing to remind."
-            return Message(text, (Text(text),))
+            return Message.plain(text)
         if week.checked_in_at is not None or week.skipped_at is not None:
             done = "checked in" if week.checked_in_at is not None else "skipped this week"
             text = f"{first} has already {done}; no reminder needed."
-            return Message(text, (Text(text),))
+            return Message.plain(text)
         now = self.clock.now()
         zone = self.checkins.zone(report)
         opens = self.checkins.working_hours(report).next_working_moment(now, zone)
@@ -173,7 +173,7 @@ class Reports:
                 f"It is outside {first}'s working hours until {describe(opens, zone)}, after "
                 f"this week's check-in has closed, so okrbot will not remind {first} now."
             )
-            return Message(text, (Text(text),))
+            return Message.plain(text)
         async with self.database.transaction() as session:
             queued = await enqueue(
                 session,
@@ -193,7 +193,7 @@ class Reports:
             )
         else:
             text = f"👋 Reminding {first} to check in now."
-        return Message(text, (Text(text),))
+        return Message.plain(text)
 
     async def digest(self, manager: Person, period: str) -> list[Message]:
         """The digest of the week `period`, in that week's quarter; nothing when nobody

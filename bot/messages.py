@@ -75,6 +75,19 @@ class Message:
     summary: str
     blocks: tuple[Block, ...] = ()
 
+    @classmethod
+    def plain(cls, text: str) -> Message:
+        """One paragraph that is also its own notification text."""
+        return cls(text, (Text(text),))
+
+
+# What okrbot answers, on every platform, someone it has not been given: it knows only the
+# people its admin imported.
+NOT_SET_UP = (
+    "I don't know you yet: okrbot only talks to people its admin imported. "
+    "Ask your admin to add you with `okrbot import people`."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class NumberInput:

@@ -10,12 +10,7 @@ import pytest
 from botbuilder.schema import Activity, ChannelAccount
 
 from okrbot.adapters.teams import render
-from okrbot.adapters.teams.app import (
-    FOREIGN_TENANT,
-    NOT_SET_UP,
-    private_pointer,
-    welcome_message,
-)
+from okrbot.adapters.teams.app import FOREIGN_TENANT, private_pointer, welcome_message
 from okrbot.bot.checkins import KeyResultStatus, checkin_form
 from okrbot.bot.domain import (
     CheckIn,
@@ -30,7 +25,7 @@ from okrbot.bot.domain import (
 )
 from okrbot.bot.kudos import LimitResult, confirmation, public_post
 from okrbot.bot.kudos import help_message as kudos_help
-from okrbot.bot.messages import Message, Text
+from okrbot.bot.messages import NOT_SET_UP, Message, Text
 from okrbot.bot.overview import help_message, okr_overview, public_overview
 from okrbot.bot.preferences import Preferences, preferences_form, saved_message
 from okrbot.bot.quarters import Quarter

@@ -18,6 +18,7 @@ from okrbot.adapters.slack.blockkit_limits import blockkit_problems, view_proble
 from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.adapters.slack.simulator import Grid, SlackSimulator
 from okrbot.bot.clock import FakeClock
+from okrbot.bot.messages import NOT_SET_UP
 from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import Runtime, build_runtime
 from okrbot.cli.serve import web_app
@@ -351,6 +352,38 @@ async def test_okr_command_variants(world: SlackWorld) -> None:
     world.sandbox.add_user("U0NEW", "newbie", "newbie@example.com")
     reply = await world.slack.command("U0NEW", "/okr")
     assert "I don't know you yet" in reply.body
+
+
+async def test_someone_okrbot_does_not_know_gets_the_one_not_set_up_answer_everywhere(
+    world: SlackWorld,
+) -> None:
+    """A stranger clicking a button, submitting a modal, typing /okr or opening Home is told
+    the same thing, in the form each place allows, and nothing of theirs is acted on."""
+    await world.send_prompts()
+    [prompt] = world.dm("U0ANA")
+    await world.slack.command("U0ANA", "/okr", "checkin")
+    modal = world.last_modal()
+    world.sandbox.add_user("U0NEW", "newbie", "newbie@example.com")
+    opened = len(world.sandbox.calls_to("views.open"))
+
+    for action in ("checkin_open", "checkin_snooze", "checkin_skip"):
+        clicked = await world.slack.click(
+            "U0NEW", prompt, action, world.sandbox.dm_channel("U0ANA")
+        )
+        assert clicked.status == 200
+    told = world.dm("U0NEW")
+    assert [texts(message) for message in told] == [NOT_SET_UP] * 3
+    assert len(world.sandbox.calls_to("views.open")) == opened  # no check-in form for them
+    assert texts(world.dm("U0ANA")[0]) == texts(prompt)  # Ana's prompt is left as it was
+
+    submitted = (await world.slack.submit("U0NEW", modal, {})).json()
+    assert submitted["response_action"] == "errors"
+    assert list(submitted["errors"].values()) == [NOT_SET_UP]
+    assert await checkins(world.database) == []
+
+    assert (await world.slack.command("U0NEW", "/okr")).body == NOT_SET_UP
+    await world.slack.open_home("U0NEW")
+    assert texts(world.sandbox.home_views["U0NEW"]) == NOT_SET_UP
 
 
 async def test_app_home_is_published(world: SlackWorld) -> None:

@@ -30,7 +30,7 @@ from okrbot.adapters.teams.sandbox import (
 from okrbot.adapters.teams.simulator import TeamsSimulator, TeamsUser, card_of, inputs_of, walk
 from okrbot.bot.clock import FakeClock
 from okrbot.bot.delivery import TransientDeliveryError
-from okrbot.bot.messages import Message, Text
+from okrbot.bot.messages import NOT_SET_UP, Message, Text
 from okrbot.bot.settings import Settings
 from okrbot.cli.main import app as cli_app
 from okrbot.cli.runtime import Runtime, build_runtime
@@ -260,7 +260,7 @@ async def test_a_stranger_gets_a_polite_explanation(world: TeamsWorld) -> None:
     assert reply.status == 200
     said = world.chat(STRANGER)
     assert len(said) == 2  # once for the install (not twice), once for the message
-    assert all("I don't know you yet" in texts(a) for a in said)
+    assert all(NOT_SET_UP in texts(a) for a in said)  # the same words as on Slack
     async with world.database.reading() as session:
         assert (
             await session.scalar(select(PersonRow).where(PersonRow.email == STRANGER.email)) is None

@@ -2,7 +2,8 @@
 
 Each listener acknowledges first when it can; anything slow (opening the modal aside, which must
 use the trigger within three seconds) runs after the ack. The person is always the Slack user who
-signed the request, never anyone named in an action value or private_metadata.
+signed the request, never anyone named in an action value or private_metadata: a listener
+middleware looks them up once per request and Bolt hands them to the listener as `person`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
-from okrbot.adapters.conversations import CheckIns, Standing, Submitted
+from okrbot.adapters.conversations import CheckIns, Submitted
 from okrbot.adapters.inflight import InFlight
 from okrbot.adapters.kudos_flow import KudosFlow
 from okrbot.adapters.preferences import PreferencesFlow
@@ -48,7 +49,7 @@ from okrbot.bot.kudos import (
 from okrbot.bot.kudos import KUDOS_TO as KUDOS_FORM_TO
 from okrbot.bot.kudos import help_message as kudos_help
 from okrbot.bot.kudos_giving import Named
-from okrbot.bot.messages import Context, Form, Message, Text
+from okrbot.bot.messages import NOT_SET_UP, Context, Form, Message, Text
 from okrbot.bot.overview import ReceivedKudos, help_message, home, okr_overview
 from okrbot.bot.preferences import FORM_ID as PREFS_FORM
 from okrbot.bot.preferences import OPEN as PREFS_OPEN
@@ -60,7 +61,6 @@ from okrbot.storage.convert import to_objective
 from okrbot.storage.db import Database
 from okrbot.storage.events import first_time, forget
 from okrbot.storage.models import KudosRow, ObjectiveRow, PersonRow
-from okrbot.storage.people import get_person_by_slack_id
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +73,9 @@ ACTIONS = (CHECK_IN, SNOOZE, SKIP, REFLECT, NUDGE_ACTION, PREFS_OPEN)
 VIEWS = (FORM_ID, KUDOS_FORM_ID, REFLECTION_FORM, PREFS_FORM)
 # With should_escape, Slack sends a mention as <@U123|name> (or <@U123> in newer clients).
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^<>|]*))?>")
-NOT_SET_UP = (
-    "I don't know you yet: okrbot only talks to people its admin imported. "
-    "Ask your admin to add you with `okrbot import people`."
-)
+# The context entry the person who signed the request is kept under; Bolt passes context
+# entries to listeners by name, so a listener asks for them with a `person` argument.
+PERSON = "person"
 
 FOLLOW_UPS = 4
 
@@ -148,14 +147,17 @@ class SlackAdapter:
         commands = {OKR_COMMAND: self.okr_command, KUDOS_COMMAND: self.kudos_command}
         events = {"app_home_opened": self.app_home_opened}
         track = self.in_flight.track
+        knows, needs = [self._know_the_person], [self._know_the_person, self._needs_person]
         for action in ACTIONS:
-            app.action(render.action_pattern(action))(track(actions[action]))
+            app.action(render.action_pattern(action), middleware=needs)(track(actions[action]))
         for view in VIEWS:
-            app.view(view)(track(views[view]))
+            guard = needs if view != KUDOS_FORM_ID else []
+            app.view(view, middleware=guard)(track(views[view]))
         for command in SLASH_COMMANDS:
-            app.command(command)(track(commands[command]))
+            guard = knows if command != KUDOS_COMMAND else []
+            app.command(command, middleware=guard)(track(commands[command]))
         for event in EVENTS:
-            app.event(event)(track(events[event]))
+            app.event(event, middleware=knows)(track(events[event]))
 
     async def _deduplicate_events(
         self, body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
@@ -172,57 +174,57 @@ class SlackAdapter:
         return await first_time(self.database, event_key, self.clock.now())
 
     async def _person(self, user_id: str | None) -> Person | None:
+        """The imported person behind a Slack user; the first time, learned by email."""
         if not user_id:
             return None
         return await self.messenger.person_for_user(user_id)
 
-    async def _person_standing(self, user_id: str | None) -> tuple[Person, Standing] | None:
-        """The person behind a Slack user and their key results as they stand, in one read:
-        /okr, the Check in button and the modal need both before they can answer Slack."""
-        if not user_id:
+    async def _know_the_person(
+        self, context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Look up who signed the request, once, for the listener's `person` argument (None for
+        someone okrbot was not given). A listener middleware, so requests okrbot does not listen
+        for cost nothing."""
+        context[PERSON] = await self._person(context.user_id)
+        await next()
+
+    async def _needs_person(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        next: Callable[[], Awaitable[None]],
+    ) -> BoltResponse | None:
+        """The one guard for buttons and modals: someone okrbot does not know is told so where
+        they clicked or submitted, and the listener does not run."""
+        if context.get(PERSON) is not None:
+            await next()
             return None
-        async with self.database.reading() as session:
-            person = await get_person_by_slack_id(session, user_id)
-            if person is not None:
-                return person, await self.checkins.statuses(person, session)
-        person = await self._person(user_id)  # the first time: learns the Slack id by email
-        if person is None:
-            return None
-        return person, await self.checkins.statuses(person)
+        if body.get("type") == "view_submission":
+            view = body.get("view") if isinstance(body.get("view"), dict) else {}
+            return await ack(response_action="errors", errors={_first_block(view): NOT_SET_UP})
+        answered = await ack()
+        await self._tell(body, Message.plain(NOT_SET_UP))
+        return answered
 
     # -- buttons -------------------------------------------------------------------------------
 
     async def open_checkin(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, person: Person
     ) -> None:
         await ack()
-        found = await self._person_standing(_user(body))
-        if found is None:
-            await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
-            return
-        person, standing = found
-        form = await self.checkins.form(person, page=0, standing=standing)
+        form = await self.checkins.form(person, page=0)
         await client.views_open(
             trigger_id=string(body.get("trigger_id")), view=render.modal(form, {"page": 0})
         )
 
-    async def snooze(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def snooze(self, ack: AsyncAck, body: dict[str, Any], person: Person) -> None:
         await ack()
-        person = await self._person(_user(body))
-        if person is None:
-            await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
-            return
-        message = await self.checkins.snooze(person)
-        await self._replace_clicked_message(body, message)
+        await self._replace_clicked_message(body, await self.checkins.snooze(person))
 
-    async def skip(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def skip(self, ack: AsyncAck, body: dict[str, Any], person: Person) -> None:
         await ack()
-        person = await self._person(_user(body))
-        if person is None:
-            await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
-            return
-        _period, message = await self.checkins.skip(person)
-        await self._replace_clicked_message(body, message)
+        await self._replace_clicked_message(body, await self.checkins.skip(person))
 
     async def _replace_clicked_message(self, body: dict[str, Any], message: Message) -> None:
         channel, ts = (
@@ -249,15 +251,10 @@ class SlackAdapter:
         body: dict[str, Any],
         view: dict[str, Any],
         context: AsyncBoltContext,
+        person: Person,
     ) -> None:
-        user_id = _user(body)
-        found = await self._person_standing(user_id)
-        if found is None:
-            await ack(response_action="errors", errors={_first_block(view): NOT_SET_UP})
-            return
-        person, standing = found
         answers = render.state_values(view)
-        result = await self.checkins.validate(person, answers, _page(view), standing)
+        result = await self.checkins.validate(person, answers, _page(view))
         if result.errors:
             await ack(response_action="errors", errors=dict(result.errors))
             return
@@ -283,7 +280,7 @@ class SlackAdapter:
             kudos_note = None
             if result.kudos is not None:
                 kudos_note = await self._store_checkin_kudos(
-                    person, user_id, result.kudos, context.bot_user_id
+                    person, context.user_id, result.kudos, context.bot_user_id
                 )
             if result.done:
                 summary = await self.checkins.summary(person, kudos_note)
@@ -296,7 +293,7 @@ class SlackAdapter:
         except Exception:
             log.exception("storing %s's check-in failed", person.email)
             text = "Sorry, I could not save that check-in. Please try again in a minute."
-            await self.messenger.send(person, [Message(text, (Text(text),))])
+            await self.messenger.send(person, [Message.plain(text)])
             return False
         return True
 
@@ -333,13 +330,9 @@ class SlackAdapter:
     # -- reflections and nudges ------------------------------------------------------------------
 
     async def open_reflection(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, person: Person
     ) -> None:
         await ack()
-        person = await self._person(_user(body))
-        if person is None:
-            await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
-            return
         requested = string(first_action(body).get("value")) or ""
         form = await self.reports.reflection_form(person, requested)
         if isinstance(form, Message):
@@ -350,13 +343,7 @@ class SlackAdapter:
             trigger_id=string(body.get("trigger_id")), view=render.modal(form, {"quarter": quarter})
         )
 
-    async def submit_reflection(
-        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
-    ) -> None:
-        person = await self._person(_user(body))
-        if person is None:
-            await ack(response_action="errors", errors={_first_block(view): NOT_SET_UP})
-            return
+    async def submit_reflection(self, ack: AsyncAck, view: dict[str, Any], person: Person) -> None:
         requested = _metadata(view).get("quarter")
         result = await self.reports.submit_reflection(
             person, requested if isinstance(requested, str) else None, render.state_values(view)
@@ -370,12 +357,11 @@ class SlackAdapter:
             await self.messenger.send(person, [result.message])
 
     async def open_preferences(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, person: Person
     ) -> None:
         await ack()
-        person = await self._person(_user(body))
-        if person is None or self.preferences is None:
-            await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
+        if self.preferences is None:
+            await self._tell(body, Message.plain(NOT_SET_UP))
             return
         form = self.preferences.form(person)
         await client.views_open(
@@ -383,11 +369,14 @@ class SlackAdapter:
         )
 
     async def submit_preferences(
-        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+        self,
+        ack: AsyncAck,
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+        person: Person,
     ) -> None:
-        user_id = _user(body)
-        person = await self._person(user_id)
-        if person is None or self.preferences is None:
+        if self.preferences is None:
             await ack(response_action="errors", errors={_first_block(view): NOT_SET_UP})
             return
         errors, message = await self.preferences.save(person, render.state_values(view))
@@ -399,37 +388,32 @@ class SlackAdapter:
             return  # the same settings again: saved as before, confirmed once
         if message is not None:
             await self.messenger.send(person, [message])
-        refreshed = await self._person(user_id)
+        refreshed = await self._person(context.user_id)  # read again: it has the new settings
         if refreshed is not None:
             await client.views_publish(
-                user_id=user_id, view=render.home_view(await self.home(refreshed))
+                user_id=context.user_id, view=render.home_view(await self.home(refreshed))
             )
 
-    async def nudge(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def nudge(self, ack: AsyncAck, body: dict[str, Any], person: Person) -> None:
         await ack()
-        manager = await self._person(_user(body))
-        if manager is None:
-            await self._tell(body, Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
-            return
         value = string(first_action(body).get("value")) or ""
         report_id = int(value) if value.isdigit() else -1
-        await self.messenger.send(manager, [await self.reports.nudge(manager, report_id)])
+        await self.messenger.send(person, [await self.reports.nudge(person, report_id)])
 
     # -- /okr ----------------------------------------------------------------------------------
 
     async def okr_command(
-        self, ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient
+        self, ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, person: Person | None
     ) -> None:
         words = (string(command.get("text")) or "").strip().split()
         sub = words[0].lower() if words else ""
         if sub == "help":
             await ack(**render.message_kwargs(help_message(OKR_COMMAND, KUDOS_COMMAND)))
             return
-        found = await self._person_standing(string(command.get("user_id")))
-        if found is None:
+        if person is None:
             await ack(text=NOT_SET_UP)
             return
-        person, (moment, statuses) = found
+        moment, statuses = await self.checkins.statuses(person)
         if sub == "":
             await ack(
                 **render.message_kwargs(okr_overview(moment.quarter.id, statuses, OKR_COMMAND))
@@ -479,7 +463,7 @@ class SlackAdapter:
             return
         if parsed.problem is not None:
             problem = problem_text(parsed, KUDOS_COMMAND)
-            await ack(**render.message_kwargs(Message(problem, (Text(problem),))))
+            await ack(**render.message_kwargs(Message.plain(problem)))
             return
         channel = settings.kudos_channel or string(command.get("channel_id"))
         words = KudosText(parsed.message, parsed.values, parsed.unknown_values)
@@ -592,16 +576,13 @@ class SlackAdapter:
 
     # -- App Home ------------------------------------------------------------------------------
 
-    async def app_home_opened(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def app_home_opened(
+        self, event: dict[str, Any], client: AsyncWebClient, person: Person | None
+    ) -> None:
         if event.get("tab", "home") != "home":
             return
-        user_id = string(event.get("user"))
-        person = await self._person(user_id)
-        if person is None:
-            view = render.home_view(Message(NOT_SET_UP, (Text(NOT_SET_UP),)))
-            await client.views_publish(user_id=user_id, view=view)
-            return
-        await client.views_publish(user_id=user_id, view=render.home_view(await self.home(person)))
+        shown = await self.home(person) if person is not None else Message.plain(NOT_SET_UP)
+        await client.views_publish(user_id=string(event.get("user")), view=render.home_view(shown))
 
     async def home(self, person: Person) -> Message:
         moment, statuses = await self.checkins.statuses(person)

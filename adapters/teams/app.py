@@ -63,7 +63,7 @@ from okrbot.bot.kudos import (
 )
 from okrbot.bot.kudos import help_message as kudos_help
 from okrbot.bot.kudos_giving import Named
-from okrbot.bot.messages import Context, Header, Message, Text
+from okrbot.bot.messages import NOT_SET_UP, Context, Header, Message, Text
 from okrbot.bot.overview import help_message, okr_overview, public_overview
 from okrbot.bot.preferences import FORM_ID as PREFS_FORM
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
@@ -84,10 +84,6 @@ OKR_COMMAND = "okr"
 KUDOS_COMMAND = "kudos"
 SETTINGS_COMMAND = "settings"
 TEAMS_SETTINGS = f"`{SETTINGS_COMMAND}`"
-NOT_SET_UP = (
-    "Hi! I don't know you yet: okrbot only talks to people its admin has imported, so there is "
-    "nothing for me to show you. Ask your admin to add you with `okrbot import people`."
-)
 FOREIGN_TENANT = (
     "Sorry, this okrbot works for another organisation, so I can't help you from yours. "
     "If you think that is a mistake, ask the admin who runs okrbot."
@@ -167,10 +163,6 @@ def tenant_of(activity: Activity) -> str | None:
     channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
     tenant = channel_data.get("tenant") if isinstance(channel_data.get("tenant"), dict) else {}
     return extra.get("tenantId") or (tenant or {}).get("id")
-
-
-def _say(text: str) -> Message:
-    return Message(text, (Text(text),))
 
 
 class InvokeMessage(Model):
@@ -329,7 +321,7 @@ class OkrTeamsBot(TeamsActivityHandler):
             return
         installed = activity.type == ActivityTypes.installation_update and activity.action == "add"
         if activity.type == ActivityTypes.message or installed:
-            await self._reply(context, _say(FOREIGN_TENANT))
+            await self._reply(context, Message.plain(FOREIGN_TENANT))
 
     async def _answer_invoke(self, context: TurnContext, text: str) -> None:
         answer = Activity(type=ActivityTypes.invoke_response, value=invoke_message(text))
@@ -444,7 +436,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         if person is None:
             conversation = context.activity.conversation.id if context.activity.conversation else ""
             if await self._first_time(f"teams:hello:{conversation}"):
-                await self._reply(context, _say(NOT_SET_UP))
+                await self._reply(context, Message.plain(NOT_SET_UP))
             return
         if context.turn_state.get(NEWLY_CONNECTED):
             context.turn_state[NEWLY_CONNECTED] = False
@@ -459,7 +451,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         activity = turn_context.activity
         person: Person | None = turn_context.turn_state.get(PERSON)
         if person is None:
-            await self._reply(turn_context, _say(NOT_SET_UP))
+            await self._reply(turn_context, Message.plain(NOT_SET_UP))
             return
         if isinstance(activity.value, dict) and activity.value.get(render.ACTION_KEY):
             if not is_personal(activity):
@@ -527,11 +519,11 @@ class OkrTeamsBot(TeamsActivityHandler):
                 await self._replace(context, card, "Weekly check-in")
             else:
                 await self._send_card(context, card)
-        elif action == SNOOZE:
-            message = await self.checkins.snooze(person)
-            await self._replace(context, render.message_card(message), message.summary)
-        elif action == SKIP:
-            _period, message = await self.checkins.skip(person)
+        elif action in (SNOOZE, SKIP):
+            if action == SNOOZE:
+                message = await self.checkins.snooze(person)
+            else:
+                message = await self.checkins.skip(person)
             await self._replace(context, render.message_card(message), message.summary)
         elif action in (REFLECT, REFLECTION_FORM):
             await self._reflection(context, person, action, value)
@@ -729,7 +721,7 @@ class OkrTeamsBot(TeamsActivityHandler):
             await self._reply(context, kudos_help(KUDOS_COMMAND, values))
             return
         if parsed.problem is not None:
-            await self._reply(context, _say(problem_text(parsed, KUDOS_COMMAND)))
+            await self._reply(context, Message.plain(problem_text(parsed, KUDOS_COMMAND)))
             return
         named = [
             Named(m.platform_id, m.name, await self._person_for_mention(context, m))
