@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from okrbot.bot.checkins import (
     KEY_RESULTS_PER_FORM,
     CheckInEntry,
@@ -34,7 +32,7 @@ from okrbot.bot.settings import Settings
 from okrbot.bot.working_hours import WorkingHours
 from okrbot.scheduler.outbox import enqueue
 from okrbot.storage import checkins as store
-from okrbot.storage.db import Database
+from okrbot.storage.db import Database, Session
 
 SNOOZE_FOR = timedelta(hours=2)
 
@@ -91,7 +89,7 @@ class CheckIns:
         quarter = Quarter.containing(local.date(), self.settings.fiscal_year_start_month)
         return Moment(local=local, period=week_key(local.date()), quarter=quarter)
 
-    async def statuses(self, person: Person, session: AsyncSession | None = None) -> Standing:
+    async def statuses(self, person: Person, session: Session | None = None) -> Standing:
         """The person's key results as they stand now (in `session`, or a new read)."""
         moment = self.moment(person)
         if session is None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import update
-
 from okrbot.adapters.conversations import CheckIns
 from okrbot.bot.domain import Person
 from okrbot.bot.messages import Form, Message
 from okrbot.bot.preferences import Preferences, parse_preferences, preferences_form, saved_message
 from okrbot.scheduler.cadence import Cadence
-from okrbot.storage.models import PersonRow
+from okrbot.storage.people import save_checkin_settings
 
 
 class PreferencesFlow:
@@ -41,14 +39,8 @@ class PreferencesFlow:
         if chosen is None:
             return errors, None
         async with self.checkins.database.transaction() as session:
-            await session.execute(
-                update(PersonRow)
-                .where(PersonRow.id == person.id)
-                .values(
-                    checkin_day=int(chosen.day),
-                    checkin_time=chosen.at,
-                    paused_until=chosen.away_until,
-                )
+            await save_checkin_settings(
+                session, person.id, chosen.day, chosen.at, chosen.away_until
             )
             await self.cadence.reschedule(session, [person.id])
         zone = person.timezone or self.checkins.settings.default_timezone

@@ -10,9 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from okrbot.adapters.conversations import CheckIns
 from okrbot.bot.charts import person_chart
 from okrbot.bot.checkins import KeyResultStatus
@@ -32,10 +29,10 @@ from okrbot.bot.reflections import (
 )
 from okrbot.bot.summaries import build_summary
 from okrbot.bot.working_hours import describe
-from okrbot.scheduler.outbox import SENT, enqueue
+from okrbot.scheduler.cadence import bring_forward
+from okrbot.scheduler.outbox import SENT, delivery_status, enqueue
 from okrbot.storage import checkins as store
-from okrbot.storage.db import Database
-from okrbot.storage.models import DeliveryRow, PersonRow, ScheduleRow
+from okrbot.storage.db import Database, Session
 from okrbot.storage.people import get_person
 from okrbot.storage.reports import digest_data, reflection_for, save_reflection, summary_data
 
@@ -74,13 +71,8 @@ class Reports:
             return True
         if person.manager_id is None:
             return False
-        async with self.database.reading() as session:
-            status = await session.scalar(
-                select(DeliveryRow.status).where(
-                    DeliveryRow.key == f"summary:{person.manager_id}:{quarter.id}"
-                )
-            )
-        return status == SENT
+        key = f"summary:{person.manager_id}:{quarter.id}"
+        return await delivery_status(self.database, key) == SENT
 
     async def reflection_prompt(self, person: Person, quarter: Quarter) -> Message:
         first = person.name.split()[0] if person.name.strip() else person.email
@@ -121,13 +113,12 @@ class Reports:
         return ReflectionResult({}, reflection_saved(quarter.id))
 
     async def _summary_may_be_ready(
-        self, session: AsyncSession, manager_id: int, quarter: Quarter
+        self, session: Session, manager_id: int, quarter: Quarter
     ) -> None:
         """A manager's summary waiting for reflections is looked at again now: this one may
         have been the last it waited for (the scheduler decides, on its next tick)."""
-        manager = await session.get(PersonRow, manager_id)
-        schedule = await session.get(ScheduleRow, (manager_id, DeliveryKind.SUMMARY))
-        if manager is None or schedule is None:
+        manager = await get_person(session, manager_id)
+        if manager is None:
             return
         settings = self.checkins.settings
         zone = ZoneInfo(manager.timezone or settings.default_timezone)
@@ -135,8 +126,8 @@ class Reports:
             settings.holiday_calendar, settings.digest_time, zone
         )
         now = self.clock.now()
-        if schedule.next_at == deadline and now < deadline:
-            schedule.next_at = now
+        if now < deadline:
+            await bring_forward(session, manager_id, DeliveryKind.SUMMARY, planned=deadline, to=now)
 
     async def _statuses(self, person: Person, quarter: Quarter) -> list[KeyResultStatus]:
         moment = self.checkins.moment(person)

@@ -315,3 +315,13 @@ class Cadence:
             person_id=person.id,
             payload={"quarter": ended.id},
         )
+
+
+async def bring_forward(
+    session: AsyncSession, person_id: int, kind: str, *, planned: datetime, to: datetime
+) -> None:
+    """Move a person's next `kind` from `planned` to `to`, if it is still planned for then
+    (a schedule moved since is left alone)."""
+    schedule = await session.get(ScheduleRow, (person_id, kind))
+    if schedule is not None and schedule.next_at == planned:
+        schedule.next_at = to

@@ -500,3 +500,10 @@ async def list_deliveries(
         if statuses:
             query = query.where(DeliveryRow.status.in_(statuses))
         return list((await session.scalars(query)).all())
+
+
+async def delivery_status(database: Database, key: str) -> str | None:
+    """Where the delivery with this key stands (pending, sent, …), or None if it was never
+    enqueued."""
+    async with database.reading() as session:
+        return await session.scalar(select(DeliveryRow.status).where(DeliveryRow.key == key))

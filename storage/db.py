@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,6 +23,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+# What repository functions take: callers outside storage name the type through here, so that
+# SQLAlchemy stays storage's own business.
+Session: TypeAlias = AsyncSession
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///okrbot.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000

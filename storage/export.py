@@ -11,7 +11,7 @@ import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from okrbot.bot.people_import import PersonRecord, people_csv
 from okrbot.bot.quarters import Quarter
 from okrbot.bot.scoring import key_result_progress, objective_score
 from okrbot.bot.spreadsheet import safe_cell
+from okrbot.storage.kudos import quarter_bounds
 from okrbot.storage.models import CheckInRow, KudosRow
 from okrbot.storage.okrs import objectives_for_quarter
 from okrbot.storage.people import list_people
@@ -223,8 +224,7 @@ async def _kudos_json(
 ) -> list[dict[str, Any]]:
     """Kudos given during the quarter (UTC dates). A kudos to several people is stored as one
     row per recipient; rows sharing giver, message and moment are merged back into one."""
-    start = datetime.combine(quarter.start, time(), UTC)
-    end = datetime.combine(quarter.next().start, time(), UTC)
+    start, end = quarter_bounds(quarter)
     rows = await session.scalars(
         select(KudosRow)
         .where(KudosRow.created_at >= start, KudosRow.created_at < end)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.domain import Kudos, Platform
+from okrbot.bot.quarters import Quarter
 from okrbot.storage.convert import to_kudos
 from okrbot.storage.models import KudosRow, PersonRow
 
@@ -85,3 +86,19 @@ async def received_in(
         .order_by(KudosRow.created_at.desc(), KudosRow.id.desc())
     )
     return [Received(to_kudos(row), name) for row, name in rows]
+
+
+async def received_in_quarter(
+    session: AsyncSession, person_id: int, quarter: Quarter
+) -> list[Received]:
+    """Kudos the person received during the quarter, newest first (what Home and `okr` show)."""
+    return await received_in(session, person_id, *quarter_bounds(quarter))
+
+
+def quarter_bounds(quarter: Quarter) -> tuple[datetime, datetime]:
+    """The quarter as stored times are compared: from UTC midnight on its first day up to,
+    not including, UTC midnight on the next quarter's first day."""
+    return (
+        datetime.combine(quarter.start, time(), tzinfo=UTC),
+        datetime.combine(quarter.next().start, time(), tzinfo=UTC),
+    )

@@ -85,6 +85,9 @@ class PersonRow(Base):
     # The Bot Framework conversation reference (service URL, conversation id, Teams user id)
     # stored at install or first message; proactive messages continue this conversation.
     teams_conversation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The Teams user id (29:…) in that reference, which is what an @mention names: indexed, so
+    # finding who was mentioned is one lookup instead of a scan of every stored reference.
+    teams_user_id: Mapped[str | None] = mapped_column(String(255), index=True)
     teams_unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_until: Mapped[date | None] = mapped_column(Date)
     # Offboarded: okrbot sends them nothing and nobody can give them kudos; history is kept.

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from okrbot.bot.domain import KeyResult, Objective
+from okrbot.bot.domain import KeyResult, Level, Objective
 from okrbot.bot.import_problems import Problem, raise_problems
 from okrbot.bot.okr_import import KeyResultRecord, ObjectiveRecord, OkrDiff, OkrFile
 from okrbot.storage.convert import to_key_result, to_objective
@@ -48,6 +48,20 @@ async def objectives_for_quarter(
         )
     rows = await session.scalars(query.order_by(ObjectiveRow.position, ObjectiveRow.id))
     return [to_objective(row, include_archived=include_archived) for row in rows]
+
+
+async def company_objectives(session: AsyncSession, quarter: str) -> list[Objective]:
+    """The quarter's company-level objectives, in their planned order: for everyone to see."""
+    rows = await session.scalars(
+        select(ObjectiveRow)
+        .where(
+            ObjectiveRow.quarter == quarter,
+            ObjectiveRow.level == Level.COMPANY.value,
+            ObjectiveRow.archived_at.is_(None),
+        )
+        .order_by(ObjectiveRow.position, ObjectiveRow.id)
+    )
+    return [to_objective(row) for row in rows]
 
 
 async def key_results_owned_by(

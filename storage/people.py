@@ -1,15 +1,17 @@
-"""People: lookups by id, email or chat id, and the upsert behind `okrbot import people`."""
+"""People: lookups by id, email, name or chat id, what the adapters learn about them (chat ids,
+the Teams conversation, whether Teams can reach them), their own check-in settings, and the
+upsert behind `okrbot import people`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Collection, Iterable, Mapping
+from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from okrbot.bot.domain import Person
+from okrbot.bot.domain import Person, Weekday
 from okrbot.bot.people_import import ImportCounts, PeopleFile
 from okrbot.storage.convert import to_person
 from okrbot.storage.models import PersonRow
@@ -36,6 +38,93 @@ async def get_person_by_slack_id(session: AsyncSession, slack_user_id: str) -> P
 async def get_person_by_teams_id(session: AsyncSession, teams_aad_id: str) -> Person | None:
     row = await session.scalar(select(PersonRow).where(PersonRow.teams_aad_id == teams_aad_id))
     return to_person(row) if row is not None else None
+
+
+async def get_person_by_teams_user_id(session: AsyncSession, teams_user_id: str) -> Person | None:
+    """The person whose stored 1:1 conversation is with this Teams user id (what a mention
+    names); the first imported if two ever shared it."""
+    row = await session.scalar(
+        select(PersonRow)
+        .where(PersonRow.teams_user_id == teams_user_id)
+        .order_by(PersonRow.id)
+        .limit(1)
+    )
+    return to_person(row) if row is not None else None
+
+
+async def people_named(session: AsyncSession, name: str, most: int = 2) -> list[Person]:
+    """Up to `most` people whose email or full name is `name`, ignoring case: a caller that
+    asks for two can tell a unique match from an ambiguous one."""
+    wanted = name.strip().lower()
+    rows = await session.scalars(
+        select(PersonRow)
+        .where(or_(func.lower(PersonRow.email) == wanted, func.lower(PersonRow.name) == wanted))
+        .order_by(PersonRow.id)
+        .limit(most)
+    )
+    return [to_person(row) for row in rows]
+
+
+async def link_teams_aad_id(
+    session: AsyncSession, emails: Collection[str], aad_id: str
+) -> Person | None:
+    """First contact from someone imported by email only: keep their Azure AD object id. None
+    if no one has these emails, or the one who has is already linked to another id."""
+    row = await session.scalar(
+        select(PersonRow).where(func.lower(PersonRow.email).in_([e.lower() for e in emails]))
+    )
+    if row is None or row.teams_aad_id not in (None, aad_id):
+        return None
+    row.teams_aad_id = aad_id
+    await session.flush()
+    return to_person(row)
+
+
+async def keep_teams_conversation(
+    session: AsyncSession, person_id: int, reference: Mapping[str, Any]
+) -> bool | None:
+    """Store the person's 1:1 Teams conversation reference (and its user id) and mark them
+    reachable. True when the conversation is new to okrbot: the first, another one than the
+    stored one, or the same one after Teams could not reach them. None if there is no such
+    person."""
+    row = await session.get(PersonRow, person_id)
+    if row is None:
+        return None
+    before = row.teams_conversation or {}
+    newly = (
+        not before
+        or row.teams_unreachable_at is not None
+        or _conversation_id(before) != _conversation_id(reference)
+    )
+    if before != reference or row.teams_unreachable_at is not None:
+        row.teams_conversation = dict(reference)
+        row.teams_unreachable_at = None
+    if row.teams_user_id != (user_id := teams_user_id_of(reference)):
+        row.teams_user_id = user_id
+    return newly
+
+
+def teams_user_id_of(reference: Mapping[str, Any] | None) -> str | None:
+    """The Teams user id a stored conversation reference is with, if it names one."""
+    user = (reference or {}).get("user")
+    user_id = user.get("id") if isinstance(user, dict) else None
+    return str(user_id) if user_id else None
+
+
+def _conversation_id(reference: Mapping[str, Any]) -> Any:
+    conversation = reference.get("conversation")
+    return conversation.get("id") if isinstance(conversation, dict) else None
+
+
+async def save_checkin_settings(
+    session: AsyncSession, person_id: int, day: Weekday, at: time, away_until: date | None
+) -> None:
+    """The person's own check-in day and time, and the day their time away ends."""
+    await session.execute(
+        update(PersonRow)
+        .where(PersonRow.id == person_id)
+        .values(checkin_day=int(day), checkin_time=at, paused_until=away_until)
+    )
 
 
 async def list_people(session: AsyncSession) -> list[Person]:

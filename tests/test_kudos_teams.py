@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from okrbot.adapters.teams.sandbox import DEFAULT_BOT_ID, TeamsSandbox, message_activity
 from okrbot.adapters.teams.simulator import TeamsSimulator, TeamsUser, card_of, walk
@@ -279,3 +279,29 @@ async def test_a_check_in_card_submitted_twice_recognises_once(database: Databas
         # The card, fixed after an error, is a new submission: it is acted on.
         await world.teams.press(ANA, card, "checkin_form", {**answers, "kudos-message": "thanks"})
         assert len(await stored(world.database)) == 2
+
+
+async def test_a_mention_of_someone_okrbot_chats_with_is_one_indexed_lookup(world: World) -> None:
+    """Li was imported by email only; installing the app stored their chat and, with it, the
+    Teams user id a mention names. Naming them is then found by that column: no scan of every
+    stored conversation, no member lookup in Teams."""
+    async with world.database.reading() as session:
+        li = await session.scalar(select(PersonRow).where(PersonRow.email == LI.email))
+    assert li is not None and li.teams_user_id == LI.teams_user_id
+    member_lookups = len([r for r in world.sandbox.requests if r.kind == "member"])
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = world.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await world.teams.say(ANA, "kudos @Li Wei thanks for the review", mentions=[LI])
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    [row] = await stored(world.database)
+    assert row.recipient_id == li.id
+    assert len([r for r in world.sandbox.requests if r.kind == "member"]) == member_lookups
+    assert any("people.teams_user_id = " in s for s in statements)
+    assert not any("teams_conversation IS NOT NULL" in s for s in statements)

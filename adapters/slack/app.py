@@ -14,14 +14,13 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
 
 from okrbot.adapters.conversations import CheckIns, Submitted
 from okrbot.adapters.inflight import InFlight
@@ -33,7 +32,7 @@ from okrbot.adapters.slack.messenger import SlackMessenger
 from okrbot.adapters.slack.shapes import answer_unreadable_bodies, dig, first_action, string
 from okrbot.bot.checkins import CHECK_IN, FORM_ID, KUDOS_TO, SKIP, SNOOZE, KudosDraft
 from okrbot.bot.digests import NUDGE_ACTION
-from okrbot.bot.domain import Level, Person, Platform
+from okrbot.bot.domain import Person, Platform
 from okrbot.bot.kudos import (
     KUDOS_FORM_ID,
     KUDOS_MESSAGE,
@@ -57,10 +56,10 @@ from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
 from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage import checkins as weeks
-from okrbot.storage.convert import to_objective
 from okrbot.storage.db import Database
 from okrbot.storage.events import first_time, forget
-from okrbot.storage.models import KudosRow, ObjectiveRow, PersonRow
+from okrbot.storage.kudos import received_in_quarter
+from okrbot.storage.okrs import company_objectives
 
 log = logging.getLogger(__name__)
 
@@ -246,12 +245,7 @@ class SlackAdapter:
     # -- the modal -----------------------------------------------------------------------------
 
     async def submit_checkin(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        context: AsyncBoltContext,
-        person: Person,
+        self, ack: AsyncAck, view: dict[str, Any], context: AsyncBoltContext, person: Person
     ) -> None:
         answers = render.state_values(view)
         result = await self.checkins.validate(person, answers, _page(view))
@@ -588,29 +582,12 @@ class SlackAdapter:
         moment, statuses = await self.checkins.statuses(person)
         quarter = moment.quarter
         async with self.database.reading() as session:
-            received = await session.execute(
-                select(KudosRow.message, PersonRow.name, KudosRow.giver_platform_id)
-                .outerjoin(PersonRow, KudosRow.giver_id == PersonRow.id)
-                .where(
-                    KudosRow.recipient_id == person.id,
-                    KudosRow.created_at >= _utc_start(quarter.start),
-                )
-                .order_by(KudosRow.created_at.desc())
-            )
-            kudos = [
-                ReceivedKudos(giver=name or f"<@{platform_id}>", message=message)
-                for message, name, platform_id in received
-            ]
-            company_rows = await session.scalars(
-                select(ObjectiveRow)
-                .where(
-                    ObjectiveRow.quarter == quarter.id,
-                    ObjectiveRow.level == Level.COMPANY.value,
-                    ObjectiveRow.archived_at.is_(None),
-                )
-                .order_by(ObjectiveRow.position, ObjectiveRow.id)
-            )
-            company = [to_objective(row) for row in company_rows]
+            received = await received_in_quarter(session, person.id, quarter)
+            company = await company_objectives(session, quarter.id)
+        kudos = [
+            ReceivedKudos(r.giver_name or f"<@{r.kudos.giver_platform_id}>", r.kudos.message)
+            for r in received
+        ]
         next_prompt = None
         if self.next_prompt is not None:
             when = await self.next_prompt(person)
@@ -679,7 +656,3 @@ def _first_block(view: dict[str, Any]) -> str:
         if isinstance(item, dict) and item.get("type") == "input" and item.get("block_id"):
             return str(item["block_id"])
     return KUDOS_TO
-
-
-def _utc_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)

@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import re
-from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -28,7 +27,6 @@ from botbuilder.schema import (
     InvokeResponse,
 )
 from msrest.serialization import Model
-from sqlalchemy import func, or_, select
 
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.kudos_flow import KudosFlow
@@ -71,12 +69,18 @@ from okrbot.bot.reflections import REFLECT
 from okrbot.bot.settings import Settings
 from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage import checkins as weeks
-from okrbot.storage.convert import to_person
 from okrbot.storage.db import Database
 from okrbot.storage.events import first_time, forget
-from okrbot.storage.kudos import received_in
-from okrbot.storage.models import PersonRow
-from okrbot.storage.people import get_person, get_person_by_teams_id, mark_teams_unreachable
+from okrbot.storage.kudos import received_in_quarter
+from okrbot.storage.people import (
+    get_person_by_email,
+    get_person_by_teams_id,
+    get_person_by_teams_user_id,
+    keep_teams_conversation,
+    link_teams_aad_id,
+    mark_teams_unreachable,
+    people_named,
+)
 
 log = logging.getLogger(__name__)
 
@@ -165,25 +169,10 @@ def tenant_of(activity: Activity) -> str | None:
     return extra.get("tenantId") or (tenant or {}).get("id")
 
 
-class InvokeMessage(Model):
-    """A Universal Actions response body holding a message (botbuilder's own model for it,
+class InvokeBody(Model):
+    """A Universal Actions response body, `{statusCode, type, value}`: a message Teams shows
+    in place of the card's answer, or an error (botbuilder's own model for it,
     AdaptiveCardInvokeResponse, only takes a card as its value)."""
-
-    _attribute_map: ClassVar[dict[str, dict[str, str]]] = {
-        "status_code": {"key": "statusCode", "type": "int"},
-        "type": {"key": "type", "type": "str"},
-        "value": {"key": "value", "type": "str"},
-    }
-
-    def __init__(self, *, value: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.status_code = 200
-        self.type = INVOKE_MESSAGE
-        self.value = value
-
-
-class InvokeError(Model):
-    """A Universal Actions error body: `{statusCode: 400, type: …error, value: {code, message}}`."""
 
     _attribute_map: ClassVar[dict[str, dict[str, str]]] = {
         "status_code": {"key": "statusCode", "type": "int"},
@@ -191,16 +180,27 @@ class InvokeError(Model):
         "value": {"key": "value", "type": "object"},
     }
 
-    def __init__(self, *, message: str, **kwargs: Any) -> None:
+    def __init__(self, *, status_code: int, type: str, value: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.status_code = 400
-        self.type = "application/vnd.microsoft.error"
-        self.value = {"code": "BadRequest", "message": message}
+        self.status_code = status_code
+        self.type = type
+        self.value = value
 
 
 def invoke_message(text: str) -> InvokeResponse:
     """HTTP 200 with a message Teams shows the person in place of the card's answer."""
-    return InvokeResponse(status=200, body=InvokeMessage(value=text))
+    return InvokeResponse(
+        status=200, body=InvokeBody(status_code=200, type=INVOKE_MESSAGE, value=text)
+    )
+
+
+def invoke_error(message: str) -> InvokeResponse:
+    """HTTP 400 with a Universal Actions error: `{code: BadRequest, message}`."""
+    error = {"code": "BadRequest", "message": message}
+    return InvokeResponse(
+        status=400,
+        body=InvokeBody(status_code=400, type="application/vnd.microsoft.error", value=error),
+    )
 
 
 def welcome_message(person: Person, settings: Settings) -> Message:
@@ -338,9 +338,7 @@ class OkrTeamsBot(TeamsActivityHandler):
                 return invoke_message(OUT_OF_DATE_CARD)
             # Not botbuilder's reading of it: a malformed value (an action that is `true`, say)
             # makes that raise inside the turn instead of answering 400.
-            return InvokeResponse(
-                status=400, body=InvokeError(message="Missing or malformed action")
-            )
+            return invoke_error("Missing or malformed action")
         return await super().on_invoke_activity(turn_context)
 
     async def _identify(self, context: TurnContext) -> tuple[Person | None, bool]:
@@ -363,21 +361,9 @@ class OkrTeamsBot(TeamsActivityHandler):
         conversation = activity.conversation
         if conversation is None or not is_personal(activity):
             return person, False  # group chats and channels are not where prompts go
-        reference = reference_of(context)
         async with self.database.transaction() as session:
-            row = await session.get(PersonRow, person.id)
-            if row is None:
-                return None, False
-            before = row.teams_conversation or {}
-            newly = (
-                not before
-                or row.teams_unreachable_at is not None
-                or (before.get("conversation") or {}).get("id") != conversation.id
-            )
-            if before != reference or row.teams_unreachable_at is not None:
-                row.teams_conversation = reference
-                row.teams_unreachable_at = None
-        return person, newly
+            newly = await keep_teams_conversation(session, person.id, reference_of(context))
+        return (None, False) if newly is None else (person, newly)
 
     async def _match_by_email(self, context: TurnContext, sender: ChannelAccount) -> Person | None:
         """First contact from someone imported by email only: learn their Azure AD object id."""
@@ -395,14 +381,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         if not emails or not aad_id:
             return None
         async with self.database.transaction() as session:
-            row = await session.scalar(
-                select(PersonRow).where(func.lower(PersonRow.email).in_(emails))
-            )
-            if row is None or row.teams_aad_id not in (None, aad_id):
-                return None
-            row.teams_aad_id = aad_id
-            await session.flush()
-            return to_person(row)
+            return await link_teams_aad_id(session, emails, aad_id)
 
     # -- install -------------------------------------------------------------------------------
 
@@ -647,20 +626,9 @@ class OkrTeamsBot(TeamsActivityHandler):
         unknown: list[str] = []
         async with self.database.reading() as session:
             for name in names:
-                rows = list(
-                    await session.scalars(
-                        select(PersonRow)
-                        .where(
-                            or_(
-                                func.lower(PersonRow.email) == name.lower(),
-                                func.lower(PersonRow.name) == name.lower(),
-                            )
-                        )
-                        .limit(2)
-                    )
-                )
-                if len(rows) == 1:
-                    found.append(to_person(rows[0]))
+                matches = await people_named(session, name)
+                if len(matches) == 1:
+                    found.extend(matches)
                 else:
                     unknown.append(name)
         return found, unknown
@@ -750,24 +718,20 @@ class OkrTeamsBot(TeamsActivityHandler):
         """The `okr` reply: the person's key results, then the kudos they received this quarter."""
         moment, statuses = await self.checkins.statuses(person)
         overview = okr_overview(moment.quarter.id, statuses, OKR_COMMAND)
-        quarter = moment.quarter
-        start, end = _utc_midnight(quarter.start), _utc_midnight(quarter.next().start)
         async with self.database.reading() as session:
-            received = await received_in(session, person.id, start, end)
+            received = await received_in_quarter(session, person.id, moment.quarter)
         kudos = received_blocks((r.giver_name or "a colleague", r.kudos.message) for r in received)
         if not kudos:
             return overview
         return Message(overview.summary, (*overview.blocks, *kudos)[:50])
 
     async def _person_for_mention(self, context: TurnContext, mentioned: Mention) -> Person | None:
+        """Who an @mention names: someone okrbot has a chat with, else the member Teams
+        describes, found by Azure AD object id or email."""
         async with self.database.reading() as session:
-            rows = await session.scalars(
-                select(PersonRow).where(PersonRow.teams_conversation.is_not(None))
-            )
-            for row in rows:
-                user = (row.teams_conversation or {}).get("user") or {}
-                if user.get("id") == mentioned.platform_id:
-                    return to_person(row)
+            found = await get_person_by_teams_user_id(session, mentioned.platform_id)
+        if found is not None:
+            return found
         try:
             member = await TeamsInfo.get_member(context, mentioned.platform_id)
         except (ErrorResponseException, KeyError, TypeError, AttributeError, ValueError):
@@ -778,12 +742,7 @@ class OkrTeamsBot(TeamsActivityHandler):
                 if found is not None:
                     return found
             email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
-            if email:
-                row = await session.scalar(
-                    select(PersonRow).where(func.lower(PersonRow.email) == str(email).lower())
-                )
-                return await get_person(session, row.id) if row is not None else None
-        return None
+            return await get_person_by_email(session, str(email)) if email else None
 
     # -- replying ------------------------------------------------------------------------------
 
@@ -855,7 +814,3 @@ class TeamsAdapter:
                 )
             except Exception:
                 log.exception("could not tell the user about the failure")
-
-
-def _utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
