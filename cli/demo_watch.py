@@ -1,0 +1,184 @@
+"""What the demo keeps of the quarter: each person's transcript, the raw cards, managers' reports.
+
+`Watcher` reads what okrbot sent through the Slack and Teams stand-ins since it last looked and
+stamps it with the simulated time; the sample people add what they did ("you") to the same
+transcripts. It tells them when okrbot asked for a check-in or a reflection, through the
+`Listener` they implement.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from okrbot.adapters.teams.simulator import card_of, walk
+from okrbot.bot.messages import Message
+from okrbot.cli.demo_company import DemoCompany, DemoPerson
+from okrbot.cli.demo_stage import Stage, teams_user
+
+PROMPT_SUMMARIES = ("Time for your weekly check-in", "Reminder: your check-in")
+REFLECTION_SUMMARY = "Time to look back on"
+
+
+@dataclass
+class Entry:
+    at: datetime
+    who: str  # "okrbot" or "you"
+    text: str
+
+
+@dataclass
+class Record:
+    transcripts: dict[str, list[Entry]] = field(default_factory=lambda: defaultdict(list))
+    slack_cards: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    teams_cards: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    digests: dict[tuple[str, str], list[Message]] = field(default_factory=dict)
+    summaries: dict[str, tuple[list[Message], list[tuple[str, str, bytes]]]] = field(
+        default_factory=dict
+    )
+
+    def say(self, email: str, at: datetime, who: str, text: str) -> None:
+        self.transcripts[email].append(Entry(at, who, text))
+
+    def keep_manager_reports(self, stage: Stage) -> None:
+        """Keep what managers were sent, as neutral messages, for the Markdown copies."""
+        reports = stage.runtime.courier.reports
+        digest, summary = reports.digest, reports.summary
+
+        async def recording_digest(manager: Any, period: str) -> list[Message]:
+            messages = await digest(manager, period)
+            if messages:
+                self.digests[(manager.email, period)] = messages
+            return messages
+
+        async def recording_summary(manager: Any, quarter: str) -> Any:
+            messages, charts = await summary(manager, quarter)
+            if messages:
+                self.summaries[manager.email] = (messages, charts)
+            return messages, charts
+
+        reports.digest = recording_digest  # type: ignore[method-assign]
+        reports.summary = recording_summary  # type: ignore[method-assign]
+
+
+class Listener(Protocol):
+    def prompted(self, person: DemoPerson, summary: str) -> None: ...
+
+    def asked_to_reflect(self, person: DemoPerson) -> None: ...
+
+
+class Watcher:
+    def __init__(
+        self, company: DemoCompany, stage: Stage, record: Record, listener: Listener
+    ) -> None:
+        self.company = company
+        self.stage = stage
+        self.record = record
+        self.listener = listener
+        self.slack_seen = 0
+        self.teams_seen = 0
+
+    def collect(self) -> None:
+        """Stamp what okrbot sent since the last look with the current (simulated) time."""
+        now = self.stage.clock.now()
+        calls = self.stage.slack_sandbox.calls
+        for call in calls[self.slack_seen :]:
+            self._slack_call(call, now)
+        self.slack_seen = len(calls)
+        sent = self.stage.teams_sandbox.requests
+        for request in sent[self.teams_seen :]:
+            self._teams_request(request, now)
+        self.teams_seen = len(sent)
+
+    def _slack_person(self, channel: str | None) -> DemoPerson | None:
+        for person in self.company.people:
+            if person.slack_user_id and channel in (
+                person.slack_user_id,
+                self.stage.slack_sandbox.dm_channel(person.slack_user_id),
+            ):
+                return person
+        return None
+
+    def _slack_call(self, call: Any, now: datetime) -> None:
+        if not call.ok or call.method not in ("chat.postMessage", "chat.update"):
+            return
+        person = self._slack_person(str(call.params.get("channel")))
+        if person is None:
+            return
+        blocks = call.params.get("blocks") or []
+        text = slack_text(blocks) or str(call.params.get("text", ""))
+        verb = "" if call.method == "chat.postMessage" else "(updated its message) "
+        self.record.say(person.email, now, "okrbot", verb + text)
+        self.record.slack_cards.append((person.email, call.method, {"blocks": blocks}))
+        summary = str(call.params.get("text", ""))
+        if call.method == "chat.postMessage" and summary.startswith(PROMPT_SUMMARIES):
+            self.listener.prompted(person, summary)
+        if call.method == "chat.postMessage" and summary.startswith(REFLECTION_SUMMARY):
+            self.listener.asked_to_reflect(person)
+
+    def _teams_person(self, conversation: str | None) -> DemoPerson | None:
+        for person in self.company.people:
+            if person.teams_aad_id and conversation == teams_user(person).conversation_id:
+                return person
+        return None
+
+    def _teams_request(self, request: Any, now: datetime) -> None:
+        if request.status >= 300 or not request.body or request.method not in ("POST", "PUT"):
+            return
+        person = self._teams_person(request.conversation_id)
+        card = card_of(request.body) if request.body.get("attachments") else None
+        if person is None:
+            return
+        text = teams_text(card) if card else str(request.body.get("text") or "")
+        verb = "(updated its card) " if request.method == "PUT" else ""
+        self.record.say(person.email, now, "okrbot", verb + text)
+        if card:
+            self.record.teams_cards.append((person.email, card))
+        summary = str(request.body.get("summary") or "")
+        if request.method == "POST" and summary.startswith(PROMPT_SUMMARIES):
+            self.listener.prompted(person, summary)
+        if request.method == "POST" and summary.startswith(REFLECTION_SUMMARY):
+            self.listener.asked_to_reflect(person)
+
+
+def slack_text(blocks: list[dict[str, Any]]) -> str:
+    """A Block Kit message as plain text, the way a person reads it."""
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header":
+            lines.append(f"## {block['text']['text']}")
+        elif kind == "section":
+            if block.get("text"):
+                lines.append(_unescape(block["text"]["text"]))
+            for item in block.get("fields") or []:
+                lines.append(_unescape(item["text"]))
+        elif kind == "context":
+            lines.extend(f"  {_unescape(e.get('text', ''))}" for e in block["elements"])
+        elif kind == "actions":
+            lines.append(
+                " ".join(f"[{e['text']['text']}]" for e in block["elements"] if "text" in e)
+            )
+        elif kind == "image":
+            lines.append(f"(chart: {block.get('alt_text', '')})")
+    return "\n".join(lines)
+
+
+def teams_text(card: dict[str, Any]) -> str:
+    """An Adaptive Card as plain text, the way a person reads it."""
+    lines: list[str] = []
+    for element in walk(card.get("body") or []):
+        if element.get("type") == "TextBlock":
+            lines.append(str(element.get("text", "")))
+        elif element.get("type", "").startswith("Input."):
+            lines.append(f"  ▸ {element.get('label', element.get('id'))}")
+        elif element.get("type") == "ActionSet":
+            lines.append(" ".join(f"[{a.get('title', '')}]" for a in element.get("actions", [])))
+    lines.extend(f"[{a.get('title', '')}]" for a in card.get("actions") or [])
+    return "\n".join(lines)
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
