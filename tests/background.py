@@ -4,12 +4,18 @@ each example sends it real HTTP requests while it keeps serving between examples
 from __future__ import annotations
 
 import asyncio
+import http.client
 import threading
+from urllib.parse import urlsplit
+
+from okrbot.cli.runtime import Runtime
+from tests.world import serving
 
 
 class BackgroundServer:
-    """Subclasses implement `_serve`: set `self.port`, then `self._ready`, then wait on
-    `self._stop`."""
+    """Subclasses implement `_serve`: set up, then `serve_until_stopped`."""
+
+    request_timeout = 30.0
 
     def __init__(self) -> None:
         self.port = 0
@@ -33,3 +39,24 @@ class BackgroundServer:
 
     async def _serve(self) -> None:
         raise NotImplementedError
+
+    async def serve_until_stopped(self, runtime: Runtime) -> None:
+        """Serve okrbot's app for `runtime` until `stop`, then close the runtime."""
+        assert self._stop is not None
+        async with serving(runtime) as root:
+            self.port = urlsplit(root).port or 0
+            self._ready.set()
+            await self._stop.wait()
+        await runtime.close()
+
+    def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        """One plain HTTP request to the server, from the test's thread."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, self.request_timeout)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, response.read().decode(errors="replace")
+        finally:
+            connection.close()

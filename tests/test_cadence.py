@@ -26,11 +26,10 @@ from okrbot.storage.checkins import mark_week
 from okrbot.storage.db import Database
 from okrbot.storage.models import (
     DeliveryRow,
-    KeyResultRow,
-    ObjectiveRow,
     PersonRow,
 )
 from okrbot.storage.people import get_person
+from tests.world import Seed
 
 NY, BERLIN, TOKYO, KOLKATA = (
     ZoneInfo("America/New_York"),
@@ -199,31 +198,21 @@ def make_world(database: Database, start: datetime = START, **settings: Any) -> 
 
 async def add_people(database: Database, *people: dict[str, Any]) -> None:
     """Add people, each owning one key result this quarter (people with none are not asked)."""
-    async with database.transaction() as session:
-        for fields in people:
-            person = PersonRow(slack_user_id=f"U{fields['email'][:3].upper()}", **fields)
-            session.add(person)
-            await session.flush()
-            objective = ObjectiveRow(
-                quarter="2026-Q4",
-                title=f"Objective of {person.email}",
-                level="personal",
-                kind="aspirational",
-                owner_id=person.id,
-            )
-            session.add(objective)
-            await session.flush()
-            session.add(
-                KeyResultRow(
-                    objective_id=objective.id,
-                    title="Signups from 10 to 20",
-                    owner_id=person.id,
-                    type="number",
-                    start=10,
-                    target=20,
-                    current=10,
-                )
-            )
+    seed = Seed()
+    for fields in people:
+        email = fields["email"]
+        seed.person(email, slack_user_id=f"U{email[:3].upper()}", **fields)
+        seed.objective(f"objective of {email}", f"Objective of {email}", owner=email)
+        seed.key_result(
+            None,
+            "Signups from 10 to 20",
+            objective=f"objective of {email}",
+            owner=email,
+            start=10,
+            target=20,
+            current=10,
+        )
+    await seed.write(database)
 
 
 @pytest.fixture

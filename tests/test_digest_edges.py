@@ -15,7 +15,8 @@ from okrbot.bot.messages import Actions
 from okrbot.bot.settings import Settings
 from okrbot.storage.convert import to_person
 from okrbot.storage.db import Database
-from okrbot.storage.models import KeyResultRow, ObjectiveRow, PersonRow, PersonWeekRow
+from okrbot.storage.models import PersonRow, PersonWeekRow
+from tests.world import Seed
 
 NEW_YEARS_DAY = datetime(2027, 1, 1, 15, 0, tzinfo=UTC)  # Friday of ISO week 2026-W53
 
@@ -23,41 +24,34 @@ NEW_YEARS_DAY = datetime(2027, 1, 1, 15, 0, tzinfo=UTC)  # Friday of ISO week 20
 async def seed(database: Database, asked: dict[str, str]) -> dict[str, Person]:
     """Mia manages Ana (who owns a 2026-Q4 key result) and Bo (who owns none); `asked` maps
     emails to the week they were prompted in."""
-    async with database.transaction() as session:
-        mia = PersonRow(email="mia@example.com", name="Mia Manager", timezone="UTC")
-        session.add(mia)
-        await session.flush()
-        ana = PersonRow(email="ana@example.com", name="Ana Lima", manager_id=mia.id)
-        bo = PersonRow(email="bo@example.com", name="Bo Builder", manager_id=mia.id)
-        session.add_all([ana, bo])
-        await session.flush()
-        goal = ObjectiveRow(
-            quarter="2026-Q4",
-            title="Customers stay",
-            level="team",
-            kind="aspirational",
-            owner_id=ana.id,
+    seed = (
+        Seed()
+        .person("mia@example.com", "mia@example.com", "Mia Manager", timezone="UTC")
+        .person("ana@example.com", "ana@example.com", "Ana Lima", manager="mia@example.com")
+        .person("bo@example.com", "bo@example.com", "Bo Builder", manager="mia@example.com")
+        .objective("goal", "Customers stay", owner="ana@example.com", level="team")
+        .key_result(
+            None,
+            "Churn from 3.5% to 2%",
+            objective="goal",
+            owner="ana@example.com",
+            type="percent",
+            start=3.5,
+            target=2,
+            current=3,
         )
-        session.add(goal)
-        await session.flush()
-        session.add(
-            KeyResultRow(
-                objective_id=goal.id,
-                title="Churn from 3.5% to 2%",
-                owner_id=ana.id,
-                type="percent",
-                start=3.5,
-                target=2,
-                current=3,
-            )
+    )
+    for email, period in asked.items():
+        seed.row(
+            None,
+            lambda ids, email=email, period=period: PersonWeekRow(
+                person_id=ids[email], period=period, prompted_at=NEW_YEARS_DAY
+            ),
         )
-        rows = {"mia@example.com": mia, "ana@example.com": ana, "bo@example.com": bo}
-        for email, period in asked.items():
-            session.add(
-                PersonWeekRow(person_id=rows[email].id, period=period, prompted_at=NEW_YEARS_DAY)
-            )
-        await session.flush()
-        return {email: to_person(row) for email, row in rows.items()}
+    ids = await seed.write(database)
+    emails = ("mia@example.com", "ana@example.com", "bo@example.com")
+    async with database.reading() as session:
+        return {email: to_person(await session.get(PersonRow, ids[email])) for email in emails}
 
 
 def reports(database: Database, now: datetime = NEW_YEARS_DAY) -> Reports:

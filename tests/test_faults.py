@@ -23,7 +23,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy import func, insert, select
 
 from okrbot.adapters.slack.sandbox import SlackSandbox
@@ -35,7 +34,6 @@ from okrbot.bot.clock import FakeClock
 from okrbot.bot.quarters import Quarter
 from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import Runtime, build_runtime
-from okrbot.cli.serve import web_app
 from okrbot.storage.db import Database
 from okrbot.storage.models import (
     DeliveryRow,
@@ -44,6 +42,7 @@ from okrbot.storage.models import (
     PersonRow,
     ScheduleRow,
 )
+from tests.world import add_members, serving
 
 SECRET = "faults-signing-secret"
 
@@ -387,34 +386,24 @@ async def test_teams_answering_429_500_slow_and_dropped_still_gets_each_prompt_o
 ) -> None:
     await seed(sqlite_database, len(TEAMS_USERS), NOW + timedelta(days=7), slack=False)
     async with TeamsSandbox() as sandbox:
-        for user in TEAMS_USERS:
-            sandbox.add_member(
-                teams_user_id=user.teams_user_id,
-                aad_object_id=user.aad_object_id,
-                name=user.name,
-                email=user.email,
-            )
+        add_members(sandbox, *TEAMS_USERS)
         settings = Settings(database_url=sqlite_database.url, teams_dev_no_auth=True)
         world = await in_process(sqlite_database, settings, NOW)
-        runner = web.AppRunner(web_app(world.runtime))
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        teams = TeamsSimulator(f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages", sandbox)
-        try:
-            for user in TEAMS_USERS:
-                assert all(reply.status == 200 for reply in await teams.install(user))
-            welcomed = len(sandbox.sent)
-            # A proactive prompt is a reply in the person's 1:1 chat.
-            sandbox.fail_next("reply", 429, retry_after=0)
-            sandbox.fail_next("reply", 500, count=2)
-            sandbox.fail_next("reply", delay=0.2)
-            sandbox.fail_next("reply", drop=True, count=2)
-            world.clock.advance(timedelta(days=7, minutes=1))
-            await world.deliver_until_done()
-        finally:
-            await teams.close()
-            await runner.cleanup()
+        async with serving(world.runtime) as root:
+            teams = TeamsSimulator(f"{root}/api/messages", sandbox)
+            try:
+                for user in TEAMS_USERS:
+                    assert all(reply.status == 200 for reply in await teams.install(user))
+                welcomed = len(sandbox.sent)
+                # A proactive prompt is a reply in the person's 1:1 chat.
+                sandbox.fail_next("reply", 429, retry_after=0)
+                sandbox.fail_next("reply", 500, count=2)
+                sandbox.fail_next("reply", delay=0.2)
+                sandbox.fail_next("reply", drop=True, count=2)
+                world.clock.advance(timedelta(days=7, minutes=1))
+                await world.deliver_until_done()
+            finally:
+                await teams.close()
         statuses = {r.status for r in sandbox.requests if r.kind == "reply"}
         prompts = Counter(a["conversation"]["id"] for a in sandbox.sent[welcomed:])
     assert {429, 500, 0} <= statuses

@@ -12,14 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from sqlalchemy import func, select
 
 from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.adapters.slack.simulator import SlackSimulator
-from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import build_runtime
-from okrbot.cli.serve import web_app
 from okrbot.storage.models import CheckInRow
 from tests.test_faults import (
     SECRET,
@@ -34,6 +31,7 @@ from tests.test_faults import (
     submit_checkins,
     wait_for,
 )
+from tests.world import serving, slack_settings
 
 SUBMITTERS = 50
 FANNED_OUT = 300
@@ -50,35 +48,25 @@ async def test_fifty_check_ins_while_another_process_fans_out(
     async with SlackSandbox() as sandbox:
         for n in range(1, people + 1):
             sandbox.add_user(slack_id(n), f"p{n}", f"p{n}@example.com")
-        settings = Settings(
-            database_url=database.url,
-            slack_bot_token=sandbox.token,
-            slack_signing_secret=SECRET,
-            slack_api_url=sandbox.url,
-            slack_process_before_response=True,
-        )
+        settings = slack_settings(database, sandbox, SECRET)
         runtime = await build_runtime(settings, database=database, migrate=False)
-        runner = web.AppRunner(web_app(runtime))
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
-        slack = SlackSimulator(url, SECRET, sandbox)
-        other = None
-        try:
-            modals = await open_checkin_modals(slack, sandbox, SUBMITTERS)
-            other = start_serve(database.url, sandbox.url, OKRBOT_TICK_SECONDS="0.2")
-            await wait_for(lambda: len(sandbox.calls_to("chat.postMessage")) > 0, 30, "fan-out")
-            replies = await submit_checkins(slack, modals)
-            fanning = len(posts_per_channel(sandbox)) < people  # still going at the end
-            await wait_for(lambda: _all_sent(database, people), 120, "every prompt sent")
-            stderr = await stop(other)
-        finally:
-            if other is not None and other.poll() is None:
-                other.kill()
-            await slack.close()
-            await runner.cleanup()
-            await runtime.close()
+        async with serving(runtime) as root:
+            url = f"{root}/slack/events"
+            slack = SlackSimulator(url, SECRET, sandbox)
+            other = None
+            try:
+                modals = await open_checkin_modals(slack, sandbox, SUBMITTERS)
+                other = start_serve(database.url, sandbox.url, OKRBOT_TICK_SECONDS="0.2")
+                await wait_for(lambda: len(sandbox.calls_to("chat.postMessage")) > 0, 30, "fan-out")
+                replies = await submit_checkins(slack, modals)
+                fanning = len(posts_per_channel(sandbox)) < people  # still going at the end
+                await wait_for(lambda: _all_sent(database, people), 120, "every prompt sent")
+                stderr = await stop(other)
+            finally:
+                if other is not None and other.poll() is None:
+                    other.kill()
+                await slack.close()
+        await runtime.close()
     assert [(r.status, r.body) for r in replies] == [(200, "")] * SUBMITTERS  # modals close
     assert fanning or len(posts_per_channel(sandbox)) == people
     async with database.reading() as session:

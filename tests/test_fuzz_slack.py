@@ -9,7 +9,6 @@ single loopback HTTP request.
 from __future__ import annotations
 
 import asyncio
-import http.client
 import json
 import shutil
 import sqlite3
@@ -20,7 +19,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +26,6 @@ from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.adapters.slack.simulator import sign
 from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import build_runtime
-from okrbot.cli.serve import web_app
 from okrbot.storage.db import Database
 from tests.background import BackgroundServer
 
@@ -66,26 +63,7 @@ class Server(BackgroundServer):
                 from okrbot.storage.models import PersonRow
 
                 session.add(PersonRow(email="ana@example.com", name="Ana", slack_user_id="U0ANA"))
-            runner = web.AppRunner(web_app(runtime))
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            self.port = runner.addresses[0][1]
-            self._ready.set()
-            await self._stop.wait()
-            await runner.cleanup()
-            await runtime.close()
-
-    def request(
-        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
-    ) -> tuple[int, str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            connection.request(method, path, body=body, headers=headers or {})
-            response = connection.getresponse()
-            return response.status, response.read().decode(errors="replace")
-        finally:
-            connection.close()
+            await self.serve_until_stopped(runtime)
 
     def slack(self, body: bytes, content_type: str, *, signed: bool = True) -> tuple[int, str]:
         stamp = str(int(time.time()))

@@ -13,7 +13,6 @@ is a single loopback HTTP request.
 from __future__ import annotations
 
 import asyncio
-import http.client
 import json
 import logging
 import shutil
@@ -26,7 +25,6 @@ from typing import Any
 
 import jwt
 import pytest
-from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -41,7 +39,6 @@ from okrbot.adapters.teams.sandbox import (
 from okrbot.bot.clock import FakeClock
 from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import build_runtime
-from okrbot.cli.serve import web_app
 from okrbot.storage.db import Database
 from okrbot.storage.models import KeyResultRow, ObjectiveRow, PersonRow
 from tests.background import BackgroundServer
@@ -74,6 +71,8 @@ class FailedTurns(logging.Handler):
 class Server(BackgroundServer):
     """okrbot's web app and a Teams connector sandbox, served from a background thread."""
 
+    request_timeout = 60.0
+
     def __init__(self, database_path: Path, **config: Any) -> None:
         super().__init__()
         self.database_path = database_path
@@ -99,26 +98,7 @@ class Server(BackgroundServer):
                 config, clock=FakeClock(MONDAY), database=database, migrate=False
             )
             self.key_results = await seed(database)
-            runner = web.AppRunner(web_app(runtime))
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            self.port = runner.addresses[0][1]
-            self._ready.set()
-            await self._stop.wait()
-            await runner.cleanup()
-            await runtime.close()
-
-    def request(
-        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
-    ) -> tuple[int, str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            connection.request(method, path, body=body, headers=headers or {})
-            response = connection.getresponse()
-            return response.status, response.read().decode(errors="replace")
-        finally:
-            connection.close()
+            await self.serve_until_stopped(runtime)
 
     def teams(self, body: bytes | Any, headers: dict[str, str] | None = None) -> tuple[int, str]:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()

@@ -6,29 +6,24 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 
 from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.adapters.slack.simulator import SlackSimulator
 from okrbot.bot.clock import FakeClock
 from okrbot.bot.kudos import has_broadcast
-from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import Runtime, build_runtime
-from okrbot.cli.serve import web_app
 from okrbot.storage.db import Database
 from okrbot.storage.models import CheckInRow, DeliveryRow, KudosRow, PersonRow
-from tests.okr_rows import activation as activation_row
-from tests.okr_rows import onboarding
 from tests.test_import_okrs import cli
+from tests.world import MONDAY, Seed, serving, slack_settings
 
 SECRET = "test-signing-secret"
 # 10:00 UTC is 05:00 for Ana in New York: her day ends 19 hours later.
-MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
 GENERAL = "C0GENERAL"
 KUDOS = "C0KUDOS"
 
@@ -68,24 +63,22 @@ def texts(message: dict[str, Any]) -> str:
 
 
 async def seed(database: Database) -> int:
-    async with database.transaction() as session:
-        ana = PersonRow(
-            email="ana@example.com",
-            name="Ana Lima",
+    ids = await (
+        Seed()
+        .person(
+            "ana",
+            "ana@example.com",
+            "Ana Lima",
             timezone="America/New_York",
             slack_user_id="U0ANA",
         )
-        li = PersonRow(email="li@example.com", name="Li Wei", timezone="Asia/Shanghai")
-        mia = PersonRow(email="mia@example.com", name="Mia Boss", slack_user_id="U0MIA")
-        session.add_all([ana, li, mia])
-        await session.flush()
-        objective = onboarding(ana.id)
-        session.add(objective)
-        await session.flush()
-        activation = activation_row(objective.id, ana.id)
-        session.add(activation)
-        await session.flush()
-        return activation.id
+        .person("li", "li@example.com", "Li Wei", timezone="Asia/Shanghai")
+        .person("mia", "mia@example.com", "Mia Boss", slack_user_id="U0MIA")
+        .onboarding("mine", owner="ana")
+        .activation("activation", objective="mine", owner="ana")
+        .write(database)
+    )
+    return ids["activation"]
 
 
 async def start(database: Database, **overrides: Any) -> AsyncIterator[World]:
@@ -98,28 +91,17 @@ async def start(database: Database, **overrides: Any) -> AsyncIterator[World]:
     sandbox.add_user("U0HOOK", "deploybot", "hook@example.com")["is_bot"] = True
     sandbox.add_channel(GENERAL)
     sandbox.add_channel(KUDOS)
-    settings = Settings(
-        database_url=database.url,
-        slack_bot_token=sandbox.token,
-        slack_signing_secret=SECRET,
-        slack_api_url=sandbox.url,
-        slack_process_before_response=True,
-        company_values=["ownership", "customer-focus"],
-        **overrides,
+    settings = slack_settings(
+        database, sandbox, SECRET, company_values=["ownership", "customer-focus"], **overrides
     )
     clock = FakeClock(MONDAY)
     runtime = await build_runtime(
         settings, clock=clock, database=database, migrate=False, slack_retry_backoff=0
     )
-    runner = web.AppRunner(web_app(runtime))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    slack = SlackSimulator(f"http://127.0.0.1:{port}/slack/events", SECRET, sandbox)
-    yield World(runtime, sandbox, slack, clock, database)
-    await slack.close()
-    await runner.cleanup()
+    async with serving(runtime) as root:
+        slack = SlackSimulator(f"{root}/slack/events", SECRET, sandbox)
+        yield World(runtime, sandbox, slack, clock, database)
+        await slack.close()
     await sandbox.stop()
 
 

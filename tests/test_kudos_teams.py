@@ -8,11 +8,9 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiohttp import web
 from sqlalchemy import event, select
 
 from okrbot.adapters.teams.sandbox import DEFAULT_BOT_ID, TeamsSandbox, message_activity
@@ -21,16 +19,11 @@ from okrbot.bot.clock import FakeClock
 from okrbot.bot.kudos import has_broadcast
 from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import Runtime, build_runtime
-from okrbot.cli.serve import web_app
 from okrbot.storage.db import Database
 from okrbot.storage.models import KudosRow, PersonRow
 from tests.card_schema import card_problems
-from tests.okr_rows import activation as activation_row
-from tests.okr_rows import onboarding
+from tests.world import ANA, LI, MONDAY, Seed, add_members, serving
 
-MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
-ANA = TeamsUser.named("Ana Lima", "ana@example.com")
-LI = TeamsUser.named("Li Wei", "li@example.com")
 ZED = TeamsUser.named("Zed Guest", "zed@elsewhere.example")
 BOT = TeamsUser(DEFAULT_BOT_ID, "", "okrbot", "")
 CHANNEL = "19:general@thread.tacv2;messageid=1700000000000"
@@ -67,23 +60,21 @@ async def activation(sqlite_database: Database) -> int:
 
 async def seed(database: Database) -> int:
     """Ana, with a key result, and Li; the key result's id."""
-    async with database.transaction() as session:
-        ana = PersonRow(
-            email=ANA.email,
-            name=ANA.name,
+    ids = await (
+        Seed()
+        .person(
+            "ana",
+            ANA.email,
+            ANA.name,
             timezone="America/New_York",
             teams_aad_id=ANA.aad_object_id,
         )
-        li = PersonRow(email=LI.email, name=LI.name)
-        session.add_all([ana, li])
-        await session.flush()
-        objective = onboarding(ana.id)
-        session.add(objective)
-        await session.flush()
-        kr = activation_row(objective.id, ana.id)
-        session.add(kr)
-        await session.flush()
-        return kr.id
+        .person("li", LI.email, LI.name)
+        .onboarding("mine", owner="ana")
+        .activation("activation", objective="mine", owner="ana")
+        .write(database)
+    )
+    return ids["activation"]
 
 
 @pytest.fixture
@@ -95,13 +86,7 @@ async def world(sqlite_database: Database, activation: int) -> AsyncIterator[Wor
 async def start(database: Database) -> AsyncIterator[World]:
     sandbox = TeamsSandbox()
     await sandbox.start()
-    for user in (ANA, LI, ZED):
-        sandbox.add_member(
-            teams_user_id=user.teams_user_id,
-            aad_object_id=user.aad_object_id,
-            name=user.name,
-            email=user.email,
-        )
+    add_members(sandbox, ANA, LI, ZED)
     settings = Settings(
         database_url=database.url,
         teams_dev_no_auth=True,
@@ -110,21 +95,16 @@ async def start(database: Database) -> AsyncIterator[World]:
     )
     clock = FakeClock(MONDAY)
     runtime = await build_runtime(settings, clock=clock, database=database, migrate=False)
-    runner = web.AppRunner(web_app(runtime))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    teams = TeamsSimulator(f"http://127.0.0.1:{port}/api/messages", sandbox)
-    world = World(runtime, sandbox, teams, clock, database)
-    await teams.install(ANA)
-    await teams.install(LI)
-    yield world
-    for request in sandbox.requests:
-        for attachment in (request.body or {}).get("attachments") or []:
-            assert card_problems(attachment["content"]) == [], attachment["content"]
-    await teams.close()
-    await runner.cleanup()
+    async with serving(runtime) as root:
+        teams = TeamsSimulator(f"{root}/api/messages", sandbox)
+        world = World(runtime, sandbox, teams, clock, database)
+        await teams.install(ANA)
+        await teams.install(LI)
+        yield world
+        for request in sandbox.requests:
+            for attachment in (request.body or {}).get("attachments") or []:
+                assert card_problems(attachment["content"]) == [], attachment["content"]
+        await teams.close()
     await sandbox.stop()
 
 

@@ -13,39 +13,26 @@ from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.cli.common import console
 from okrbot.cli.main import app
 from okrbot.storage.db import Database
-from okrbot.storage.models import KeyResultRow, ObjectiveRow, PersonRow
+from tests.world import Seed
 
 
 async def seed(database: Database) -> None:
-    async with database.transaction() as session:
-        mia = PersonRow(email="mia@example.com", name="Mia Boss", slack_user_id="U0MIA")
-        session.add(mia)
-        await session.flush()
-        ana = PersonRow(
-            email="ana@example.com", name="Ana Lima", slack_user_id="U0ANA", manager_id=mia.id
+    await (
+        Seed()
+        .person("mia", "mia@example.com", "Mia Boss", slack_user_id="U0MIA")
+        .person("ana", "ana@example.com", "Ana Lima", slack_user_id="U0ANA", manager="mia")
+        .objective("onboarding", "Onboarding", owner="ana", kind="committed")
+        .key_result(
+            None,
+            "Activation from 40 to 60",
+            objective="onboarding",
+            owner="ana",
+            start=40,
+            target=60,
+            current=50,
         )
-        session.add(ana)
-        await session.flush()
-        objective = ObjectiveRow(
-            quarter="2026-Q4",
-            title="Onboarding",
-            level="personal",
-            kind="committed",
-            owner_id=ana.id,
-        )
-        session.add(objective)
-        await session.flush()
-        session.add(
-            KeyResultRow(
-                objective_id=objective.id,
-                title="Activation from 40 to 60",
-                owner_id=ana.id,
-                type="number",
-                start=40,
-                target=60,
-                current=50,
-            )
-        )
+        .write(database)
+    )
 
 
 @pytest.fixture

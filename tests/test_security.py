@@ -12,67 +12,55 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
-from aiohttp import web
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.adapters.slack.simulator import SlackSimulator, sign
 from okrbot.adapters.teams.sandbox import TeamsSandbox
-from okrbot.adapters.teams.simulator import TeamsSimulator, TeamsUser
+from okrbot.adapters.teams.simulator import TeamsSimulator
 from okrbot.bot.clock import FakeClock
 from okrbot.bot.settings import Settings
 from okrbot.cli.main import app as cli_app
 from okrbot.cli.runtime import Runtime, build_runtime
-from okrbot.cli.serve import is_loopback, web_app
+from okrbot.cli.serve import is_loopback
 from okrbot.scheduler.prompts import enqueue_prompts_now
 from okrbot.storage.db import Database
-from okrbot.storage.models import CheckInRow, KeyResultRow, KudosRow, ObjectiveRow, PersonRow
+from okrbot.storage.models import CheckInRow, KeyResultRow, KudosRow
 from okrbot.storage.people import list_people
+from tests.world import ANA, LI, MONDAY, Seed, add_members, serving
 
 SIGNING_SECRET = "sig-5ecret-9f8e7d6c5b4a"
 BOT_TOKEN = "xoxb-5ecret-bot-token-1a2b3c"
 APP_PASSWORD = "ms-5ecret-app-password-4d5e6f"
 SECRETS = (SIGNING_SECRET, BOT_TOKEN, APP_PASSWORD)
-MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
-ANA = TeamsUser.named("Ana Lima", "ana@example.com")
-LI = TeamsUser.named("Li Wei", "li@example.com")
 
 
 async def seed(database: Database) -> dict[str, int]:
     """Ana and Li, each with one key result of their own."""
-    async with database.transaction() as session:
-        ana = PersonRow(
-            email=ANA.email,
-            name=ANA.name,
-            slack_user_id="U0ANA",
-            teams_aad_id=ANA.aad_object_id,
+    seed = (
+        Seed()
+        .person("ana", ANA.email, ANA.name, slack_user_id="U0ANA", teams_aad_id=ANA.aad_object_id)
+        .person("li", LI.email, LI.name, slack_user_id="U0LI", teams_aad_id=LI.aad_object_id)
+    )
+    for position, (owner, title) in enumerate((("ana", "Activation"), ("li", "Churn")), 1):
+        key = title.lower()
+        seed.objective(
+            f"{key} objective",
+            f"{title} objective",
+            owner=owner,
+            kind="committed",
+            position=position,
         )
-        li = PersonRow(
-            email=LI.email, name=LI.name, slack_user_id="U0LI", teams_aad_id=LI.aad_object_id
-        )
-        session.add_all([ana, li])
-        await session.flush()
-        ids = {}
-        for owner, title in ((ana, "Activation"), (li, "Churn")):
-            objective = ObjectiveRow(
-                quarter="2026-Q4", title=f"{title} objective", level="personal",
-                kind="committed", owner_id=owner.id, position=owner.id,
-            )  # fmt: skip
-            session.add(objective)
-            await session.flush()
-            kr = KeyResultRow(
-                objective_id=objective.id, title=title, owner_id=owner.id, type="number",
-                start=0, target=10, current=1, position=0,
-            )  # fmt: skip
-            session.add(kr)
-            await session.flush()
-            ids[title.lower()] = kr.id
-        return ids
+        seed.key_result(
+            key, title, objective=f"{key} objective", owner=owner, start=0, target=10, current=1,
+            position=0,
+        )  # fmt: skip
+    ids = await seed.write(database)
+    return {"activation": ids["activation"], "churn": ids["churn"]}
 
 
 @dataclass
@@ -96,13 +84,7 @@ async def world(sqlite_database: Database) -> AsyncIterator[World]:
     await teams_sandbox.start()
     slack_sandbox.add_user("U0ANA", "ana", ANA.email)
     slack_sandbox.add_user("U0LI", "li", LI.email)
-    for user in (ANA, LI):
-        teams_sandbox.add_member(
-            teams_user_id=user.teams_user_id,
-            aad_object_id=user.aad_object_id,
-            name=user.name,
-            email=user.email,
-        )
+    add_members(teams_sandbox, ANA, LI)
     settings = Settings(
         database_url=sqlite_database.url,
         slack_bot_token=BOT_TOKEN,
@@ -119,17 +101,14 @@ async def world(sqlite_database: Database) -> AsyncIterator[World]:
         migrate=False,
         slack_retry_backoff=0,
     )
-    runner = web.AppRunner(web_app(runtime))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    root = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    slack = SlackSimulator(f"{root}/slack/events", SIGNING_SECRET, slack_sandbox)
-    teams = TeamsSimulator(f"{root}/api/messages", teams_sandbox)
-    yield World(runtime, slack, slack_sandbox, teams, teams_sandbox, sqlite_database, key_results)
-    await slack.close()
-    await teams.close()
-    await runner.cleanup()
+    async with serving(runtime) as root:
+        slack = SlackSimulator(f"{root}/slack/events", SIGNING_SECRET, slack_sandbox)
+        teams = TeamsSimulator(f"{root}/api/messages", teams_sandbox)
+        yield World(
+            runtime, slack, slack_sandbox, teams, teams_sandbox, sqlite_database, key_results
+        )
+        await slack.close()
+        await teams.close()
     await slack_sandbox.stop()
     await teams_sandbox.stop()
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp import web
 from sqlalchemy import func, select
 
 from okrbot.adapters.slack.blockkit_limits import blockkit_problems, view_problems
@@ -19,9 +18,7 @@ from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.adapters.slack.simulator import Grid, SlackSimulator
 from okrbot.bot.clock import FakeClock
 from okrbot.bot.messages import NOT_SET_UP
-from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import Runtime, build_runtime
-from okrbot.cli.serve import web_app
 from okrbot.scheduler.outbox import MAX_ATTEMPTS, enqueue, list_deliveries
 from okrbot.scheduler.prompts import enqueue_prompts_now
 from okrbot.storage.db import Database
@@ -34,10 +31,9 @@ from okrbot.storage.models import (
     PersonWeekRow,
 )
 from okrbot.storage.people import list_people
-from tests.okr_rows import activation, churn, churn_objective, onboarding, setup_guide
+from tests.world import MONDAY, Seed, serving, slack_settings
 
 SECRET = "test-signing-secret"
-MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)  # ISO week 2026-W47, in 2026-Q4
 
 
 @dataclass
@@ -64,49 +60,36 @@ class SlackWorld:
 
 
 async def seed(database: Database) -> None:
-    async with database.transaction() as session:
-        boss = PersonRow(email="mia@example.com", name="Mia Boss", timezone="Europe/Berlin")
-        session.add(boss)
-        await session.flush()
-        ana = PersonRow(
-            email="ana@example.com",
-            name="Ana Lima",
-            manager_id=boss.id,
+    await (
+        Seed()
+        .person("mia", "mia@example.com", "Mia Boss", timezone="Europe/Berlin")
+        .person(
+            "ana",
+            "ana@example.com",
+            "Ana Lima",
+            manager="mia",
             timezone="America/New_York",
             slack_user_id="U0ANA",
         )
-        li = PersonRow(email="li@example.com", name="Li Wei", manager_id=boss.id)
-        session.add_all([ana, li])
-        await session.flush()
-        company = ObjectiveRow(
-            quarter="2026-Q4",
-            title="Customers love the product",
-            level="company",
-            kind="aspirational",
-            owner_id=boss.id,
+        .person("li", "li@example.com", "Li Wei", manager="mia")
+        .objective("company", "Customers love the product", owner="mia", level="company")
+        .onboarding("mine", owner="ana", position=1)
+        .churn_objective("theirs", owner="li", position=2)
+        .key_result(
+            None,
+            "NPS from 30 to 50",
+            objective="company",
+            owner="mia",
+            start=30,
+            target=50,
+            current=30,
             position=0,
         )
-        mine = onboarding(ana.id, position=1)
-        theirs = churn_objective(li.id, position=2)
-        session.add_all([company, mine, theirs])
-        await session.flush()
-        session.add_all(
-            [
-                KeyResultRow(
-                    objective_id=company.id,
-                    title="NPS from 30 to 50",
-                    owner_id=boss.id,
-                    type="number",
-                    start=30,
-                    target=50,
-                    current=30,
-                    position=0,
-                ),
-                activation(mine.id, ana.id),
-                setup_guide(mine.id, ana.id),
-                churn(theirs.id, li.id),
-            ]
-        )
+        .activation("activation", objective="mine", owner="ana")
+        .setup_guide("guide", objective="mine", owner="ana")
+        .churn("churn", objective="theirs", owner="li")
+        .write(database)
+    )
 
 
 @contextlib.asynccontextmanager
@@ -119,29 +102,19 @@ async def slack_world(database: Database, grid: Grid | None = None) -> AsyncIter
     sandbox.add_user("U0ANA", "ana", "ana@example.com", tz="America/New_York")
     sandbox.add_user("U0LI", "li", "li@example.com", tz="Asia/Shanghai")
     sandbox.add_user("U0MIA", "mia", "mia@example.com", tz="Europe/Berlin")
-    settings = Settings(
-        database_url=database.url,
-        slack_bot_token=sandbox.token,
-        slack_signing_secret=SECRET,
-        slack_api_url=sandbox.url,
-        slack_process_before_response=True,
-    )
+    settings = slack_settings(database, sandbox, SECRET)
     clock = FakeClock(MONDAY)
     runtime = await build_runtime(
         settings, clock=clock, database=database, migrate=False, slack_retry_backoff=0
     )
-    runner = web.AppRunner(web_app(runtime))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    url = f"http://127.0.0.1:{port}/slack/events"
-    slack = SlackSimulator(url, SECRET, sandbox, grid=grid)
     try:
-        yield SlackWorld(runtime, sandbox, slack, clock, database)
+        async with serving(runtime) as root:
+            slack = SlackSimulator(f"{root}/slack/events", SECRET, sandbox, grid=grid)
+            try:
+                yield SlackWorld(runtime, sandbox, slack, clock, database)
+            finally:
+                await slack.close()
     finally:
-        await slack.close()
-        await runner.cleanup()
         await sandbox.stop()
 
 

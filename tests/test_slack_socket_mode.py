@@ -45,7 +45,6 @@ from tests.test_faults import (
     wait_for,
 )
 from tests.test_slack_e2e import (
-    MONDAY,
     SECRET,
     SlackWorld,
     _krs,
@@ -54,6 +53,7 @@ from tests.test_slack_e2e import (
     texts,
 )
 from tests.test_workers import overviews, worker_pids
+from tests.world import MONDAY
 
 # These HTTP end-to-end tests, collected here again, get this module's `world`: the socket.
 test_check_in_end_to_end = over_http.test_check_in_end_to_end

@@ -41,17 +41,15 @@ from okrbot.storage.db import Database
 from okrbot.storage.models import DeliveryRow
 from tests.test_faults import Serve, healthy, stop, wait_for
 from tests.test_teams_e2e import (
-    ANA,
     APP_ID,
-    LI,
     TeamsWorld,
-    add_members,
     checkins,
     person,
     seed,
     start_world,
     texts,
 )
+from tests.world import ANA, LI, add_members
 
 PASSWORD = "a-client-secret"
 TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"

@@ -19,7 +19,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 
 from okrbot.adapters.teams.sandbox import TeamsSandbox
@@ -27,11 +26,10 @@ from okrbot.adapters.teams.simulator import action_of, card_of, inputs_of
 from okrbot.bot.clock import FakeClock
 from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import build_runtime
-from okrbot.cli.serve import web_app
 from okrbot.storage.db import Database
 from okrbot.storage.models import CheckInRow, PersonRow
-from tests.okr_rows import activation, onboarding, setup_guide
-from tests.test_teams_e2e import MONDAY, assert_cards_valid, elements, texts
+from tests.test_teams_e2e import assert_cards_valid, elements, texts
+from tests.world import MONDAY, Seed, serving
 
 FIXTURES = Path(__file__).parent / "data" / "teams_activities"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -86,26 +84,19 @@ class Contract:
 
 async def seed(database: Database) -> dict[str, int]:
     """Megan is known to okrbot by her Azure AD object id; Li only by email (never connected)."""
-    async with database.transaction() as session:
-        boss = PersonRow(email="mia@contoso.example", name="Mia Boss")
-        session.add(boss)
-        await session.flush()
-        megan = PersonRow(
-            email=MEGAN_EMAIL,
-            name="Megan Bowen",
-            manager_id=boss.id,
-            teams_aad_id=MEGAN["aadObjectId"],
+    ids = await (
+        Seed()
+        .person("mia", "mia@contoso.example", "Mia Boss")
+        .person(
+            "megan", MEGAN_EMAIL, "Megan Bowen", manager="mia", teams_aad_id=MEGAN["aadObjectId"]
         )
-        li = PersonRow(email=LI_EMAIL, name="Li Wei", manager_id=boss.id)
-        session.add_all([megan, li])
-        await session.flush()
-        objective = onboarding(megan.id)
-        session.add(objective)
-        await session.flush()
-        first, second = activation(objective.id, megan.id), setup_guide(objective.id, megan.id)
-        session.add_all([first, second])
-        await session.flush()
-        return {"activation": first.id, "guide": second.id}
+        .person("li", LI_EMAIL, "Li Wei", manager="mia")
+        .onboarding("mine", owner="megan")
+        .activation("activation", objective="mine", owner="megan")
+        .setup_guide("guide", objective="mine", owner="megan")
+        .write(database)
+    )
+    return {"activation": ids["activation"], "guide": ids["guide"]}
 
 
 @pytest.fixture
@@ -129,14 +120,8 @@ async def teams(sqlite_database: Database, key_results: dict[str, int]) -> Async
     runtime = await build_runtime(
         settings, clock=FakeClock(MONDAY), database=sqlite_database, migrate=False
     )
-    runner = web.AppRunner(web_app(runtime))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages"
-    async with aiohttp.ClientSession() as http:
-        yield Contract(sandbox, url, sqlite_database, http)
-    await runner.cleanup()
+    async with serving(runtime) as root, aiohttp.ClientSession() as http:
+        yield Contract(sandbox, f"{root}/api/messages", sqlite_database, http)
     await sandbox.stop()
     assert_cards_valid(sandbox)
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import jwt
 import pytest
-from aiohttp import web
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
@@ -34,7 +33,6 @@ from okrbot.bot.messages import NOT_SET_UP, Message, Text
 from okrbot.bot.settings import Settings
 from okrbot.cli.main import app as cli_app
 from okrbot.cli.runtime import Runtime, build_runtime
-from okrbot.cli.serve import web_app
 from okrbot.scheduler.prompts import enqueue_prompts_now
 from okrbot.storage.checkins import get_week
 from okrbot.storage.convert import to_person
@@ -48,15 +46,10 @@ from okrbot.storage.models import (
 )
 from okrbot.storage.people import list_people
 from tests.card_schema import card_problems, card_size
-from tests.okr_rows import activation as activation_row
-from tests.okr_rows import churn, churn_objective, onboarding, setup_guide
+from tests.world import ANA, LI, MIA, MONDAY, Seed, add_members, serving
 
-MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)  # ISO week 2026-W47, in 2026-Q4
 APP_ID = "11111111-2222-3333-4444-555555555555"
 
-ANA = TeamsUser.named("Ana Lima", "ana@example.com")
-LI = TeamsUser.named("Li Wei", "li@example.com")
-MIA = TeamsUser.named("Mia Boss", "mia@example.com")
 STRANGER = TeamsUser.named("Zed Outsider", "zed@elsewhere.example")
 
 
@@ -86,53 +79,37 @@ class TeamsWorld:
 
 async def seed(database: Database, ana_key_results: int = 0) -> dict[str, int]:
     """Ana is known to Teams by AAD id, Li only by email, Mia is their manager."""
-    async with database.transaction() as session:
-        boss = PersonRow(email=MIA.email, name=MIA.name, timezone="Europe/Berlin")
-        session.add(boss)
-        await session.flush()
-        ana = PersonRow(
-            email=ANA.email,
-            name=ANA.name,
-            manager_id=boss.id,
+    seed = (
+        Seed()
+        .person("mia", MIA.email, MIA.name, timezone="Europe/Berlin")
+        .person(
+            "ana",
+            ANA.email,
+            ANA.name,
+            manager="mia",
             timezone="America/New_York",
             teams_aad_id=ANA.aad_object_id,
         )
-        li = PersonRow(email=LI.email, name=LI.name, manager_id=boss.id)
-        session.add_all([ana, li])
-        await session.flush()
-        mine = onboarding(ana.id)
-        theirs = churn_objective(li.id, position=1)
-        session.add_all([mine, theirs])
-        await session.flush()
-        activation = activation_row(mine.id, ana.id)
-        guide = setup_guide(mine.id, ana.id)
-        churn_kr = churn(theirs.id, li.id)
-        extra = [
-            KeyResultRow(
-                objective_id=mine.id,
-                title=f"Onboarding improvement number {n} with a reasonably long title",
-                owner_id=ana.id,
-                type="number",
-                start=0,
-                target=100,
-                current=n,
-                position=2 + n,
-            )
-            for n in range(ana_key_results)
-        ]
-        session.add_all([activation, guide, churn_kr, *extra])
-        await session.flush()
-        return {"activation": activation.id, "guide": guide.id, "churn": churn_kr.id}
-
-
-def add_members(sandbox: TeamsSandbox, *users: TeamsUser) -> None:
-    for user in users:
-        sandbox.add_member(
-            teams_user_id=user.teams_user_id,
-            aad_object_id=user.aad_object_id,
-            name=user.name,
-            email=user.email,
+        .person("li", LI.email, LI.name, manager="mia")
+        .onboarding("mine", owner="ana")
+        .churn_objective("theirs", owner="li", position=1)
+        .activation("activation", objective="mine", owner="ana")
+        .setup_guide("guide", objective="mine", owner="ana")
+        .churn("churn", objective="theirs", owner="li")
+    )
+    for n in range(ana_key_results):
+        seed.key_result(
+            None,
+            f"Onboarding improvement number {n} with a reasonably long title",
+            objective="mine",
+            owner="ana",
+            start=0,
+            target=100,
+            current=n,
+            position=2 + n,
         )
+    ids = await seed.write(database)
+    return {key: ids[key] for key in ("activation", "guide", "churn")}
 
 
 async def start_world(
@@ -147,15 +124,10 @@ async def start_world(
     add_members(sandbox, ANA, LI, MIA, STRANGER)
     clock = FakeClock(MONDAY)
     runtime = await build_runtime(settings, clock=clock, database=database, migrate=False)
-    runner = web.AppRunner(web_app(runtime))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    teams = TeamsSimulator(f"http://127.0.0.1:{port}/api/messages", sandbox)
-    yield TeamsWorld(runtime, sandbox, teams, clock, database)
-    await teams.close()
-    await runner.cleanup()
+    async with serving(runtime) as root:
+        teams = TeamsSimulator(f"{root}/api/messages", sandbox)
+        yield TeamsWorld(runtime, sandbox, teams, clock, database)
+        await teams.close()
     await sandbox.stop()
 
 
