@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+from okrbot.adapters.rendering import cut
 from okrbot.bot.messages import (
     Actions,
     Block,
@@ -57,16 +58,12 @@ def mrkdwn(text: str) -> str:
     return "\n".join(lines)
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": _cut(_BOLD.sub(r"\1", text), limit), "emoji": True}
+    return {"type": "plain_text", "text": cut(_BOLD.sub(r"\1", text), limit), "emoji": True}
 
 
 def _section(text: str) -> dict[str, Any]:
-    body = {"type": "mrkdwn", "text": _cut(mrkdwn(text), SECTION_TEXT_MAX)}
+    body = {"type": "mrkdwn", "text": cut(mrkdwn(text), SECTION_TEXT_MAX)}
     return {"type": "section", "text": body}
 
 
@@ -79,7 +76,7 @@ def block(item: Block | FormItem) -> dict[str, Any]:
         case Context(text):
             return {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": _cut(mrkdwn(text), 3000)}],
+                "elements": [{"type": "mrkdwn", "text": cut(mrkdwn(text), 3000)}],
             }
         case Divider():
             return {"type": "divider"}
@@ -87,12 +84,12 @@ def block(item: Block | FormItem) -> dict[str, Any]:
             return {
                 "type": "section",
                 "fields": [
-                    {"type": "mrkdwn", "text": _cut(f"*{escape(k)}*\n{mrkdwn(v)}", FIELD_TEXT_MAX)}
+                    {"type": "mrkdwn", "text": cut(f"*{escape(k)}*\n{mrkdwn(v)}", FIELD_TEXT_MAX)}
                     for k, v in pairs[:10]
                 ],
             }
         case Image(url, alt):
-            return {"type": "image", "image_url": url, "alt_text": _cut(alt, 2000)}
+            return {"type": "image", "image_url": url, "alt_text": cut(alt, 2000)}
         case Actions(buttons):
             elements = []
             shown = buttons[:25]
@@ -175,7 +172,7 @@ def message_blocks(message: Message) -> list[dict[str, Any]]:
 
 def message_kwargs(message: Message) -> dict[str, Any]:
     """Arguments for chat.postMessage / chat.update / chat.postEphemeral."""
-    return {"text": _cut(escape(message.summary), 3000), "blocks": message_blocks(message)}
+    return {"text": cut(escape(message.summary), 3000), "blocks": message_blocks(message)}
 
 
 def modal(form: Form, metadata: dict[str, Any] | None = None) -> dict[str, Any]:

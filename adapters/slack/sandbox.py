@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
-from typing import Any, Self
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -37,6 +37,7 @@ from okrbot.adapters.slack.blockkit_limits import (
     blockkit_problems,
     view_problems,
 )
+from okrbot.adapters.stand_in_server import StandInServer
 
 DEFAULT_TOKEN = "xoxb-sandbox-token"
 TRIGGER_TTL_SECONDS = 3.0  # Slack: a trigger_id is good for 3 seconds
@@ -171,7 +172,7 @@ def _flag(value: Any) -> bool:
     return bool(value)
 
 
-class SlackSandbox:
+class SlackSandbox(StandInServer):
     """An in-memory Slack workspace behind a local HTTP server speaking the Web API.
 
     Use `await start()` (or `async with`), then `AsyncWebClient(token=sandbox.token,
@@ -225,7 +226,6 @@ class SlackSandbox:
         self._ids = itertools.count(1)
         self._ts_base = int(time.time())
         self._ts_seq = itertools.count(1)
-        self._runner: web.AppRunner | None = None
         self._root = ""
         self._extensions: list[Callable[[web.Application], None]] = []
         self._token_checks: dict[str, Callable[[str], None]] = {}
@@ -254,26 +254,10 @@ class SlackSandbox:
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         for extend in self._extensions:
             extend(app)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        bound_port = self._runner.addresses[0][1]
+        bound_port = await self._serve(app, host, port)
         shown_host = f"[{host}]" if ":" in host else host
         self._root = f"http://{shown_host}:{bound_port}/"
         return self.url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
 
     def extend(
         self,
@@ -284,7 +268,7 @@ class SlackSandbox:
         """Let another stand-in (Socket Mode's) share this server: `setup` adds its routes when
         the server starts; `methods` join the Web API, and take tokens `token_check` accepts
         (it raises SlackError) instead of the bot token."""
-        if self._runner is not None:
+        if self.started:
             raise RuntimeError("SlackSandbox.extend() must come before start()")
         self._extensions.append(setup)
         self._handlers.update(methods)

@@ -16,18 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
-
+from okrbot.adapters.simulator_http import Reply, SimulatorClient
 from okrbot.adapters.slack.sandbox import SlackSandbox
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    status: int
-    body: str
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +38,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-class SlackSimulator:
+class SlackSimulator(SimulatorClient):
     """Sends what Slack sends, every documented field included, nulls too.
 
     Outside Enterprise Grid (`grid=None`) interactive payloads carry `"enterprise": null` and
@@ -66,22 +56,16 @@ class SlackSimulator:
         clock: Callable[[], float] = time.time,
         grid: Grid | None = None,
     ) -> None:
-        self.url = url
+        super().__init__(url)
         self.signing_secret = signing_secret
         self.sandbox = sandbox
         self.team_id = team_id
         self.clock = clock
         self.grid = grid
-        self._session: aiohttp.ClientSession | None = None
         self._event_ids = 0
         self._hashes: dict[str, str] = {}
         self._view_ids = 0
         self._last: tuple[bytes, dict[str, str]] | None = None
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def post(
         self,
@@ -110,10 +94,7 @@ class SlackSimulator:
         return await self._send(*self._last)
 
     async def _send(self, body: bytes, headers: Mapping[str, str]) -> Reply:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        async with self._session.post(self.url, data=body, headers=dict(headers)) as response:
-            return Reply(response.status, await response.text())
+        return await self._post(body, headers)
 
     # -- what every request says about where it comes from ------------------------------------
 

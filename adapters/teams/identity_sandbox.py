@@ -33,6 +33,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from jwt.algorithms import RSAAlgorithm
 
+from okrbot.adapters.stand_in_server import StandInServer
+
 # The public cloud's Bot Connector: the issuer of its tokens and the audience of the bot's.
 PUBLIC_CLOUD_ISSUER = "https://api.botframework.com"
 # The directory behind login.microsoftonline.com/botframework.com, where multi-tenant bots
@@ -105,7 +107,7 @@ class RegisteredApp:
 
 
 @dataclass
-class IdentitySandbox:
+class IdentitySandbox(StandInServer):
     """Start it, point okrbot's OKRBOT_BOTFRAMEWORK_OPENID_URL and _TOKEN_URL at it."""
 
     clock: Callable[[], float] = time.time
@@ -126,7 +128,6 @@ class IdentitySandbox:
         # Entra ID signs app tokens with its own keys, not the Bot Connector's.
         self.entra_key = KeyPair.generate(endorsements=())
         self._revoked: set[str] = set()
-        self._runner: web.AppRunner | None = None
         self._base = ""
 
     # Lifecycle ------------------------------------------------------------------------------
@@ -136,22 +137,8 @@ class IdentitySandbox:
         app.router.add_get("/v1/.well-known/openidconfiguration", self._metadata)
         app.router.add_get("/v1/.well-known/keys", self._keys)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        self._base = f"http://{host}:{self._runner.addresses[0][1]}"
+        self._base = f"http://{host}:{await self._serve(app, host, port)}"
         return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> IdentitySandbox:
-        return await self.start()
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.stop()
 
     @property
     def openid_url(self) -> str:

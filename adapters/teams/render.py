@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from okrbot.adapters.rendering import cut
 from okrbot.bot.checkins import parse_number
 from okrbot.bot.messages import (
     Actions,
@@ -49,10 +50,6 @@ TITLE_MAX = 100
 PERSON_PLACEHOLDER = "Names or emails, separated by commas"
 
 _STYLES = {ButtonStyle.PRIMARY: "positive", ButtonStyle.DANGER: "destructive"}
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # `[label](url)` and `![alt](url)`, with an optional title and one level of brackets in the label.
@@ -96,7 +93,7 @@ def markdown(text: str) -> str:
         if line.startswith("> "):
             line = "💬 " + line[2:]
         lines.append(line)
-    return _cut("\n\n".join(lines), TEXT_MAX)
+    return cut("\n\n".join(lines), TEXT_MAX)
 
 
 def text_block(text: str, **style: Any) -> dict[str, Any]:
@@ -106,7 +103,7 @@ def text_block(text: str, **style: Any) -> dict[str, Any]:
 def submit(button: Button, **data: Any) -> dict[str, Any]:
     action: dict[str, Any] = {
         "type": "Action.Submit",
-        "title": _cut(button.label, TITLE_MAX),
+        "title": cut(button.label, TITLE_MAX),
         "data": {ACTION_KEY: button.action, VALUE_KEY: button.value, **data},
     }
     if button.style in _STYLES:
@@ -127,12 +124,12 @@ def _block(item: Block | FormItem, in_form: bool = False) -> dict[str, Any]:
             return {
                 "type": "FactSet",
                 "facts": [
-                    {"title": _cut(defused(k), 200), "value": _cut(defused(v), 1000)}
+                    {"title": cut(defused(k), 200), "value": cut(defused(v), 1000)}
                     for k, v in pairs
                 ],
             }
         case Image(url, alt):
-            return {"type": "Image", "url": url, "altText": _cut(alt, 500)}
+            return {"type": "Image", "url": url, "altText": cut(alt, 500)}
         case Actions(buttons):
             return {"type": "ActionSet", "actions": [submit(b) for b in buttons[:6]]}
     raise TypeError(f"cannot render {item!r} to an Adaptive Card")
@@ -159,7 +156,7 @@ def adaptive_card(body: list[dict[str, Any]], fallback: str) -> dict[str, Any]:
         "type": "AdaptiveCard",
         "$schema": SCHEMA_URL,
         "version": CARD_VERSION,
-        "fallbackText": _cut(fallback, 500),
+        "fallbackText": cut(fallback, 500),
         "body": body or [text_block(fallback)],
     }
 
@@ -184,7 +181,7 @@ def _input(
     item: NumberInput | ChoiceInput | TextInput | PersonInput, typed: object
 ) -> dict[str, Any]:
     """One input; `typed` (what the person submitted, if anything) wins over the initial value."""
-    element: dict[str, Any] = {"id": item.id, "label": _cut(item.label, 500)}
+    element: dict[str, Any] = {"id": item.id, "label": cut(item.label, 500)}
     given = typed is not None
     match item:
         case NumberInput(initial=initial):
@@ -198,7 +195,7 @@ def _input(
             element["type"] = "Input.ChoiceSet"
             element["style"] = "compact"
             element["choices"] = [
-                {"title": _cut(c.label, 200), "value": c.value} for c in choices[:100]
+                {"title": cut(c.label, 200), "value": c.value} for c in choices[:100]
             ]
             value = str(typed) if given else initial
             if value and any(c.value == value for c in choices):
@@ -215,7 +212,7 @@ def _input(
             if max_length:
                 element["maxLength"] = max_length
             if item.placeholder:
-                element["placeholder"] = _cut(item.placeholder, 200)
+                element["placeholder"] = cut(item.placeholder, 200)
         case PersonInput():
             # Adaptive Cards 1.5 have no people picker (Teams' Data.Query is outside the
             # schema), so colleagues are named by name or email and resolved by okrbot.

@@ -30,6 +30,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from okrbot.adapters.stand_in_server import StandInServer
+
 RouteKind = Literal["create_conversation", "send", "reply", "update", "member", "members"]
 ROUTE_KINDS: tuple[RouteKind, ...] = (
     "create_conversation",
@@ -138,7 +140,7 @@ _DEFAULT_FAULT_BODIES: dict[int, dict[str, Any]] = {
 }
 
 
-class TeamsSandbox:
+class TeamsSandbox(StandInServer):
     """An in-process Teams connector: start it, put `service_url` in the Activities you post.
 
     `activities_in(conversation_id)` gives the current version of every activity the bot sent
@@ -170,7 +172,6 @@ class TeamsSandbox:
         self._tenant_log: dict[str, deque[float]] = defaultdict(deque)
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
     # Lifecycle ------------------------------------------------------------------------------
@@ -179,24 +180,9 @@ class TeamsSandbox:
         """Serve on host:port (0 picks a free port) and return `service_url`."""
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
+        self._port = await self._serve(app, host, port)
         self._host = host
-        self._port = self._runner.addresses[0][1]
         return self.service_url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> TeamsSandbox:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.stop()
 
     @property
     def service_url(self) -> str:

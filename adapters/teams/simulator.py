@@ -14,8 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-
+from okrbot.adapters.simulator_http import Reply, SimulatorClient
 from okrbot.adapters.teams.sandbox import (
     DEFAULT_BOT_ID,
     TeamsSandbox,
@@ -46,15 +45,6 @@ class TeamsUser:
     def conversation_id(self) -> str:
         """Their 1:1 chat with the bot (`a:1…`, 131 characters), the same one Teams would give."""
         return personal_conversation_id(self.teams_user_id)
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    status: int
-    body: str
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
 
 
 def card_of(activity: Mapping[str, Any]) -> dict[str, Any]:
@@ -90,7 +80,7 @@ def action_of(card: Mapping[str, Any], action: str) -> dict[str, Any]:
     raise LookupError(f"no Action.Submit for {action!r} on the card")
 
 
-class TeamsSimulator:
+class TeamsSimulator(SimulatorClient):
     def __init__(
         self,
         url: str,
@@ -99,16 +89,10 @@ class TeamsSimulator:
         bot_id: str = DEFAULT_BOT_ID,
         authorization: str | None = None,
     ) -> None:
-        self.url = url
+        super().__init__(url)
         self.sandbox = sandbox
         self.bot_id = bot_id
         self.authorization = authorization
-        self._session: aiohttp.ClientSession | None = None
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def post(
         self,
@@ -116,15 +100,12 @@ class TeamsSimulator:
         *,
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         all_headers = {"Content-Type": "application/json; charset=utf-8"}
         if self.authorization:
             all_headers["Authorization"] = self.authorization
         all_headers.update(headers or {})
-        async with self._session.post(self.url, data=data, headers=all_headers) as response:
-            return Reply(response.status, await response.text())
+        return await self._post(data, all_headers)
 
     def _who(self, user: TeamsUser, where: tuple[str, str] | None = None) -> dict[str, Any]:
         conversation_id, conversation_type = where or (user.conversation_id, "personal")
