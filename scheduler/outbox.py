@@ -37,7 +37,11 @@ PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 SUPPRESSED = "suppressed"
 MAX_ATTEMPTS = 6
 LEASE = timedelta(minutes=2)
-FIRST_BACKOFF = timedelta(seconds=30)
+# A failed send is tried again soon (most 5xx and cut connections pass within seconds), then
+# ever more rarely: 5 s, 20 s, 80 s, 5 min 20 s, 21 min 20 s — about half an hour of outage is
+# ridden out before a message is given up, and a fan-out's few failures do not trail it by 30 s.
+FIRST_BACKOFF = timedelta(seconds=5)
+BACKOFF_GROWTH = 4
 MAX_BACKOFF = timedelta(hours=1)
 SEND_CONCURRENCY = 8
 # Small claims: a batch must be sent well within its lease even when the platform throttle
@@ -185,7 +189,7 @@ def database_unreachable(error: BaseException) -> bool:
 
 
 def backoff(attempts: int) -> timedelta:
-    return min(FIRST_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    return min(FIRST_BACKOFF * (BACKOFF_GROWTH ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
 class Outbox:
