@@ -81,8 +81,9 @@ class CheckIns:
         return ZoneInfo(person.timezone or self.settings.default_timezone)
 
     def working_hours(self, person: Person) -> WorkingHours:
-        """When okrbot may reach the person with something it timed for them."""
-        return self.settings.working_hours
+        """When okrbot may reach the person with something it timed for them: their own hours
+        where they have them, else the company's."""
+        return self.settings.working_hours.for_person(person)
 
     def moment(self, person: Person) -> Moment:
         local = self.clock.now().astimezone(self.zone(person))

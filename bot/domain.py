@@ -82,6 +82,17 @@ _DAY_NAMES = {
 }
 
 
+def parse_local_time(text: str) -> time:
+    """`HH:MM` on a 24-hour clock."""
+    try:
+        hours, minutes = text.strip().split(":")
+        if len(minutes) != 2:
+            raise ValueError
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time; write it as HH:MM, e.g. 09:30") from None
+
+
 @dataclass(frozen=True, slots=True)
 class Person:
     id: int
@@ -96,6 +107,10 @@ class Person:
     paused_until: date | None = None
     slack_dm_channel: str | None = None
     deactivated: bool = False  # offboarded: okrbot sends them nothing
+    # Their own working hours; None: the company's (OKRBOT_WORK_START/END/DAYS).
+    work_start: time | None = None
+    work_end: time | None = None
+    work_days: frozenset[Weekday] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time
 
-from okrbot.bot.domain import Person, Weekday
+from okrbot.bot.domain import Person, Weekday, parse_local_time
 from okrbot.bot.import_problems import Problem, is_email, new_cycle
-from okrbot.bot.settings import check_timezone, parse_local_time
+from okrbot.bot.settings import check_timezone
 from okrbot.bot.spreadsheet import read_cell, safe_cell
 
 PEOPLE_COLUMNS = ("email", "name", "manager_email", "timezone", "slack_user_id", "teams_aad_id")

@@ -10,9 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time
 
-from okrbot.bot.domain import Weekday
+from okrbot.bot.domain import Weekday, parse_local_time
 from okrbot.bot.messages import Choice, ChoiceInput, Context, Form, Message, Text, TextInput
-from okrbot.bot.settings import parse_local_time
 
 OPEN = "prefs_open"
 FORM_ID = "prefs_form"

@@ -20,10 +20,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from okrbot.bot.domain import Weekday
+from okrbot.bot.domain import Weekday, parse_local_time
 from okrbot.bot.holidays import Holidays, parse_holidays
 from okrbot.bot.timezones import timezone_problem
-from okrbot.bot.working_hours import WEEKDAYS, WorkingHours, parse_days
+from okrbot.bot.working_hours import WEEKDAYS, WorkingHours, parse_days, parse_end
 
 CONFIG_FILE_ENV = "OKRBOT_CONFIG"
 DEFAULT_CONFIG_FILE = "okrbot.toml"
@@ -36,17 +36,6 @@ class SettingsError(ValueError):
 def _platform(name: str) -> Any:
     """A platform's customary variable (SLACK_BOT_TOKEN), also accepted with the OKRBOT_ prefix."""
     return Field(default=None, validation_alias=AliasChoices(name, f"OKRBOT_{name}", name.lower()))
-
-
-def parse_local_time(text: str) -> time:
-    """`HH:MM` on a 24-hour clock."""
-    try:
-        hours, minutes = text.strip().split(":")
-        if len(minutes) != 2:
-            raise ValueError
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise ValueError(f"{text!r} is not a time; write it as HH:MM, e.g. 09:30") from None
 
 
 def check_timezone(name: str) -> str:
@@ -126,8 +115,8 @@ class Settings(BaseSettings):
     @field_validator("checkin_time", "digest_time", "work_start", "work_end", mode="before")
     @classmethod
     def _time(cls, value: Any, info: ValidationInfo) -> Any:
-        if info.field_name == "work_end" and value == "24:00":
-            return time.max  # working until midnight
+        if info.field_name == "work_end" and isinstance(value, str):
+            return parse_end(value)  # 24:00: working until midnight
         return parse_local_time(value) if isinstance(value, str) else value
 
     @field_validator("checkin_day", "digest_day", mode="before")

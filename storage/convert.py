@@ -19,6 +19,7 @@ from okrbot.bot.domain import (
     Platform,
     Weekday,
 )
+from okrbot.bot.working_hours import parse_days
 from okrbot.storage.models import CheckInRow, KeyResultRow, KudosRow, ObjectiveRow, PersonRow
 
 
@@ -36,6 +37,9 @@ def to_person(row: PersonRow) -> Person:
         paused_until=row.paused_until,
         slack_dm_channel=row.slack_dm_channel,
         deactivated=row.deactivated_at is not None,
+        work_start=row.work_start,
+        work_end=row.work_end,
+        work_days=parse_days(row.work_days) if row.work_days else None,
     )
 
 

@@ -90,6 +90,10 @@ class PersonRow(Base):
     teams_user_id: Mapped[str | None] = mapped_column(String(255), index=True)
     teams_unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_until: Mapped[date | None] = mapped_column(Date)
+    # Their own working hours (None: the company's); days as `mon-fri`, `sun-thu`, `mon,wed`.
+    work_start: Mapped[time | None] = mapped_column(Time)
+    work_end: Mapped[time | None] = mapped_column(Time)
+    work_days: Mapped[str | None] = mapped_column(String(40))
     # Offboarded: okrbot sends them nothing and nobody can give them kudos; history is kept.
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -432,6 +432,43 @@ async def test_working_hours_are_configurable_and_a_late_snooze_comes_back_next_
     assert (await delivery(database, "snoozed_prompt")).status == "suppressed"
 
 
+async def test_a_person_with_their_own_hours_is_nudged_in_those_not_the_companys(
+    database: Database,
+) -> None:
+    await add_people(
+        database,
+        {"email": "ny@example.com", "name": "NY", "timezone": "America/New_York"},
+        {
+            "email": "dubai@example.com",
+            "name": "Dubai",
+            "timezone": "Asia/Dubai",
+            "work_start": time(10, 0),
+            "work_end": time(18, 0),
+            "work_days": "sun-thu",
+        },
+    )
+    world = make_world(database)
+    ny = await person_named(database, "ny@example.com")
+    dubai = await person_named(database, "dubai@example.com")
+    async with database.transaction() as session:
+        await session.execute(
+            update(PersonRow).where(PersonRow.id == dubai.id).values(manager_id=ny.id)
+        )
+    assert world.checkins.working_hours(dubai).days_text == "sun-thu"
+    assert world.checkins.working_hours(ny).hours_text == "08:00-19:00"  # the company's
+    # Friday 09:00 in New York is Friday 17:00 in Dubai: inside the company's hours, but Friday
+    # is Dubai's weekend, so the nudge waits for Sunday 10:00 there.
+    await world.run_until(datetime(2026, 10, 23, 13, 0, tzinfo=UTC))
+    answer = await Reports(world.database, world.checkins).nudge(ny, dubai.id)
+    assert answer.summary == (
+        "👋 Dubai will be reminded at the start of their working day, Sun 10:00 (Asia/Dubai)."
+    )
+    await world.ticker.tick()
+    nudge = await delivery(database, "nudge")
+    assert nudge.last_error == "quiet hours until Sun 10:00 (Asia/Dubai)"
+    assert nudge.due_at == datetime(2026, 10, 25, 6, 0, tzinfo=UTC)
+
+
 @dataclass
 class RecordingKudos:
     """Stands in for the kudos sender (its platform side is tested in test_kudos_slack)."""
