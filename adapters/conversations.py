@@ -173,12 +173,15 @@ class CheckIns:
     async def snooze(self, person: Person) -> Message:
         """Record the snooze and queue the prompt again for then; what to show instead."""
         moment = self.moment(person)
-        period = moment.period
+        period, now = moment.period, self.clock.now()
         # Back in two hours, or at the start of the person's next working day if that is later.
-        until = self.working_hours(person).next_working_moment(
-            self.clock.now() + SNOOZE_FOR, self.zone(person)
-        )
+        until = self.working_hours(person).next_working_moment(now + SNOOZE_FOR, self.zone(person))
         async with self.database.transaction() as session:
+            week = await store.get_week(session, person.id, period)
+            if week is not None and week.snoozed_until is not None and week.snoozed_until > now:
+                # A second click on the same prompt (a double click, a retried request): the
+                # snooze already running stands, so its prompt comes back once, not twice.
+                until = week.snoozed_until
             await store.mark_week(session, person.id, period, snoozed_until=until)
             await enqueue(
                 session,

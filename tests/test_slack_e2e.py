@@ -292,6 +292,19 @@ async def test_snooze_sends_the_prompt_again_two_hours_later(world: SlackWorld) 
     assert "Weekly check-in" in texts(world.dm("U0ANA")[-1])
 
 
+async def test_a_double_clicked_snooze_brings_the_prompt_back_once(world: SlackWorld) -> None:
+    await world.send_prompts()
+    [prompt] = world.dm("U0ANA")
+    channel = world.sandbox.dm_channel("U0ANA")
+    world.clock.advance(timedelta(hours=4))  # into the working day: back in two hours
+    await world.slack.click("U0ANA", prompt, "checkin_snooze", channel)
+    world.clock.advance(timedelta(seconds=1))
+    await world.slack.click("U0ANA", prompt, "checkin_snooze", channel)
+    world.clock.advance(timedelta(hours=3))
+    assert await world.runtime.outbox.deliver_due(world.runtime.courier) == 1
+    assert len(world.dm("U0ANA")) == 2  # the snoozed note and one prompt, not two
+
+
 async def test_skip_suppresses_this_weeks_prompts(world: SlackWorld) -> None:
     await world.send_prompts()
     [prompt] = world.dm("U0ANA")

@@ -473,6 +473,16 @@ async def test_snooze_and_the_prompt_comes_back(world: TeamsWorld) -> None:
     assert again["id"] != prompt["id"] and elements(again, "Input.Number")
 
 
+async def test_a_double_pressed_snooze_brings_the_prompt_back_once(world: TeamsWorld) -> None:
+    prompt = await installed_prompt(world)
+    world.clock.advance(timedelta(hours=4))  # into the working day: back in two hours
+    await world.teams.press(ANA, prompt, "checkin_snooze")
+    world.clock.advance(timedelta(seconds=1))
+    await world.teams.press(ANA, prompt, "checkin_snooze")
+    world.clock.advance(timedelta(hours=4))
+    assert await world.deliver() == 1
+
+
 async def test_skip_replaces_the_card_and_silences_the_week(world: TeamsWorld) -> None:
     prompt = await installed_prompt(world)
     await world.teams.press(ANA, prompt, "checkin_skip")
