@@ -17,11 +17,14 @@ from okrbot.bot.domain import Person, Weekday, parse_local_time
 from okrbot.bot.import_problems import Problem, is_email, new_cycle
 from okrbot.bot.settings import check_timezone
 from okrbot.bot.spreadsheet import read_cell, safe_cell
+from okrbot.bot.working_hours import WorkingHours, format_days, parse_days, parse_hours
 
 PEOPLE_COLUMNS = ("email", "name", "manager_email", "timezone", "slack_user_id", "teams_aad_id")
 # The rest may be left out; a column the file lacks leaves that value alone on re-import.
 REQUIRED_PEOPLE_COLUMNS = ("email", "name")
 CHECKIN_COLUMNS = ("checkin_day", "checkin_time")
+# A person's own working hours (`09:00-17:30`, `sun-thu`); empty: the company's.
+WORK_COLUMNS = ("work_hours", "work_days")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,8 @@ class PersonRecord:
     teams_aad_id: str | None = None
     checkin_day: Weekday | None = None
     checkin_time: time | None = None
+    work_hours: tuple[time, time] | None = None
+    work_days: frozenset[Weekday] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +75,7 @@ def parse_people(text: str, file: str) -> PeopleFile:
         return PeopleFile(file, frozenset(), (), (Problem(file, 1, None, "the file is empty"),))
     except csv.Error as error:
         return PeopleFile(file, frozenset(), (), (Problem(file, 1, None, str(error)),))
-    known = (*PEOPLE_COLUMNS, *CHECKIN_COLUMNS)
+    known = (*PEOPLE_COLUMNS, *CHECKIN_COLUMNS, *WORK_COLUMNS)
     for column in REQUIRED_PEOPLE_COLUMNS:
         if column not in header:
             problems.append(Problem(file, 1, column, "missing column"))
@@ -160,6 +165,18 @@ def _person_record(
             at = parse_local_time(row["checkin_time"])
         except ValueError as error:
             bad("checkin_time", str(error))
+    hours: tuple[time, time] | None = None
+    if row.get("work_hours"):
+        try:
+            hours = parse_hours(row["work_hours"])
+        except ValueError as error:
+            bad("work_hours", str(error))
+    days: frozenset[Weekday] | None = None
+    if row.get("work_days"):
+        try:
+            days = parse_days(row["work_days"]) or None
+        except ValueError as error:
+            bad("work_days", f"{error}; write the days like mon-fri, sun-thu or mon,wed,fri")
     if len(problems) > before:
         return None
     return PersonRecord(
@@ -172,6 +189,8 @@ def _person_record(
         teams_aad_id=row.get("teams_aad_id") or None,
         checkin_day=day,
         checkin_time=at,
+        work_hours=hours,
+        work_days=days,
     )
 
 
@@ -242,7 +261,7 @@ def people_csv(rows: Iterable[PersonRecord]) -> str:
     """The people file format, so that an export can be imported again unchanged."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*PEOPLE_COLUMNS, *CHECKIN_COLUMNS])
+    writer.writerow([*PEOPLE_COLUMNS, *CHECKIN_COLUMNS, *WORK_COLUMNS])
     for row in rows:
         cells = [
             row.email,
@@ -253,6 +272,8 @@ def people_csv(rows: Iterable[PersonRecord]) -> str:
             row.teams_aad_id or "",
             row.checkin_day.name.lower() if row.checkin_day is not None else "",
             row.checkin_time.strftime("%H:%M") if row.checkin_time is not None else "",
+            WorkingHours(*row.work_hours).hours_text if row.work_hours is not None else "",
+            format_days(row.work_days) if row.work_days is not None else "",
         ]
         writer.writerow([safe_cell(cell) for cell in cells])
     return out.getvalue()

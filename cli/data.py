@@ -62,7 +62,9 @@ def import_people(file: FileArgument) -> None:
     """Create or update people from a CSV file, matched by email.
 
     Columns: email,name,manager_email,timezone,slack_user_id,teams_aad_id and optionally
-    checkin_day (mon…sun) and checkin_time (HH:MM, local).
+    checkin_day (mon…sun) and checkin_time (HH:MM, local), and a person's own working hours:
+    work_hours (HH:MM-HH:MM, local) and work_days (mon-fri, sun-thu, mon,wed,fri); empty cells
+    mean the company's (OKRBOT_WORK_START/END/DAYS).
     """
     name = str(file)
     try:

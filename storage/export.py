@@ -68,6 +68,10 @@ async def export_people(session: AsyncSession) -> str:
             teams_aad_id=person.teams_aad_id,
             checkin_day=person.checkin_day,
             checkin_time=person.checkin_time,
+            work_hours=(person.work_start, person.work_end)
+            if person.work_start is not None and person.work_end is not None
+            else None,
+            work_days=person.work_days,
         )
         for person in people
     ]

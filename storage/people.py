@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.domain import Person, Weekday
 from okrbot.bot.people_import import ImportCounts, PeopleFile
+from okrbot.bot.working_hours import format_days
 from okrbot.storage.convert import to_person
 from okrbot.storage.models import PersonRow
 
@@ -203,6 +204,8 @@ async def upsert_people(session: AsyncSession, people: PeopleFile) -> ImportCoun
     with_manager = "manager_email" in people.columns
     with_checkin = "checkin_day" in people.columns
     with_time = "checkin_time" in people.columns
+    with_hours = "work_hours" in people.columns
+    with_days = "work_days" in people.columns
     for record in people.records:
         row = rows.get(record.email)
         if row is None:
@@ -218,6 +221,11 @@ async def upsert_people(session: AsyncSession, people: PeopleFile) -> ImportCoun
             values["checkin_day"] = int(day) if day is not None else None
         if with_time:
             values["checkin_time"] = record.checkin_time
+        if with_hours:
+            start, end = record.work_hours or (None, None)
+            values.update(work_start=start, work_end=end)
+        if with_days:
+            values["work_days"] = format_days(record.work_days) if record.work_days else None
         if _assign(row, **values):
             changed.add(record.email)
 

@@ -57,6 +57,8 @@ def org(size: int = 200) -> list[list[str]]:
                 f"00000000-0000-4000-8000-{n:012d}" if n % 3 else "",
                 day,
                 at,
+                "10:00-18:30" if n % 7 == 0 else "22:00-24:00" if n % 13 == 0 else "",
+                "sun-thu" if n % 11 == 0 else "mon,wed,fri" if n % 17 == 0 else "",
             ]
         )
     return rows
@@ -75,6 +77,8 @@ def people_text(rows: list[list[str]]) -> str:
             "teams_aad_id",
             "checkin_day",
             "checkin_time",
+            "work_hours",
+            "work_days",
         ]
     )
     writer.writerows(sorted(rows))

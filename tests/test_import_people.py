@@ -145,6 +145,36 @@ async def test_the_minimal_file_imports_and_absent_columns_leave_stored_values(
     assert (lin.timezone, lin.manager_id) == (None, None)
 
 
+async def test_a_persons_own_working_hours_import_and_absent_columns_keep_them(
+    database: Database, tmp_path: Path
+) -> None:
+    text = (
+        "email,name,timezone,work_hours,work_days\n"
+        "dina@example.com,Dina,Asia/Dubai,10:00-18:00,sun-thu\n"
+        "ola@example.com,Ola,Europe/Oslo,,\n"
+    )
+    result = await cli(database, "import", "people", str(write(tmp_path, text)))
+    assert result.exit_code == 0, result.output
+    names_only = "email,name\ndina@example.com,Dina K\n"
+    result = await cli(database, "import", "people", str(write(tmp_path, names_only, "n.csv")))
+    assert result.exit_code == 0, result.output
+    async with database.reading() as session:
+        dina = await get_person_by_email(session, "dina@example.com")
+        ola = await get_person_by_email(session, "ola@example.com")
+    assert dina is not None and ola is not None
+    assert (dina.work_start, dina.work_end) == (time(10), time(18))
+    assert dina.work_days == {Weekday.SUN, Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU}
+    assert (ola.work_start, ola.work_end, ola.work_days) == (None, None, None)  # the company's
+    exported = await cli(database, "export", "people")
+    assert "dina@example.com,Dina K,,Asia/Dubai,,,,,10:00-18:00,sun-thu" in exported.stdout
+    cleared = "email,name,work_hours,work_days\ndina@example.com,Dina K,,\n"
+    result = await cli(database, "import", "people", str(write(tmp_path, cleared, "c.csv")))
+    assert result.exit_code == 0, result.output
+    async with database.reading() as session:
+        dina = await get_person_by_email(session, "dina@example.com")
+    assert dina is not None and (dina.work_start, dina.work_days) == (None, None)
+
+
 async def test_two_people_can_swap_chat_ids(database: Database, tmp_path: Path) -> None:
     text = f"{HEADER}\na@x.com,A,,,U1,\nb@x.com,B,,,U2,\n"
     assert (await cli(database, "import", "people", str(write(tmp_path, text)))).exit_code == 0
@@ -159,6 +189,14 @@ async def test_two_people_can_swap_chat_ids(database: Database, tmp_path: Path) 
 SEED = f"{HEADER}\nboss@x.com,Boss,,,U9,\nworker@x.com,Worker,boss@x.com,,,\n"
 
 ERRORS = {
+    "working hours backwards": (
+        "email,name,work_hours\nal@x.com,Al,17:00-09:00\n",
+        "people.csv:2: work_hours: '17:00-09:00' ends before it starts",
+    ),
+    "unknown working day": (
+        "email,name,work_days\nal@x.com,Al,mon-fry\n",
+        "people.csv:2: work_days: 'fry' is not a day",
+    ),
     "unknown manager": (
         f"{HEADER}\nal@x.com,Al,,,,\nbo@x.com,Bo,bob@x.com,,,\n",
         "people.csv:3: manager_email: no person with email bob@x.com in the file or the database",
