@@ -9,7 +9,7 @@ from okrbot.bot.domain import Person
 from okrbot.bot.messages import Form, Message
 from okrbot.bot.preferences import Preferences, parse_preferences, preferences_form, saved_message
 from okrbot.scheduler.cadence import Cadence
-from okrbot.storage.people import save_checkin_settings
+from okrbot.storage.people import save_checkin_settings, save_working_hours
 
 
 class PreferencesFlow:
@@ -25,6 +25,7 @@ class PreferencesFlow:
             person.checkin_day if person.checkin_day is not None else settings.checkin_day,
             person.checkin_time or settings.checkin_time,
             away,
+            self.checkins.working_hours(person),
         )
 
     def form(self, person: Person) -> Form:
@@ -42,6 +43,10 @@ class PreferencesFlow:
             await save_checkin_settings(
                 session, person.id, chosen.day, chosen.at, chosen.away_until
             )
+            if chosen.hours is not None:
+                # The company's hours are kept as "the company's", so that they follow a change.
+                own = chosen.hours if chosen.hours != self.checkins.settings.working_hours else None
+                await save_working_hours(session, person.id, own)
             await self.cadence.reschedule(session, [person.id])
         zone = person.timezone or self.checkins.settings.default_timezone
         return {}, saved_message(chosen, zone)

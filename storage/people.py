@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.domain import Person, Weekday
 from okrbot.bot.people_import import ImportCounts, PeopleFile
-from okrbot.bot.working_hours import format_days
+from okrbot.bot.working_hours import WorkingHours, format_days
 from okrbot.storage.convert import to_person
 from okrbot.storage.models import PersonRow
 
@@ -125,6 +125,21 @@ async def save_checkin_settings(
         update(PersonRow)
         .where(PersonRow.id == person_id)
         .values(checkin_day=int(day), checkin_time=at, paused_until=away_until)
+    )
+
+
+async def save_working_hours(
+    session: AsyncSession, person_id: int, hours: WorkingHours | None
+) -> None:
+    """The person's own working hours; None: the company's, following any later change to them."""
+    await session.execute(
+        update(PersonRow)
+        .where(PersonRow.id == person_id)
+        .values(
+            work_start=hours.start if hours else None,
+            work_end=hours.end if hours else None,
+            work_days=hours.days_text if hours else None,
+        )
     )
 
 

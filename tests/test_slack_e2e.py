@@ -30,7 +30,7 @@ from okrbot.storage.models import (
     PersonRow,
     PersonWeekRow,
 )
-from okrbot.storage.people import list_people
+from okrbot.storage.people import get_person_by_email, list_people
 from tests.world import MONDAY, Seed, serving, slack_settings
 
 SECRET = "test-signing-secret"
@@ -729,6 +729,44 @@ async def test_a_summary_whose_second_chart_failed_shares_only_that_chart_again(
     assert len(summaries) == 1  # the message went once
     charts = [f.name for f in world.sandbox.files.values() if (f.content or b"")[:4] == b"\x89PNG"]
     assert sorted(charts) == sorted(set(charts)) and len(charts) == 2  # each chart once
+
+
+async def test_a_person_sets_their_own_working_hours_in_their_settings(world: SlackWorld) -> None:
+    await world.slack.open_home("U0ANA")
+    await world.slack.click_in_view("U0ANA", world.sandbox.home_views["U0ANA"], "prefs_open")
+    modal = world.last_modal()
+    assert initial_option(modal, "prefs-work-start") == "08:00"  # the company's, to start with
+    assert view_problems(modal) == []
+    chosen = {"prefs-day": "mon", "prefs-time": "10:00"}
+    backwards = {
+        "prefs-work-start": "14:00",
+        "prefs-work-end": "12:00",
+        "prefs-work-days": "mon-fri",
+    }
+    bad = await world.slack.submit("U0ANA", modal, {**chosen, **backwards})
+    assert bad.json()["errors"] == {"prefs-work-end": "Finish after you start (14:00)."}
+    own = {"prefs-work-start": "10:00", "prefs-work-end": "18:30", "prefs-work-days": "sun-thu"}
+    ok = await world.slack.submit("U0ANA", modal, {**chosen, **own})
+    assert ok.status == 200
+    assert "Sunday to Thursday, 10:00 to 18:30" in texts(world.dm("U0ANA")[-1])
+    async with world.database.reading() as session:
+        ana = await get_person_by_email(session, "ana@example.com")
+    assert ana is not None and world.runtime.checkins.working_hours(ana).days_text == "sun-thu"
+    # The settings show them next time; choosing the company's hours again follows the company.
+    await world.slack.click_in_view("U0ANA", world.sandbox.home_views["U0ANA"], "prefs_open")
+    again = world.last_modal()
+    assert initial_option(again, "prefs-work-days") == "sun-thu"
+    company = {"prefs-work-start": "08:00", "prefs-work-end": "19:00", "prefs-work-days": "mon-fri"}
+    assert (await world.slack.submit("U0ANA", again, {**chosen, **company})).status == 200
+    async with world.database.reading() as session:
+        ana = await get_person_by_email(session, "ana@example.com")
+    assert ana is not None and (ana.work_start, ana.work_end, ana.work_days) == (None, None, None)
+
+
+def initial_option(view: dict, block_id: str) -> str | None:
+    [block] = [b for b in view["blocks"] if b.get("block_id") == block_id]
+    option = block["element"].get("initial_option")
+    return option["value"] if option else None
 
 
 def only_button(message: dict, label: str) -> dict:

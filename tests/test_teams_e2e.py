@@ -853,6 +853,25 @@ async def test_settings_card_moves_the_checkin_and_pauses(
     assert_cards_valid(world.sandbox)
 
 
+async def test_a_persons_own_working_hours_from_the_settings_card(
+    world: TeamsWorld, key_results: dict[str, int]
+) -> None:
+    await world.teams.install(ANA)
+    await world.teams.say(ANA, "settings")
+    card = world.last(ANA)
+    [days] = [e for e in elements(card, "Input.ChoiceSet") if e["id"] == "prefs-work-days"]
+    assert days["value"] == "mon-fri"  # the company's, to start with
+    own = {"prefs-work-start": "07:00", "prefs-work-end": "15:00", "prefs-work-days": "mon-thu"}
+    await world.teams.press(
+        ANA, card, "prefs_form", {"prefs-day": "fri", "prefs-time": "08:00", **own}
+    )
+    saved = world.sandbox.activity(ANA.conversation_id, card["id"])
+    assert "Monday to Thursday, 07:00 to 15:00" in texts(saved)
+    ana = await person(world.database, ANA.email)
+    assert (ana.work_start.strftime("%H:%M"), ana.work_days) == ("07:00", "mon-thu")
+    assert_cards_valid(world.sandbox)
+
+
 async def test_sends_keep_within_teams_rate_limits(
     sqlite_database: Database, key_results: dict[str, int]
 ) -> None:
