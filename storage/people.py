@@ -176,11 +176,29 @@ async def deactivated_names(session: AsyncSession, person_ids: Iterable[int]) ->
     return list(rows)
 
 
+async def link_slack_user(
+    session: AsyncSession, person_id: int, slack_user_id: str, slack_timezone: str | None
+) -> None:
+    """Keep the Slack user id learnt for the person (by their email), and Slack's time zone for
+    them where okrbot has none of its own."""
+    values: dict[str, Any] = {"slack_user_id": slack_user_id}
+    if slack_timezone:
+        values["timezone"] = func.coalesce(PersonRow.timezone, slack_timezone)
+    await session.execute(update(PersonRow).where(PersonRow.id == person_id).values(**values))
+
+
 async def remember_slack_dm_channel(session: AsyncSession, person_id: int, channel: str) -> None:
     """Keep the person's Slack DM channel, so later sends need no conversations.open."""
     await session.execute(
         update(PersonRow).where(PersonRow.id == person_id).values(slack_dm_channel=channel)
     )
+
+
+async def teams_conversation(session: AsyncSession, person_id: int) -> dict[str, Any] | None:
+    """The person's stored 1:1 Teams conversation reference, which a proactive send continues;
+    None before they installed okrbot."""
+    row = await session.get(PersonRow, person_id)
+    return dict(row.teams_conversation) if row is not None and row.teams_conversation else None
 
 
 async def teams_reachable(session: AsyncSession, person_id: int) -> bool:

@@ -21,7 +21,6 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import update
 
 from okrbot.adapters.slack.render import message_kwargs
 from okrbot.bot.delivery import (
@@ -36,11 +35,11 @@ from okrbot.bot.messages import Message
 from okrbot.bot.messenger import Target
 from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage.db import Database
-from okrbot.storage.models import PersonRow
 from okrbot.storage.people import (
     get_person,
     get_person_by_email,
     get_person_by_slack_id,
+    link_slack_user,
     remember_slack_dm_channel,
 )
 
@@ -174,12 +173,7 @@ class SlackMessenger:
             person = await get_person_by_email(session, email)
             if person is None or person.slack_user_id not in (None, user_id):
                 return None
-            values: dict[str, Any] = {"slack_user_id": user_id}
-            if person.timezone is None and info["user"].get("tz"):
-                values["timezone"] = info["user"]["tz"]
-            await session.execute(
-                update(PersonRow).where(PersonRow.id == person.id).values(**values)
-            )
+            await link_slack_user(session, person.id, user_id, info["user"].get("tz"))
             return await get_person(session, person.id)
 
     async def user_id(self, person: Person) -> str:
@@ -190,13 +184,8 @@ class SlackMessenger:
         except SlackApiError as error:
             raise as_delivery_error(error) from error
         user = found["user"]
-        values: dict[str, Any] = {"slack_user_id": user["id"]}
-        if person.timezone is None and user.get("tz"):
-            values["timezone"] = user["tz"]
         async with self.database.transaction() as session:
-            await session.execute(
-                update(PersonRow).where(PersonRow.id == person.id).values(**values)
-            )
+            await link_slack_user(session, person.id, str(user["id"]), user.get("tz"))
         return str(user["id"])
 
     async def dm_target(self, person: Person) -> tuple[str, bool]:

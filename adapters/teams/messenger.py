@@ -35,8 +35,7 @@ from okrbot.bot.messages import Actions, Button, Context, Header, Message, Text
 from okrbot.bot.messenger import Target
 from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage.db import Database
-from okrbot.storage.models import PersonRow
-from okrbot.storage.people import mark_teams_unreachable, teams_reachable
+from okrbot.storage.people import mark_teams_unreachable, teams_conversation, teams_reachable
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +149,7 @@ class TeamsMessenger:
 
     async def reference(self, person: Person) -> ConversationReference:
         async with self.database.reading() as session:
-            row = await session.get(PersonRow, person.id)
-            stored = row.teams_conversation if row is not None else None
+            stored = await teams_conversation(session, person.id)
         if not stored:
             raise PermanentDeliveryError(
                 f"{person.email} has not installed okrbot in Teams yet, so it cannot write first"
