@@ -77,16 +77,10 @@ def test_the_slack_and_teams_adapters_never_import_each_other() -> None:
     assert violations("adapters/teams") == []
 
 
-# Adapters reach the database through storage's repository functions. These still hold SQL of
-# their own, which is being moved.
-STILL_WRITING_SQL = ("adapters/slack/messenger.py",)
-
-
 def test_adapters_leave_sql_to_storage() -> None:
+    """Adapters reach the database through storage's repository functions only."""
     found = []
     for path in sorted((ROOT / "adapters").rglob("*.py")):
-        if str(path.relative_to(ROOT)) in STILL_WRITING_SQL:
-            continue
         found += [
             f"{path.relative_to(ROOT)}:{line}: imports {module}"
             for line, module in imports(path, ROOT)
