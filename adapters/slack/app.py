@@ -150,11 +150,9 @@ class SlackAdapter:
         for action in ACTIONS:
             app.action(render.action_pattern(action), middleware=needs)(track(actions[action]))
         for view in VIEWS:
-            guard = needs if view != KUDOS_FORM_ID else []
-            app.view(view, middleware=guard)(track(views[view]))
+            app.view(view, middleware=needs)(track(views[view]))
         for command in SLASH_COMMANDS:
-            guard = knows if command != KUDOS_COMMAND else []
-            app.command(command, middleware=guard)(track(commands[command]))
+            app.command(command, middleware=knows)(track(commands[command]))
         for event in EVENTS:
             app.event(event, middleware=knows)(track(events[event]))
 
@@ -434,6 +432,7 @@ class SlackAdapter:
         command: dict[str, Any],
         client: AsyncWebClient,
         context: AsyncBoltContext,
+        person: Person | None,
     ) -> None:
         """`/kudos @ana thanks … #value`; the ack's body is the giver's private reply."""
         settings = self.checkins.settings
@@ -442,8 +441,6 @@ class SlackAdapter:
         if parsed.problem is Problem.HELP:
             await ack(**render.message_kwargs(kudos_help(KUDOS_COMMAND, settings.company_values)))
             return
-        user_id = string(command.get("user_id"))
-        person = await self._person(user_id)
         if person is None:
             await ack(text=NOT_SET_UP)
             return
@@ -463,10 +460,10 @@ class SlackAdapter:
         words = KudosText(parsed.message, parsed.values, parsed.unknown_values)
         recipients = [mention.platform_id for mention in parsed.recipients]
         labels = {mention.platform_id: mention.name for mention in parsed.recipients}
-        named = await self._named(recipients, user_id, context.bot_user_id, labels)
+        named = await self._named(recipients, context.user_id, context.bot_user_id, labels)
         outcome = await self.kudos.give(
             person,
-            user_id,
+            context.user_id,
             named,
             words,
             platform=Platform.SLACK,
@@ -477,18 +474,10 @@ class SlackAdapter:
         await ack(**render.message_kwargs(outcome.reply))
 
     async def submit_kudos(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        context: AsyncBoltContext,
+        self, ack: AsyncAck, view: dict[str, Any], context: AsyncBoltContext, person: Person
     ) -> None:
         settings = self.checkins.settings
-        user_id = _user(body)
-        person = await self._person(user_id)
-        if person is None:
-            await ack(response_action="errors", errors={KUDOS_FORM_TO: NOT_SET_UP})
-            return
+        user_id = context.user_id
         answers = render.state_values(view)
         chosen = answers.get(KUDOS_FORM_TO)
         recipients = [str(r) for r in chosen] if isinstance(chosen, list) else []
