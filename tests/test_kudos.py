@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from okrbot.adapters.kudos_flow import Recipient, give
-from okrbot.adapters.slack.app import slack_mentions
+from okrbot.adapters.slack.payloads import slack_mentions
 from okrbot.adapters.slack.render import message_kwargs
 from okrbot.bot.domain import Platform
 from okrbot.bot.kudos import (

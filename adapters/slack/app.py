@@ -9,10 +9,7 @@ middleware looks them up once per request and Bolt hands them to the listener as
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
-import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -29,8 +26,17 @@ from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.slack import render
 from okrbot.adapters.slack.messenger import SlackMessenger
+from okrbot.adapters.slack.payloads import (
+    first_block,
+    metadata_channel,
+    page_of,
+    private_metadata,
+    slack_mentions,
+    user_of,
+    view_submission_key,
+)
 from okrbot.adapters.slack.shapes import answer_unreadable_bodies, dig, first_action, string
-from okrbot.bot.checkins import CHECK_IN, FORM_ID, KUDOS_TO, SKIP, SNOOZE, KudosDraft
+from okrbot.bot.checkins import CHECK_IN, FORM_ID, SKIP, SNOOZE, KudosDraft
 from okrbot.bot.digests import NUDGE_ACTION
 from okrbot.bot.domain import Person, Platform
 from okrbot.bot.kudos import (
@@ -38,7 +44,6 @@ from okrbot.bot.kudos import (
     KUDOS_MESSAGE,
     KUDOS_VALUE,
     KudosText,
-    Mention,
     Problem,
     clean_message,
     kudos_form,
@@ -70,8 +75,6 @@ SLASH_COMMANDS = (OKR_COMMAND, KUDOS_COMMAND)
 EVENTS = ("app_home_opened",)
 ACTIONS = (CHECK_IN, SNOOZE, SKIP, REFLECT, NUDGE_ACTION, PREFS_OPEN)
 VIEWS = (FORM_ID, KUDOS_FORM_ID, REFLECTION_FORM, PREFS_FORM)
-# With should_escape, Slack sends a mention as <@U123|name> (or <@U123> in newer clients).
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^<>|]*))?>")
 # The context entry the person who signed the request is kept under; Bolt passes context
 # entries to listeners by name, so a listener asks for them with a `person` argument.
 PERSON = "person"
@@ -199,7 +202,7 @@ class SlackAdapter:
             return None
         if body.get("type") == "view_submission":
             view = body.get("view") if isinstance(body.get("view"), dict) else {}
-            return await ack(response_action="errors", errors={_first_block(view): NOT_SET_UP})
+            return await ack(response_action="errors", errors={first_block(view): NOT_SET_UP})
         answered = await ack()
         await self._tell(body, Message.plain(NOT_SET_UP))
         return answered
@@ -233,7 +236,7 @@ class SlackAdapter:
 
     async def _tell(self, body: dict[str, Any], message: Message) -> None:
         """A private answer to whoever clicked, in their DM with the bot."""
-        user = _user(body)
+        user = user_of(body)
         if user:
             opened = await self.messenger.client.conversations_open(users=user)
             await self.messenger.client.chat_postMessage(
@@ -246,7 +249,7 @@ class SlackAdapter:
         self, ack: AsyncAck, view: dict[str, Any], context: AsyncBoltContext, person: Person
     ) -> None:
         answers = render.state_values(view)
-        result = await self.checkins.validate(person, answers, _page(view))
+        result = await self.checkins.validate(person, answers, page_of(view))
         if result.errors:
             await ack(response_action="errors", errors=dict(result.errors))
             return
@@ -336,7 +339,7 @@ class SlackAdapter:
         )
 
     async def submit_reflection(self, ack: AsyncAck, view: dict[str, Any], person: Person) -> None:
-        requested = _metadata(view).get("quarter")
+        requested = private_metadata(view).get("quarter")
         result = await self.reports.submit_reflection(
             person, requested if isinstance(requested, str) else None, render.state_values(view)
         )
@@ -369,7 +372,7 @@ class SlackAdapter:
         person: Person,
     ) -> None:
         if self.preferences is None:
-            await ack(response_action="errors", errors={_first_block(view): NOT_SET_UP})
+            await ack(response_action="errors", errors={first_block(view): NOT_SET_UP})
             return
         errors, message = await self.preferences.save(person, render.state_values(view))
         if errors:
@@ -491,7 +494,7 @@ class SlackAdapter:
         value = answers.get(KUDOS_VALUE)
         if isinstance(value, str) and value in settings.company_values:
             text = KudosText(text.message, (value, *(v for v in text.values if v != value)), ())
-        channel = settings.kudos_channel or _metadata_channel(view)
+        channel = settings.kudos_channel or metadata_channel(view)
         outcome = await self.kudos.give(
             person,
             user_id,
@@ -586,62 +589,6 @@ class SlackAdapter:
         return home(person.name, quarter.id, statuses, next_prompt, kudos, company)
 
 
-def slack_mentions(text: str) -> list[Mention]:
-    """The people mentioned in an escaped slash command text, in order."""
-    return [
-        Mention(match.group(0), match.group(1), match.group(2) or match.group(1))
-        for match in _MENTION.finditer(text or "")
-    ]
-
-
-def view_submission_key(view: dict[str, Any]) -> str:
-    """What makes a view submission the same one again: the view, its version (Slack's hash
-    changes whenever the view is updated) and what was entered."""
-    state = json.dumps(view.get("state"), sort_keys=True, default=str)
-    digest = hashlib.sha256(state.encode("utf-8")).hexdigest()
-    return f"slack:view:{string(view.get('id'))}:{string(view.get('hash'))}:{digest}"
-
-
-def _user(body: dict[str, Any]) -> str | None:
-    """Who clicked or submitted: the user Slack signed the request for."""
-    return string(dig(body, "user", "id"))
-
-
 def _done_form(reply: Message) -> Form:
     items = tuple(b for b in reply.blocks if isinstance(b, Text | Context))
     return Form(id=KUDOS_FORM_ID, title="Kudos sent", submit_label="Done", items=items)
-
-
-def _metadata_channel(view: dict[str, Any]) -> str | None:
-    """The channel /kudos was typed in, kept in the modal's private_metadata."""
-    try:
-        channel = json.loads(string(view.get("private_metadata")) or "{}").get("channel")
-    except (ValueError, AttributeError):
-        return None
-    return channel if isinstance(channel, str) and channel[:1] in ("C", "G") else None
-
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    """private_metadata as a dict; it is only ever a hint, checked before it is used."""
-    try:
-        data = json.loads(string(view.get("private_metadata")) or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _page(view: dict[str, Any]) -> int:
-    """The form page from private_metadata; it only picks a page, so a forged one is harmless."""
-    try:
-        page = json.loads(string(view.get("private_metadata")) or "{}").get("page", 0)
-        return page if isinstance(page, int) and 0 <= page < 100 else 0
-    except (ValueError, AttributeError):
-        return 0
-
-
-def _first_block(view: dict[str, Any]) -> str:
-    blocks = view.get("blocks")
-    for item in blocks if isinstance(blocks, list) else []:
-        if isinstance(item, dict) and item.get("type") == "input" and item.get("block_id"):
-            return str(item["block_id"])
-    return KUDOS_TO

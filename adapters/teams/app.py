@@ -9,8 +9,6 @@ data: a forged submit can only ever write the sender's own key results.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
 from typing import Any, ClassVar
@@ -33,6 +31,17 @@ from okrbot.adapters.kudos_flow import KudosFlow
 from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.teams import render
+from okrbot.adapters.teams.activity import (
+    OKR_COMMAND,
+    command_words,
+    is_personal,
+    kudos_text,
+    reference_of,
+    submission_key,
+    teams_mentions,
+    tenant_of,
+    without_bot_mention,
+)
 from okrbot.adapters.teams.auth import app_credentials, bot_framework_authentication
 from okrbot.adapters.teams.messenger import PLATFORM, TeamsMessenger, card_activity
 from okrbot.bot.checkins import (
@@ -84,7 +93,6 @@ from okrbot.storage.people import (
 
 log = logging.getLogger(__name__)
 
-OKR_COMMAND = "okr"
 KUDOS_COMMAND = "kudos"
 SETTINGS_COMMAND = "settings"
 TEAMS_SETTINGS = f"`{SETTINGS_COMMAND}`"
@@ -102,71 +110,6 @@ RECORDING_ACTIONS = (FORM_ID, SNOOZE, REFLECTION_FORM, PREFS_FORM)
 INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
 PERSON = "okrbot.person"
 NEWLY_CONNECTED = "okrbot.newly_connected"
-
-_AT_TAG = re.compile(r"</?at>", re.IGNORECASE)
-_KUDOS_WORD = re.compile(r"^\s*(?:okr\s+)?kudos\b", re.IGNORECASE)
-
-
-def teams_mentions(activity: Activity) -> list[Mention]:
-    """The people an activity mentions (its `mention` entities), bot included."""
-    found = []
-    for entity in activity.entities or []:
-        if (entity.type or "").lower() != "mention":
-            continue
-        extra = entity.additional_properties or {}
-        who = extra.get("mentioned")
-        if not isinstance(who, dict):
-            continue
-        token, user_id = str(extra.get("text") or ""), str(who.get("id") or "")
-        if token and user_id:
-            found.append(Mention(token, user_id, _AT_TAG.sub("", str(who.get("name") or token))))
-    return found
-
-
-def without_bot_mention(activity: Activity) -> str:
-    """The text with the bot's own @mention taken out.
-
-    Not botbuilder's remove_recipient_mention: it uses the mention's text as a regular
-    expression and indexes the entity unguarded, so a malformed mention failed the turn.
-    """
-    text = activity.text if isinstance(activity.text, str) else ""
-    bot_id = activity.recipient.id if activity.recipient else None
-    for mention in teams_mentions(activity):
-        if mention.platform_id == bot_id:
-            text = text.replace(mention.token, "")
-    return text
-
-
-def kudos_text(text: str) -> str:
-    """What follows the `kudos` command word (also after `okr kudos`)."""
-    return _KUDOS_WORD.sub("", text, count=1)
-
-
-def command_words(text: str) -> list[str]:
-    """The command a person typed; `okr checkin` and `okr help` mean `checkin` and `help`."""
-    words = _AT_TAG.sub("", text).split()
-    if len(words) > 1 and words[0].lower() == OKR_COMMAND:
-        return words[1:]
-    return words
-
-
-def reference_of(context: TurnContext) -> dict[str, Any]:
-    """The stored conversation reference: service URL, conversation, user, bot and tenant."""
-    activity = context.activity
-    reference = TurnContext.get_conversation_reference(activity)
-    reference.activity_id = None
-    if reference.conversation is not None and not reference.conversation.tenant_id:
-        # Teams spells it tenantId, botbuilder's model tenantID; keep it for proactive turns.
-        reference.conversation.tenant_id = tenant_of(activity)
-    return dict(reference.serialize())
-
-
-def tenant_of(activity: Activity) -> str | None:
-    conversation = activity.conversation
-    extra = (conversation.additional_properties or {}) if conversation is not None else {}
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = channel_data.get("tenant") if isinstance(channel_data.get("tenant"), dict) else {}
-    return extra.get("tenantId") or (tenant or {}).get("id")
 
 
 class InvokeBody(Model):
@@ -229,25 +172,6 @@ def welcome_message(person: Person, settings: Settings) -> Message:
             Context("Your check-in answers go to you and your manager only."),
         ),
     )
-
-
-def submission_key(activity: Activity) -> str | None:
-    """What makes a card submit the same one again: the card (Teams names it in replyToId) and
-    the values entered; None without a card to name."""
-    if not activity.reply_to_id:
-        return None
-    conversation = activity.conversation.id if activity.conversation else ""
-    values = json.dumps(activity.value, sort_keys=True, default=str)
-    digest = hashlib.sha256(values.encode("utf-8")).hexdigest()
-    return f"teams:submit:{conversation}:{activity.reply_to_id}:{digest}"
-
-
-def is_personal(activity: Activity) -> bool:
-    """A 1:1 chat with the bot; group chats and channels have others reading along."""
-    conversation = activity.conversation
-    if conversation is None:
-        return True
-    return not conversation.is_group and conversation.conversation_type in (None, "personal")
 
 
 def private_pointer(activity: Activity, what: str) -> Message:
@@ -557,19 +481,14 @@ class OkrTeamsBot(TeamsActivityHandler):
         page = page if isinstance(page, int) and 0 <= page < 100 else 0
         period = self.checkins.moment(person).period
         sent_for = value.get(render.PERIOD_KEY)
-        if sent_for and not is_week_key(sent_for):
-            note = Text(
-                "I couldn't tell which week that card was for, so nothing was saved. "
-                "Here is this week's check-in:"
-            )
-            intro = (Header(f"Weekly check-in · {week_label(period)}"), note)
-            await self._replace(context, await self._checkin_card(person, intro=intro), "Check-in")
-            return
         if sent_for and sent_for != period:
-            note = Text(
-                f"That card was for {week_label(str(sent_for))}, which is over. "
-                f"Here is this week's check-in:"
-            )
+            # A card from another week (or a forged one): nothing is saved; this week's card
+            # takes its place.
+            if is_week_key(sent_for):
+                why = f"That card was for {week_label(str(sent_for))}, which is over."
+            else:
+                why = "I couldn't tell which week that card was for, so nothing was saved."
+            note = Text(f"{why} Here is this week's check-in:")
             intro = (Header(f"Weekly check-in · {week_label(period)}"), note)
             await self._replace(context, await self._checkin_card(person, intro=intro), "Check-in")
             return
