@@ -19,6 +19,7 @@ from okrbot.adapters.conversations import CheckIns
 from okrbot.bot.delivery import DeliveryKind
 from okrbot.bot.domain import Kudos, Person, Platform
 from okrbot.bot.kudos import (
+    REPEAT_WINDOW,
     KudosText,
     LimitResult,
     check_limit,
@@ -26,14 +27,15 @@ from okrbot.bot.kudos import (
     day_start,
     deactivated_recipients,
     problem_text,
+    repeated_message,
 )
 from okrbot.bot.kudos_giving import DMS_ANYONE, Named, address, receipt, sent_headline
 from okrbot.bot.messages import Message
 from okrbot.bot.messenger import Target
 from okrbot.scheduler.outbox import enqueue
-from okrbot.storage.db import Database
+from okrbot.storage.db import Database, Session
 from okrbot.storage.events import first_time_in, seen_in
-from okrbot.storage.kudos import add_kudos, given_since
+from okrbot.storage.kudos import add_kudos, given_since, same_words_since
 from okrbot.storage.people import deactivated_names, lock_person
 
 
@@ -56,6 +58,9 @@ class Given:
     # was stored or sent, and the giver gets the answer the first one got.
     repeated: bool = False
     refused: str | None = None  # why nothing was given, other than the limit
+    # The same words went to the same people a moment ago (typed twice): when, so the giver
+    # is told nothing new was sent.
+    repeat_of: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -107,6 +112,9 @@ async def give(
         given_today = await given_since(session, giver.id, day_start(now_local))
         if submission is not None and await seen_in(session, submission):
             return Given((), check_limit(given_today, 0, daily_limit, now_local), repeated=True)
+        earlier = await _same_kudos_at(session, giver.id, recipients, message, now)
+        if earlier is not None:
+            return Given((), check_limit(given_today, 0, daily_limit, now_local), repeat_of=earlier)
         limit = check_limit(given_today, len(recipients), daily_limit, now_local)
         ids = [r.person_id for r in recipients if r.person_id is not None]
         left = await deactivated_names(session, ids)
@@ -152,6 +160,25 @@ async def give(
                 payload={**common, "values": list(values), **payload},
             )
     return Given(tuple(stored), limit)
+
+
+async def _same_kudos_at(
+    session: Session,
+    giver_id: int,
+    recipients: Sequence[Recipient],
+    message: str,
+    now: datetime,
+) -> datetime | None:
+    """When the giver last sent these words to every one of these recipients, if that was
+    within REPEAT_WINDOW."""
+    earlier = await same_words_since(session, giver_id, message, now - REPEAT_WINDOW)
+    when: dict[int | str | None, datetime] = {}
+    for person_id, platform_id, at in earlier:  # newest first
+        when.setdefault(person_id if person_id is not None else platform_id, at)
+    keys = [r.person_id if r.person_id is not None else r.platform_id for r in recipients]
+    if not keys or any(key not in when for key in keys):
+        return None
+    return min(when[key] for key in keys)
 
 
 def _refused(reason: str) -> KudosOutcome:
@@ -202,6 +229,9 @@ class KudosFlow:
             daily_limit=settings.kudos_daily_limit,
             submission=submission,
         )
+        if given.repeat_of is not None:
+            ago = self.checkins.clock.now() - given.repeat_of
+            return _refused(repeated_message([r.name for r in recipients], ago))
         if not given.ok:
             return _refused(given.message)
         reply = receipt(

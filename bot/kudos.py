@@ -265,6 +265,18 @@ def check_limit(given_today: int, requested: int, limit: int, now_local: datetim
     return LimitResult(allowed, given_today, remaining, limit, resets_in, requested)
 
 
+# The same words to the same people within this long is the same kudos typed again (a message
+# sent twice, a command retried by hand), not new recognition: it is acted on once.
+REPEAT_WINDOW = timedelta(minutes=10)
+
+
+def repeated_message(names: Sequence[str], ago: timedelta) -> str:
+    return (
+        f"👍 You sent these kudos to {names_list(names)} {format_duration(ago)} ago, "
+        "so I didn't send them again."
+    )
+
+
 def format_duration(delta: timedelta) -> str:
     minutes = max(int(delta.total_seconds() // 60), 0)
     hours, minutes = divmod(minutes, 60)

@@ -63,6 +63,23 @@ async def given_since(session: AsyncSession, giver_id: int, since: datetime) -> 
     return int(count or 0)
 
 
+async def same_words_since(
+    session: AsyncSession, giver_id: int, message: str, since: datetime
+) -> list[tuple[int | None, str | None, datetime]]:
+    """Who the giver recognised with exactly these words after `since`: (person id, platform
+    user id, when) each, newest first."""
+    rows = await session.execute(
+        select(KudosRow.recipient_id, KudosRow.recipient_platform_id, KudosRow.created_at)
+        .where(
+            KudosRow.giver_id == giver_id,
+            KudosRow.message == message,
+            KudosRow.created_at > since,
+        )
+        .order_by(KudosRow.created_at.desc())
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
 @dataclass(frozen=True, slots=True)
 class Received:
     """A kudos someone received, with the giver's name when the giver is an imported person."""

@@ -230,8 +230,8 @@ async def test_broadcasts_are_neutralised_links_kept(world: World) -> None:
 
 
 async def test_daily_limit_and_its_reset_at_local_midnight(world: World) -> None:
-    for _ in range(2):
-        await world.kudos("<@U0LI|li> <@U0MIA|mia> thanks!")
+    for words in ("thanks!", "thanks again!"):
+        await world.kudos(f"<@U0LI|li> <@U0MIA|mia> {words}")
     reply = await world.kudos("<@U0LI|li> <@U0MIA|mia> <@U0ZED|zed> again")
     assert "You named 3 people, but you can recognise only 1 more today" in reply
     assert "resets at midnight your time (in 19 h)" in reply
@@ -406,7 +406,12 @@ async def test_a_replayed_kudos_command_does_not_act_twice(
     [row] = await stored(world.database)
     assert row.recipient_platform_id == "U0LI"
     await posted_once_and_told_li_once(world)
-    # The same words typed again are a new command, not a replay.
+    # The same words typed again soon after are not a replay, but not new recognition either:
+    # the giver is told, and nothing is stored or sent twice; ten minutes on they are new.
+    again = await world.kudos("<@U0LI|li> thanks for the churn analysis")
+    assert "You sent these kudos to Li Wei less than a minute ago" in again
+    assert len(await stored(world.database)) == 1
+    world.clock.advance(timedelta(minutes=10))
     assert "Kudos sent to Li Wei" in await world.kudos("<@U0LI|li> thanks for the churn analysis")
     assert len(await stored(world.database)) == 2
 

@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -134,6 +135,21 @@ async def test_kudos_in_a_one_to_one_chat(world: World) -> None:
     assert row.platform == "teams" and row.source == "command"
     assert await world.deliver() == 1  # no public place in a 1:1 chat: only Li's DM
     assert "recognised you" in world.last(LI) and "thanks for the churn analysis" in world.last(LI)
+
+
+async def test_the_same_kudos_typed_twice_is_sent_once(world: World) -> None:
+    await world.teams.say(ANA, "kudos @Li Wei thanks for the churn analysis", mentions=[LI])
+    world.clock.advance(timedelta(seconds=20))
+    await world.teams.say(ANA, "kudos @Li Wei thanks for the churn analysis", mentions=[LI])
+    assert "You sent these kudos to Li Wei less than a minute ago" in world.last(ANA)
+    assert len(await stored(world.database)) == 1
+    assert await world.deliver() == 1  # one DM for Li
+    # Other words, or the same words later, are new recognition.
+    await world.teams.say(ANA, "kudos @Li Wei and for the review", mentions=[LI])
+    world.clock.advance(timedelta(minutes=11))
+    await world.teams.say(ANA, "kudos @Li Wei thanks for the churn analysis", mentions=[LI])
+    assert "Kudos sent to Li Wei" in world.last(ANA)
+    assert len(await stored(world.database)) == 3
 
 
 async def test_kudos_in_a_channel_is_posted_there(world: World) -> None:
