@@ -84,6 +84,22 @@ def test_adapters_leave_sql_to_storage() -> None:
     assert violations("adapters") == []
 
 
+def test_the_shared_flows_know_no_platform() -> None:
+    """What both platforms share (adapters/*.py: the check-in, kudos, reports and preferences
+    flows and the couriers) is written once, so it imports neither platform nor its library
+    (aiohttp, which serves both, is allowed)."""
+    libraries = [name for name in PLATFORM_LIBRARIES if name != "aiohttp"]
+    banned = ("okrbot.adapters.slack", "okrbot.adapters.teams", *libraries)
+    shared = sorted((ROOT / "adapters").glob("*.py"))
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: imports {module}"
+        for path in shared
+        for line, module in imports(path, ROOT)
+        if any(module == name or module.startswith(name + ".") for name in banned)
+    ]
+    assert len(shared) > 5 and found == []
+
+
 def test_a_forbidden_import_is_reported_with_its_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "bot").mkdir()
     (tmp_path / "bot" / "probe.py").write_text(
