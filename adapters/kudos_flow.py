@@ -29,14 +29,31 @@ from okrbot.bot.kudos import (
     problem_text,
     repeated_message,
 )
-from okrbot.bot.kudos_giving import DMS_ANYONE, Named, address, receipt, sent_headline
+from okrbot.bot.kudos_giving import (
+    DMS_ANYONE,
+    Named,
+    address,
+    receipt,
+    sent_headline,
+    typed_names,
+    unknown_names_error,
+)
 from okrbot.bot.messages import Message
 from okrbot.bot.messenger import Target
 from okrbot.scheduler.outbox import enqueue
 from okrbot.storage.db import Database, Session
 from okrbot.storage.events import first_time_in, seen_in
 from okrbot.storage.kudos import add_kudos, given_since, same_words_since
-from okrbot.storage.people import deactivated_names, lock_person
+from okrbot.storage.people import deactivated_names, lock_person, people_named
+
+
+@dataclass(frozen=True, slots=True)
+class TypedPeople:
+    """The colleagues typed in a recognition field: those found, by person id as text (what a
+    check-in's KUDOS_TO answer holds), and the field's error when some could not be."""
+
+    found: dict[str, Person]
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,3 +285,18 @@ class KudosFlow:
             where=where,
         )
         return outcome.headline
+
+    async def people_typed(self, field: str) -> TypedPeople:
+        """Colleagues named in a recognition text field, each by email or full name; a name
+        that matches nobody, or more than one person, makes the field's error."""
+        found: list[Person] = []
+        unknown: list[str] = []
+        async with self.database.reading() as session:
+            for name in typed_names(field):
+                matches = await people_named(session, name)
+                if len(matches) == 1:
+                    found.extend(matches)
+                else:
+                    unknown.append(name)
+        error = unknown_names_error(unknown) if unknown else None
+        return TypedPeople({str(p.id): p for p in found}, error)

@@ -7,6 +7,7 @@ themselves or a bot, who could not be found, who gets no message, and the giver'
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -127,3 +128,18 @@ def sent_headline(addressed: Addressed) -> str:
 
 def _mentions(names: Sequence[str]) -> str:
     return names_list([f"@{name}" for name in names])
+
+
+def typed_names(field: str) -> list[str]:
+    """The colleagues typed in a recognition text field (where a platform has no people picker):
+    names or emails separated by commas, semicolons or lines, an @ in front allowed."""
+    names = (n.strip().lstrip("@").strip() for n in re.split(r"[,;\n]", field))
+    return [n for n in names if n]
+
+
+def unknown_names_error(unknown: Sequence[str]) -> str:
+    """The field's error when some typed names match nobody, or more than one person."""
+    return (
+        f"I couldn't find {', '.join(unknown[:5])} among okrbot's people; "
+        "use their full name or email."
+    )

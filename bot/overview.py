@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from okrbot.bot.checkins import CHECK_IN, KeyResultStatus, describe
 from okrbot.bot.domain import Objective
+from okrbot.bot.kudos import received_blocks
 from okrbot.bot.messages import (
     Actions,
     Block,
@@ -63,6 +64,15 @@ def okr_overview(quarter: str, statuses: Sequence[KeyResultStatus], command: str
     blocks.append(Actions((Button("Check in", CHECK_IN, "", ButtonStyle.PRIMARY),)))
     blocks.append(Context(f"`{command} checkin` to check in now · `{command} help` for more"))
     return Message(summary=f"Your OKRs for {quarter}", blocks=tuple(blocks[:50]))
+
+
+def with_kudos(overview: Message, kudos: Sequence[ReceivedKudos]) -> Message:
+    """An overview followed by the kudos the person received this quarter, if any (the `okr`
+    reply in Teams, which has no home tab to show them)."""
+    received = received_blocks((item.giver, item.message) for item in kudos)
+    if not received:
+        return overview
+    return Message(overview.summary, (*overview.blocks, *received)[:50])
 
 
 def public_overview(name: str, quarter: str, statuses: Sequence[KeyResultStatus]) -> Message:

@@ -10,7 +10,7 @@ import pytest
 from botbuilder.schema import Activity, ChannelAccount
 
 from okrbot.adapters.teams import render
-from okrbot.adapters.teams.app import FOREIGN_TENANT, private_pointer, welcome_message
+from okrbot.adapters.teams.replies import FOREIGN_TENANT, private_pointer, welcome_message
 from okrbot.bot.checkins import KeyResultStatus, checkin_form
 from okrbot.bot.domain import (
     CheckIn,

@@ -16,6 +16,7 @@ import pytest
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.kudos_courier import KudosCourier
 from okrbot.adapters.kudos_flow import KudosFlow, KudosOutcome
+from okrbot.adapters.overview import own_quarter
 from okrbot.bot.clock import FakeClock
 from okrbot.bot.delivery import PermanentDeliveryError, Suppressed
 from okrbot.bot.domain import Person, Platform
@@ -23,6 +24,7 @@ from okrbot.bot.kudos import BOT_KUDOS, SELF_KUDOS, KudosText
 from okrbot.bot.kudos_giving import Named
 from okrbot.bot.messages import Context, Message, Text
 from okrbot.bot.messenger import Ref, Target
+from okrbot.bot.overview import ReceivedKudos, with_kudos
 from okrbot.bot.settings import Settings
 from okrbot.scheduler.outbox import Delivery, delivery_of, list_deliveries
 from okrbot.storage.convert import to_person
@@ -215,3 +217,45 @@ async def test_where_strangers_cannot_be_written_to_they_get_no_dm_and_the_giver
     assert teams.dms == []
     with pytest.raises(PermanentDeliveryError, match="Teams is not configured"):
         await KudosCourier(database, {}).deliver(dm)
+
+
+async def test_colleagues_typed_in_a_recognition_field_are_found_by_email_or_full_name(
+    database: Database,
+) -> None:
+    world = await make_world(database)
+    typed = await world.flow.people_typed("@li@example.com; mia berg,\n")
+    assert typed.found == {str(world.li.id): world.li, str(world.mia.id): world.mia}
+    assert typed.error is None
+
+
+async def test_a_typed_name_that_matches_nobody_is_the_fields_error(database: Database) -> None:
+    world = await make_world(database)
+    typed = await world.flow.people_typed("Li Wei, Bo, mia@example.com, Ana")
+    assert typed.found == {str(world.li.id): world.li, str(world.mia.id): world.mia}
+    assert typed.error == (
+        "I couldn't find Bo, Ana among okrbot's people; use their full name or email."
+    )
+
+
+async def test_own_quarter_lists_the_kudos_received_with_their_givers_name(
+    database: Database,
+) -> None:
+    world = await make_world(database)
+    assert (await give(world, Named("ULI", "li", world.li))).sent
+    own = await own_quarter(world.flow.checkins, world.li, lambda _kudos: "a colleague")
+    assert own.statuses == []
+    assert [(k.giver, k.message) for k in own.received] == [("Ana Lima", WORDS.message)]
+    nothing = await own_quarter(world.flow.checkins, world.mia, lambda _kudos: "a colleague")
+    assert nothing.received == []
+
+
+def test_an_overview_with_kudos_lists_them_after_the_key_results() -> None:
+    overview = Message("Your OKRs", (Text("🎯 **Ship it**"),))
+    assert with_kudos(overview, []) is overview
+    shown = with_kudos(overview, [ReceivedKudos("Ana Lima", "thanks for the plan")] * 12)
+    assert shown.summary == "Your OKRs"
+    assert text_of(shown).splitlines()[:2] == [
+        "🎯 **Ship it**",
+        "🙌 **Ana Lima**: thanks for the plan",
+    ]
+    assert text_of(shown).endswith("…and 2 more.")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from okrbot.adapters.slack.kudos import where_posted
 from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.adapters.slack.simulator import SlackSimulator
 from okrbot.bot.clock import FakeClock
@@ -433,3 +434,10 @@ async def test_someone_deactivated_cannot_be_given_kudos_nor_gets_a_waiting_dm(
         "them. Thank the others without them."
     ) in reply
     assert len(await stored(world.database)) == 1
+
+
+def test_the_receipt_calls_the_place_of_the_post_as_the_giver_would() -> None:
+    assert where_posted("#wins", None) == "#wins"
+    assert where_posted("C0KUDOS", "C0KUDOS") == "the kudos channel"
+    assert where_posted("C0TEAM", None) == "this channel"
+    assert where_posted("", None) is None

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from okrbot.adapters.conversations import CheckIns, Submitted
 from okrbot.adapters.inflight import InFlight
 from okrbot.adapters.kudos_flow import KudosFlow
+from okrbot.adapters.overview import own_quarter
 from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.slack import render
+from okrbot.adapters.slack.kudos import named_users, sent_view, where_posted
 from okrbot.adapters.slack.messenger import SlackMessenger
 from okrbot.adapters.slack.payloads import (
     first_block,
@@ -52,9 +53,8 @@ from okrbot.bot.kudos import (
 )
 from okrbot.bot.kudos import KUDOS_TO as KUDOS_FORM_TO
 from okrbot.bot.kudos import help_message as kudos_help
-from okrbot.bot.kudos_giving import Named
-from okrbot.bot.messages import NOT_SET_UP, Context, Form, Message, Text
-from okrbot.bot.overview import ReceivedKudos, help_message, home, okr_overview
+from okrbot.bot.messages import NOT_SET_UP, Context, Message, Text
+from okrbot.bot.overview import help_message, home, okr_overview
 from okrbot.bot.preferences import FORM_ID as PREFS_FORM
 from okrbot.bot.preferences import OPEN as PREFS_OPEN
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
@@ -63,7 +63,6 @@ from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage import checkins as weeks
 from okrbot.storage.db import Database
 from okrbot.storage.events import first_time, forget
-from okrbot.storage.kudos import received_in_quarter
 from okrbot.storage.okrs import company_objectives
 
 log = logging.getLogger(__name__)
@@ -296,16 +295,17 @@ class SlackAdapter:
         self, person: Person, user_id: str | None, draft: KudosDraft, bot_user_id: str | None
     ) -> str:
         """Recognition from the check-in goes the same way as /kudos: same rules, same posts."""
-        channel = self.checkins.settings.kudos_channel
+        settings = self.checkins.settings
+        channel = settings.kudos_channel
         return await self.kudos.from_checkin(
             person,
             user_id,
-            await self._named(draft.recipients, user_id, bot_user_id),
+            await named_users(self.messenger, draft.recipients, user_id, bot_user_id),
             draft.message,
             platform=Platform.SLACK,
             command=KUDOS_COMMAND,
             post_to=channel or None,
-            where=self._where(channel),
+            where=where_posted(channel, settings.kudos_channel),
         )
 
     async def _show_summary(self, person: Person, period: str, summary: Message) -> None:
@@ -463,7 +463,9 @@ class SlackAdapter:
         words = KudosText(parsed.message, parsed.values, parsed.unknown_values)
         recipients = [mention.platform_id for mention in parsed.recipients]
         labels = {mention.platform_id: mention.name for mention in parsed.recipients}
-        named = await self._named(recipients, context.user_id, context.bot_user_id, labels)
+        named = await named_users(
+            self.messenger, recipients, context.user_id, context.bot_user_id, labels
+        )
         outcome = await self.kudos.give(
             person,
             context.user_id,
@@ -472,7 +474,7 @@ class SlackAdapter:
             platform=Platform.SLACK,
             source="command",
             post_to=channel or None,
-            where=self._where(channel),
+            where=where_posted(channel, settings.kudos_channel),
         )
         await ack(**render.message_kwargs(outcome.reply))
 
@@ -498,67 +500,18 @@ class SlackAdapter:
         outcome = await self.kudos.give(
             person,
             user_id,
-            await self._named(recipients, user_id, context.bot_user_id),
+            await named_users(self.messenger, recipients, user_id, context.bot_user_id),
             text,
             platform=Platform.SLACK,
             source="command",
             post_to=channel or None,
-            where=self._where(channel),
+            where=where_posted(channel, settings.kudos_channel),
             submission=view_submission_key(view),
         )
         if not outcome.sent:
             await ack(response_action="errors", errors={KUDOS_FORM_TO: outcome.headline})
             return
-        done = render.modal(_done_form(outcome.reply))
-        done.pop("submit", None)
-        done["close"] = render.plain("Done", render.BUTTON_TEXT_MAX)
-        await ack(response_action="update", view=done)
-
-    def _where(self, channel: str | None) -> str | None:
-        """Where the kudos is posted, as the giver would call it."""
-        if channel and channel.startswith("#"):
-            return channel
-        if channel:
-            return "the kudos channel" if self.checkins.settings.kudos_channel else "this channel"
-        return None
-
-    async def _named(
-        self,
-        user_ids: Sequence[str],
-        giver_id: str | None,
-        bot_user_id: str | None,
-        labels: Mapping[str, str] | None = None,
-    ) -> list[Named]:
-        """The Slack users named in a kudos, as Slack knows them (the giver and okrbot itself
-        need no lookup)."""
-        named = []
-        for user_id in dict.fromkeys(uid for uid in user_ids if uid):
-            label = (labels or {}).get(user_id, user_id)
-            if user_id == giver_id:
-                named.append(Named(user_id, label))
-            elif bot_user_id and user_id == bot_user_id:
-                named.append(Named(user_id, label, bot=True))
-            else:
-                named.append(await self._slack_user(user_id, label))
-        return named
-
-    async def _slack_user(self, user_id: str, label: str) -> Named:
-        """An imported person, else anyone in the workspace; bots and strangers marked so."""
-        person = await self.messenger.person_for_user(user_id)
-        if person is not None:
-            return Named(user_id, person.name, person)
-        try:
-            info = await self.messenger.client.users_info(user=user_id)
-        except SlackApiError:
-            return Named(user_id, label, found=False)
-        user = info.get("user") or {}
-        if user.get("is_bot") or user_id == "USLACKBOT":
-            return Named(user_id, label, bot=True)
-        if user.get("deleted"):
-            return Named(user_id, label, found=False)
-        profile = user.get("profile") or {}
-        name = profile.get("real_name") or user.get("real_name") or user.get("name") or user_id
-        return Named(user_id, str(name))
+        await ack(response_action="update", view=sent_view(outcome.reply))
 
     # -- App Home ------------------------------------------------------------------------------
 
@@ -571,24 +524,14 @@ class SlackAdapter:
         await client.views_publish(user_id=string(event.get("user")), view=render.home_view(shown))
 
     async def home(self, person: Person) -> Message:
-        moment, statuses = await self.checkins.statuses(person)
-        quarter = moment.quarter
+        own = await own_quarter(self.checkins, person, lambda k: f"<@{k.giver_platform_id}>")
+        quarter = own.moment.quarter
         async with self.database.reading() as session:
-            received = await received_in_quarter(session, person.id, quarter)
             company = await company_objectives(session, quarter.id)
-        kudos = [
-            ReceivedKudos(r.giver_name or f"<@{r.kudos.giver_platform_id}>", r.kudos.message)
-            for r in received
-        ]
         next_prompt = None
         if self.next_prompt is not None:
             when = await self.next_prompt(person)
             if when is not None:
                 local = when.astimezone(self.checkins.zone(person))
                 next_prompt = local.strftime("%A %d %B, %H:%M") + f" ({local.tzname()})"
-        return home(person.name, quarter.id, statuses, next_prompt, kudos, company)
-
-
-def _done_form(reply: Message) -> Form:
-    items = tuple(b for b in reply.blocks if isinstance(b, Text | Context))
-    return Form(id=KUDOS_FORM_ID, title="Kudos sent", submit_label="Done", items=items)
+        return home(person.name, quarter.id, own.statuses, next_prompt, own.received, company)

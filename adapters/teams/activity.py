@@ -17,6 +17,7 @@ from botbuilder.schema import Activity
 from okrbot.bot.kudos import Mention
 
 OKR_COMMAND = "okr"
+KUDOS_COMMAND = "kudos"
 
 _AT_TAG = re.compile(r"</?at>", re.IGNORECASE)
 _KUDOS_WORD = re.compile(r"^\s*(?:okr\s+)?kudos\b", re.IGNORECASE)

@@ -10,12 +10,10 @@ data: a forged submit can only ever write the sender's own key results.
 from __future__ import annotations
 
 import logging
-import re
-from typing import Any, ClassVar
-from urllib.parse import quote
+from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
     Activity,
@@ -24,14 +22,15 @@ from botbuilder.schema import (
     ErrorResponseException,
     InvokeResponse,
 )
-from msrest.serialization import Model
 
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.kudos_flow import KudosFlow
+from okrbot.adapters.overview import own_quarter
 from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.teams import render
 from okrbot.adapters.teams.activity import (
+    KUDOS_COMMAND,
     OKR_COMMAND,
     command_words,
     is_personal,
@@ -44,16 +43,23 @@ from okrbot.adapters.teams.activity import (
 )
 from okrbot.adapters.teams.auth import app_credentials, bot_framework_authentication
 from okrbot.adapters.teams.messenger import PLATFORM, TeamsMessenger, card_activity
+from okrbot.adapters.teams.people import mentioned_person, sender_person
+from okrbot.adapters.teams.replies import (
+    FOREIGN_TENANT,
+    OUT_OF_DATE_CARD,
+    invoke_error,
+    invoke_message,
+    private_pointer,
+    welcome_message,
+)
 from okrbot.bot.checkins import (
     CHECK_IN,
     FORM_ID,
-    KEY_RESULTS_PER_FORM,
     KUDOS_TO,
     SKIP,
     SNOOZE,
     KudosDraft,
     is_week_key,
-    parse_checkin,
     week_label,
 )
 from okrbot.bot.clock import Clock
@@ -61,17 +67,15 @@ from okrbot.bot.digests import NUDGE_ACTION
 from okrbot.bot.domain import Person, Platform
 from okrbot.bot.kudos import (
     KudosText,
-    Mention,
     Problem,
     parse_kudos_text,
     problem_text,
     public_post,
-    received_blocks,
 )
 from okrbot.bot.kudos import help_message as kudos_help
 from okrbot.bot.kudos_giving import Named
 from okrbot.bot.messages import NOT_SET_UP, Context, Header, Message, Text
-from okrbot.bot.overview import help_message, okr_overview, public_overview
+from okrbot.bot.overview import help_message, okr_overview, public_overview, with_kudos
 from okrbot.bot.preferences import FORM_ID as PREFS_FORM
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
@@ -80,114 +84,18 @@ from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage import checkins as weeks
 from okrbot.storage.db import Database
 from okrbot.storage.events import first_time, forget
-from okrbot.storage.kudos import received_in_quarter
 from okrbot.storage.people import (
-    get_person_by_email,
-    get_person_by_teams_id,
-    get_person_by_teams_user_id,
-    keep_teams_conversation,
-    link_teams_aad_id,
     mark_teams_unreachable,
-    people_named,
 )
 
 log = logging.getLogger(__name__)
 
-KUDOS_COMMAND = "kudos"
 SETTINGS_COMMAND = "settings"
 TEAMS_SETTINGS = f"`{SETTINGS_COMMAND}`"
-FOREIGN_TENANT = (
-    "Sorry, this okrbot works for another organisation, so I can't help you from yours. "
-    "If you think that is a mistake, ask the admin who runs okrbot."
-)
-OUT_OF_DATE_CARD = (
-    "That button belongs to a card I no longer handle. Type `okr` or `checkin` in our chat "
-    "to carry on."
-)
 # Card submits that record something, so that acting on one twice would say or store it twice.
 RECORDING_ACTIONS = (FORM_ID, SNOOZE, REFLECTION_FORM, PREFS_FORM)
-# What Teams shows for an Action.Execute answer (Universal Actions' response format).
-INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
 PERSON = "okrbot.person"
 NEWLY_CONNECTED = "okrbot.newly_connected"
-
-
-class InvokeBody(Model):
-    """A Universal Actions response body, `{statusCode, type, value}`: a message Teams shows
-    in place of the card's answer, or an error (botbuilder's own model for it,
-    AdaptiveCardInvokeResponse, only takes a card as its value)."""
-
-    _attribute_map: ClassVar[dict[str, dict[str, str]]] = {
-        "status_code": {"key": "statusCode", "type": "int"},
-        "type": {"key": "type", "type": "str"},
-        "value": {"key": "value", "type": "object"},
-    }
-
-    def __init__(self, *, status_code: int, type: str, value: Any, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.status_code = status_code
-        self.type = type
-        self.value = value
-
-
-def invoke_message(text: str) -> InvokeResponse:
-    """HTTP 200 with a message Teams shows the person in place of the card's answer."""
-    return InvokeResponse(
-        status=200, body=InvokeBody(status_code=200, type=INVOKE_MESSAGE, value=text)
-    )
-
-
-def invoke_error(message: str) -> InvokeResponse:
-    """HTTP 400 with a Universal Actions error: `{code: BadRequest, message}`."""
-    error = {"code": "BadRequest", "message": message}
-    return InvokeResponse(
-        status=400,
-        body=InvokeBody(status_code=400, type="application/vnd.microsoft.error", value=error),
-    )
-
-
-def welcome_message(person: Person, settings: Settings) -> Message:
-    """The card people get when the app is installed for them."""
-    first = person.name.split()[0] if person.name.strip() else person.name
-    day = (person.checkin_day or settings.checkin_day).full_name
-    at = (person.checkin_time or settings.checkin_time).strftime("%H:%M")
-    zone = person.timezone or settings.default_timezone
-    return Message(
-        summary="Welcome to okrbot",
-        blocks=(
-            Header(f"Hi {first} 👋 I'm okrbot"),
-            Text(
-                f"Every week, on **{day} at {at}** your time ({zone}), I'll send you a card "
-                "to check in on your key results: the current value, how confident you "
-                "feel, and a note if something is in the way. It takes a minute."
-            ),
-            Text(
-                f"You can recognise colleagues any time: `{KUDOS_COMMAND} @name thanks for "
-                "… #value`."
-            ),
-            Text(
-                f"Type `{OKR_COMMAND}` to see your OKRs, `checkin` to check in now, or "
-                "`help` for everything I can do."
-            ),
-            Context("Your check-in answers go to you and your manager only."),
-        ),
-    )
-
-
-def private_pointer(activity: Activity, what: str) -> Message:
-    """The answer to a private flow asked for where others read along."""
-    bot_id = activity.recipient.id if activity.recipient and activity.recipient.id else ""
-    # Teams' documented deep link that opens (or starts) the 1:1 chat with a bot.
-    chat = f"https://teams.microsoft.com/l/chat/0/0?users={quote(bot_id, safe=':')}"
-    return Message(
-        "Let's do that in our 1:1 chat",
-        (
-            Text(
-                f"{what} private, so I only handle them in our 1:1 chat, where nobody else reads "
-                f"along: [open our chat]({chat}) and type `checkin`, `settings` or `okr` there."
-            ),
-        ),
-    )
 
 
 class OkrTeamsBot(TeamsActivityHandler):
@@ -224,7 +132,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         if not self._tenant_allowed(activity):
             await self._refuse_tenant(turn_context)
             return
-        person, newly = await self._identify(turn_context)
+        person, newly = await sender_person(self.database, turn_context)
         turn_context.turn_state[PERSON] = person
         turn_context.turn_state[NEWLY_CONNECTED] = newly
         await super().on_turn(turn_context)
@@ -264,48 +172,6 @@ class OkrTeamsBot(TeamsActivityHandler):
             # makes that raise inside the turn instead of answering 400.
             return invoke_error("Missing or malformed action")
         return await super().on_invoke_activity(turn_context)
-
-    async def _identify(self, context: TurnContext) -> tuple[Person | None, bool]:
-        """Find the sender among imported people and keep their 1:1 conversation reference.
-
-        Returns the person and whether this conversation is new to okrbot (first install, a
-        re-install, or after being unreachable), which is when they get the welcome card.
-        """
-        activity = context.activity
-        sender = activity.from_property
-        if sender is None or not sender.id or sender.id == (activity.recipient or sender).id:
-            return None, False
-        aad_id = sender.aad_object_id
-        async with self.database.reading() as session:
-            person = await get_person_by_teams_id(session, aad_id) if aad_id else None
-        if person is None:
-            person = await self._match_by_email(context, sender)
-        if person is None:
-            return None, False
-        conversation = activity.conversation
-        if conversation is None or not is_personal(activity):
-            return person, False  # group chats and channels are not where prompts go
-        async with self.database.transaction() as session:
-            newly = await keep_teams_conversation(session, person.id, reference_of(context))
-        return (None, False) if newly is None else (person, newly)
-
-    async def _match_by_email(self, context: TurnContext, sender: ChannelAccount) -> Person | None:
-        """First contact from someone imported by email only: learn their Azure AD object id."""
-        try:
-            member = await TeamsInfo.get_member(context, sender.id)
-        except (ErrorResponseException, KeyError, TypeError, AttributeError, ValueError) as error:
-            log.info("could not look up Teams member %s: %s", sender.id, error)
-            return None
-        emails = {
-            str(e).strip().lower()
-            for e in (getattr(member, "email", None), getattr(member, "user_principal_name", None))
-            if e
-        }
-        aad_id = getattr(member, "aad_object_id", None) or sender.aad_object_id
-        if not emails or not aad_id:
-            return None
-        async with self.database.transaction() as session:
-            return await link_teams_aad_id(session, emails, aad_id)
 
     # -- install -------------------------------------------------------------------------------
 
@@ -495,22 +361,18 @@ class OkrTeamsBot(TeamsActivityHandler):
         typed = render.answers(value)
         answers = dict(typed)
         recipients: dict[str, Person] = {}
-        kudos_errors: dict[str, str] = {}
         named = str(typed.get(KUDOS_TO) or "").strip()
         if named:
-            found, unknown = await self._resolve_people(named)
-            if unknown:
-                kudos_errors[KUDOS_TO] = (
-                    f"I couldn't find {', '.join(unknown[:5])} among okrbot's people; "
-                    "use their full name or email."
-                )
-            recipients = {str(p.id): p for p in found}
+            people = await self.kudos.people_typed(named)
+            if people.error:
+                without = {k: v for k, v in answers.items() if k != KUDOS_TO}
+                checked = await self.checkins.validate(person, without, page)
+                errors = {**checked.errors, KUDOS_TO: people.error}
+                card = await self._checkin_card(person, page, errors=errors, typed=typed)
+                await self._replace(context, card, "Check-in: please fix a field")
+                return
+            recipients = people.found
             answers[KUDOS_TO] = list(recipients)
-        if kudos_errors:
-            errors = {**await self._field_errors(person, answers, page), **kudos_errors}
-            card = await self._checkin_card(person, page, errors=errors, typed=typed)
-            await self._replace(context, card, "Check-in: please fix a field")
-            return
         result = await self.checkins.submit(person, answers, Platform.TEAMS, page=page)
         if result.errors:
             card = await self._checkin_card(person, page, errors=dict(result.errors), typed=typed)
@@ -526,31 +388,6 @@ class OkrTeamsBot(TeamsActivityHandler):
         summary = await self.checkins.summary(person, kudos_note)
         await self._replace(context, render.message_card(summary), summary.summary)
         await self._retire_other_prompts(context, person, result.period)
-
-    async def _field_errors(self, person: Person, answers: dict, page: int) -> dict[str, str]:
-        """The check-in's own field errors, found without storing anything."""
-        _moment, statuses = await self.checkins.statuses(person)
-        shown = statuses[page * KEY_RESULTS_PER_FORM : (page + 1) * KEY_RESULTS_PER_FORM]
-        answers = {k: v for k, v in answers.items() if k != KUDOS_TO}
-        parsed = parse_checkin(
-            [s.key_result for s in statuses], answers, [s.key_result.id for s in shown]
-        )
-        return dict(parsed.errors)
-
-    async def _resolve_people(self, named: str) -> tuple[list[Person], list[str]]:
-        """Colleagues named in the recognition field, by email or full name."""
-        names = [n.strip().lstrip("@").strip() for n in re.split(r"[,;\n]", named)]
-        names = [n for n in names if n]
-        found: list[Person] = []
-        unknown: list[str] = []
-        async with self.database.reading() as session:
-            for name in names:
-                matches = await people_named(session, name)
-                if len(matches) == 1:
-                    found.extend(matches)
-                else:
-                    unknown.append(name)
-        return found, unknown
 
     async def _store_checkin_kudos(
         self,
@@ -611,7 +448,7 @@ class OkrTeamsBot(TeamsActivityHandler):
             await self._reply(context, Message.plain(problem_text(parsed, KUDOS_COMMAND)))
             return
         named = [
-            Named(m.platform_id, m.name, await self._person_for_mention(context, m))
+            Named(m.platform_id, m.name, await mentioned_person(self.database, context, m))
             for m in parsed.recipients
         ]
         words = KudosText(parsed.message, parsed.values, parsed.unknown_values)
@@ -635,33 +472,9 @@ class OkrTeamsBot(TeamsActivityHandler):
 
     async def _overview(self, person: Person) -> Message:
         """The `okr` reply: the person's key results, then the kudos they received this quarter."""
-        moment, statuses = await self.checkins.statuses(person)
-        overview = okr_overview(moment.quarter.id, statuses, OKR_COMMAND)
-        async with self.database.reading() as session:
-            received = await received_in_quarter(session, person.id, moment.quarter)
-        kudos = received_blocks((r.giver_name or "a colleague", r.kudos.message) for r in received)
-        if not kudos:
-            return overview
-        return Message(overview.summary, (*overview.blocks, *kudos)[:50])
-
-    async def _person_for_mention(self, context: TurnContext, mentioned: Mention) -> Person | None:
-        """Who an @mention names: someone okrbot has a chat with, else the member Teams
-        describes, found by Azure AD object id or email."""
-        async with self.database.reading() as session:
-            found = await get_person_by_teams_user_id(session, mentioned.platform_id)
-        if found is not None:
-            return found
-        try:
-            member = await TeamsInfo.get_member(context, mentioned.platform_id)
-        except (ErrorResponseException, KeyError, TypeError, AttributeError, ValueError):
-            return None
-        async with self.database.reading() as session:
-            if getattr(member, "aad_object_id", None):
-                found = await get_person_by_teams_id(session, member.aad_object_id)
-                if found is not None:
-                    return found
-            email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
-            return await get_person_by_email(session, str(email)) if email else None
+        own = await own_quarter(self.checkins, person, lambda _kudos: "a colleague")
+        overview = okr_overview(own.moment.quarter.id, own.statuses, OKR_COMMAND)
+        return with_kudos(overview, own.received)
 
     # -- replying ------------------------------------------------------------------------------
 
