@@ -22,6 +22,7 @@ from okrbot.bot.delivery import (
     Deferred,
     DeliveryKind,
     PermanentDeliveryError,
+    Progress,
     Suppressed,
     TransientDeliveryError,
     active,
@@ -230,7 +231,7 @@ class Courier:
         async def record(part: int, ref: dict[str, Any]) -> None:
             await record_progress(self.database, delivery, part=(part, ref))
 
-        return await messenger.send_parts(person, messages, delivery.key, sent, record)
+        return await messenger.send_parts(person, messages, Progress(delivery.key, sent, record))
 
     def _check_wanted(
         self, person: Person, delivery: Delivery, period: str, week: PersonWeekRow | None

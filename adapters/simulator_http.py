@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import aiohttp
 
@@ -20,11 +20,16 @@ class Reply:
         return json.loads(self.body) if self.body else None
 
 
-class SimulatorClient:
-    """Posts to `url`, okrbot's endpoint for the platform."""
+Sandbox = TypeVar("Sandbox")
 
-    def __init__(self, url: str) -> None:
+
+class SimulatorClient(Generic[Sandbox]):
+    """Posts to `url`, okrbot's endpoint for the platform, as the platform would; `sandbox` is
+    the stand-in platform API that okrbot answers through, where the test reads what it did."""
+
+    def __init__(self, url: str, sandbox: Sandbox) -> None:
         self.url = url
+        self.sandbox = sandbox
         self._session: aiohttp.ClientSession | None = None
 
     async def _post(self, data: bytes, headers: Mapping[str, str]) -> Reply:

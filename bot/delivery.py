@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -58,6 +59,22 @@ KUDOS = frozenset({DeliveryKind.KUDOS_POST, DeliveryKind.KUDOS_DM})
 
 PartSent = Callable[[int, dict[str, Any]], Awaitable[None]]
 """Told each part of a message as soon as the platform has it: its index and its reference."""
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far sending a message's parts got: the outbox `key` (a platform that can tag a post
+    tags it with the key, so a sender that crashed after posting can find it), the parts an
+    earlier attempt `sent` (their references), and `on_sent`, told of each new part as soon as
+    the platform takes it."""
+
+    key: str | None = None
+    sent: Mapping[int, dict[str, Any]] = field(default_factory=dict)
+    on_sent: PartSent | None = None
+
+
+FIRST_TRY = Progress()
+"""Nothing sent yet, from no outbox: a message sent while someone waits for it."""
 
 
 class DeliveryError(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from okrbot.bot.delivery import PartSent
+from okrbot.bot.delivery import FIRST_TRY, Progress
 from okrbot.bot.domain import Person
 from okrbot.bot.messages import Message
 
@@ -29,14 +29,9 @@ class Messenger(Protocol):
         ...
 
     async def send_parts(
-        self,
-        person: Person,
-        messages: list[Message],
-        key: str | None = None,
-        sent: Mapping[int, Ref] | None = None,
-        on_sent: PartSent | None = None,
+        self, person: Person, messages: list[Message], progress: Progress = FIRST_TRY
     ) -> list[Ref]:
-        """Send the parts not yet `sent`, reporting each to `on_sent` as the platform takes it."""
+        """Send the parts not yet sent, reporting each as the platform takes it (`progress`)."""
         ...
 
     async def find_tagged(self, person: Person, key: str) -> dict[int, Ref]:

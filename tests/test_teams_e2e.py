@@ -28,7 +28,7 @@ from okrbot.adapters.teams.sandbox import (
 )
 from okrbot.adapters.teams.simulator import TeamsSimulator, TeamsUser, card_of, inputs_of, walk
 from okrbot.bot.clock import FakeClock
-from okrbot.bot.delivery import TransientDeliveryError
+from okrbot.bot.delivery import Progress, TransientDeliveryError
 from okrbot.bot.messages import NOT_SET_UP, Message, Text
 from okrbot.bot.settings import Settings
 from okrbot.cli.main import app as cli_app
@@ -910,9 +910,9 @@ async def test_each_part_is_recorded_as_the_connector_takes_it(world: TeamsWorld
     world.sandbox.fail_next("reply", delay=0.001)  # part 1 is taken
     world.sandbox.fail_next("reply", status=500)  # part 2 is refused
     with pytest.raises(TransientDeliveryError):
-        await messenger.send_parts(ana, parts, None, {}, record)
+        await messenger.send_parts(ana, parts, Progress(on_sent=record))
     assert list(recorded) == [0] and len(world.chat(ANA)) == before + 1
-    refs = await messenger.send_parts(ana, parts, None, dict(recorded), record)
+    refs = await messenger.send_parts(ana, parts, Progress(None, dict(recorded), record))
     assert [texts(a) for a in world.chat(ANA)[before:]] == ["part 1", "part 2", "part 3"]
     assert refs[0] == recorded[0] and [r["activity_id"] for r in refs] == [
         recorded[n]["activity_id"] for n in (0, 1, 2)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -24,8 +23,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from okrbot.adapters.slack.render import message_kwargs
 from okrbot.bot.delivery import (
-    PartSent,
+    FIRST_TRY,
     PermanentDeliveryError,
+    Progress,
     Throttled,
     TransientDeliveryError,
     Unreachable,
@@ -202,17 +202,12 @@ class SlackMessenger:
         return await self.send_parts(person, messages)
 
     async def send_parts(
-        self,
-        person: Person,
-        messages: list[Message],
-        key: str | None = None,
-        sent: Mapping[int, dict[str, Any]] | None = None,
-        on_sent: PartSent | None = None,
+        self, person: Person, messages: list[Message], progress: Progress = FIRST_TRY
     ) -> list[dict[str, Any]]:
         """Post the parts not yet `sent`, each tagged with the outbox `key` and its part number
         in Slack's message metadata (so a sender that crashed after posting can later find
         it), telling `on_sent` about each as soon as Slack has it; every part's reference."""
-        sent = dict(sent or {})
+        key, sent, on_sent = progress.key, dict(progress.sent), progress.on_sent
         refs: list[dict[str, Any]] = []
         try:
             target, cached = await self.dm_target(person)

@@ -38,7 +38,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-class SlackSimulator(SimulatorClient):
+class SlackSimulator(SimulatorClient[SlackSandbox]):
     """Sends what Slack sends, every documented field included, nulls too.
 
     Outside Enterprise Grid (`grid=None`) interactive payloads carry `"enterprise": null` and
@@ -56,9 +56,8 @@ class SlackSimulator(SimulatorClient):
         clock: Callable[[], float] = time.time,
         grid: Grid | None = None,
     ) -> None:
-        super().__init__(url)
+        super().__init__(url, sandbox)
         self.signing_secret = signing_secret
-        self.sandbox = sandbox
         self.team_id = team_id
         self.clock = clock
         self.grid = grid

@@ -23,8 +23,9 @@ from okrbot.adapters.teams import render
 from okrbot.bot.checkins import CHECK_IN, SKIP, SNOOZE
 from okrbot.bot.clock import Clock
 from okrbot.bot.delivery import (
-    PartSent,
+    FIRST_TRY,
     PermanentDeliveryError,
+    Progress,
     Suppressed,
     Throttled,
     TransientDeliveryError,
@@ -161,18 +162,13 @@ class TeamsMessenger:
         return await self.send_parts(person, messages)
 
     async def send_parts(
-        self,
-        person: Person,
-        messages: list[Message],
-        key: str | None = None,
-        sent: Mapping[int, dict[str, Any]] | None = None,
-        on_sent: PartSent | None = None,
+        self, person: Person, messages: list[Message], progress: Progress = FIRST_TRY
     ) -> list[dict[str, Any]]:
         """Post the parts (activities) not yet `sent`, telling `on_sent` each activity id as soon
         as the connector answers; every part's reference. Teams has no message metadata to
-        find a post by, so `key` is unused: a crash between the connector's answer and
+        find a post by, so the key is unused: a crash between the connector's answer and
         `on_sent` is the one window left in which a part can go twice."""
-        sent = dict(sent or {})
+        sent, on_sent = dict(progress.sent), progress.on_sent
         reference = await self.reference(person)
         if is_checkin_prompt(messages):
             intro = tuple(b for b in messages[0].blocks[:2] if isinstance(b, Header | Text))

@@ -80,7 +80,7 @@ def action_of(card: Mapping[str, Any], action: str) -> dict[str, Any]:
     raise LookupError(f"no Action.Submit for {action!r} on the card")
 
 
-class TeamsSimulator(SimulatorClient):
+class TeamsSimulator(SimulatorClient[TeamsSandbox]):
     def __init__(
         self,
         url: str,
@@ -89,8 +89,7 @@ class TeamsSimulator(SimulatorClient):
         bot_id: str = DEFAULT_BOT_ID,
         authorization: str | None = None,
     ) -> None:
-        super().__init__(url)
-        self.sandbox = sandbox
+        super().__init__(url, sandbox)
         self.bot_id = bot_id
         self.authorization = authorization
 
