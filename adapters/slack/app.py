@@ -25,7 +25,13 @@ from okrbot.adapters.overview import own_quarter
 from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.slack import render
-from okrbot.adapters.slack.kudos import named_users, sent_view, where_posted
+from okrbot.adapters.slack.kudos import (
+    KUDOS_COMMAND,
+    checkin_kudos,
+    named_users,
+    sent_view,
+    where_posted,
+)
 from okrbot.adapters.slack.messenger import SlackMessenger
 from okrbot.adapters.slack.payloads import (
     first_block,
@@ -37,7 +43,7 @@ from okrbot.adapters.slack.payloads import (
     view_submission_key,
 )
 from okrbot.adapters.slack.shapes import answer_unreadable_bodies, dig, first_action, string
-from okrbot.bot.checkins import CHECK_IN, FORM_ID, SKIP, SNOOZE, KudosDraft
+from okrbot.bot.checkins import CHECK_IN, FORM_ID, SKIP, SNOOZE
 from okrbot.bot.digests import NUDGE_ACTION
 from okrbot.bot.domain import Person, Platform
 from okrbot.bot.kudos import (
@@ -53,14 +59,13 @@ from okrbot.bot.kudos import (
 )
 from okrbot.bot.kudos import KUDOS_TO as KUDOS_FORM_TO
 from okrbot.bot.kudos import help_message as kudos_help
-from okrbot.bot.messages import NOT_SET_UP, Context, Message, Text
+from okrbot.bot.messages import NOT_SET_UP, Message, Text
 from okrbot.bot.overview import help_message, home, okr_overview
 from okrbot.bot.preferences import FORM_ID as PREFS_FORM
 from okrbot.bot.preferences import OPEN as PREFS_OPEN
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
 from okrbot.scheduler.ratelimit import PostThrottle
-from okrbot.storage import checkins as weeks
 from okrbot.storage.db import Database
 from okrbot.storage.events import first_time, forget
 from okrbot.storage.okrs import company_objectives
@@ -68,7 +73,6 @@ from okrbot.storage.okrs import company_objectives
 log = logging.getLogger(__name__)
 
 OKR_COMMAND = "/okr"
-KUDOS_COMMAND = "/kudos"
 # What this app handles; manifest/slack.yaml must declare exactly these (a test compares them).
 SLASH_COMMANDS = (OKR_COMMAND, KUDOS_COMMAND)
 EVENTS = ("app_home_opened",)
@@ -273,12 +277,12 @@ class SlackAdapter:
         async with self._follow_ups:
             kudos_note = None
             if result.kudos is not None:
-                kudos_note = await self._store_checkin_kudos(
-                    person, context.user_id, result.kudos, context.bot_user_id
+                kudos_note = await checkin_kudos(
+                    self.kudos, self.messenger, person, context, result.kudos
                 )
             if result.done:
                 summary = await self.checkins.summary(person, kudos_note)
-                await self._show_summary(person, result.period, summary)
+                await self.messenger.show_summary(person, result.period, summary)
 
     async def _store_after_ack(self, person: Person, result: Submitted) -> bool:
         """Store a validated check-in once the modal has closed; say so if that fails."""
@@ -290,37 +294,6 @@ class SlackAdapter:
             await self.messenger.send(person, [Message.plain(text)])
             return False
         return True
-
-    async def _store_checkin_kudos(
-        self, person: Person, user_id: str | None, draft: KudosDraft, bot_user_id: str | None
-    ) -> str:
-        """Recognition from the check-in goes the same way as /kudos: same rules, same posts."""
-        settings = self.checkins.settings
-        channel = settings.kudos_channel
-        return await self.kudos.from_checkin(
-            person,
-            user_id,
-            await named_users(self.messenger, draft.recipients, user_id, bot_user_id),
-            draft.message,
-            platform=Platform.SLACK,
-            command=KUDOS_COMMAND,
-            post_to=channel or None,
-            where=where_posted(channel, settings.kudos_channel),
-        )
-
-    async def _show_summary(self, person: Person, period: str, summary: Message) -> None:
-        """Replace the week's prompt with what was recorded, or DM it if there was no prompt."""
-        async with self.database.reading() as session:
-            week = await weeks.get_week(session, person.id, period)
-        refs = [ref for ref in (week.prompt_refs if week else []) if ref.get("platform") == "slack"]
-        if not refs:
-            await self.messenger.send(person, [summary])
-            return
-        await self.messenger.update(refs[-1], summary)
-        for ref in refs[:-1]:
-            await self.messenger.update(
-                ref, Message("Checked in", (Context("Checked in ✅ (see below)"),))
-            )
 
     # -- reflections and nudges ------------------------------------------------------------------
 

@@ -7,13 +7,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from slack_bolt.async_app import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
+from okrbot.adapters.kudos_flow import KudosFlow
 from okrbot.adapters.slack import render
 from okrbot.adapters.slack.messenger import SlackMessenger
+from okrbot.bot.checkins import KudosDraft
+from okrbot.bot.domain import Person, Platform
 from okrbot.bot.kudos import KUDOS_FORM_ID
 from okrbot.bot.kudos_giving import Named
 from okrbot.bot.messages import Context, Form, Message, Text
+
+KUDOS_COMMAND = "/kudos"
 
 
 async def named_users(
@@ -74,3 +80,26 @@ def sent_view(reply: Message) -> dict[str, Any]:
     done.pop("submit", None)
     done["close"] = render.plain("Done", render.BUTTON_TEXT_MAX)
     return done
+
+
+async def checkin_kudos(
+    flow: KudosFlow,
+    messenger: SlackMessenger,
+    person: Person,
+    context: AsyncBoltContext,
+    draft: KudosDraft,
+) -> str:
+    """Recognition from the check-in goes the same way as /kudos: same rules, same posts (in
+    the company's kudos channel, if it has one). The line the summary shows about it."""
+    channel = flow.checkins.settings.kudos_channel
+    user_id = context.user_id
+    return await flow.from_checkin(
+        person,
+        user_id,
+        await named_users(messenger, draft.recipients, user_id, context.bot_user_id),
+        draft.message,
+        platform=Platform.SLACK,
+        command=KUDOS_COMMAND,
+        post_to=channel or None,
+        where=where_posted(channel, kudos_channel=channel),  # the only place it posts to
+    )

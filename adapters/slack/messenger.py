@@ -31,9 +31,10 @@ from okrbot.bot.delivery import (
     Unreachable,
 )
 from okrbot.bot.domain import Person
-from okrbot.bot.messages import Message
+from okrbot.bot.messages import Context, Message
 from okrbot.bot.messenger import Target
 from okrbot.scheduler.ratelimit import PostThrottle
+from okrbot.storage.checkins import get_week
 from okrbot.storage.db import Database
 from okrbot.storage.people import (
     get_person,
@@ -318,6 +319,19 @@ class SlackMessenger:
                 part = int(payload.get("part", 0))
                 found[part] = {"platform": "slack", "channel": channel, "ts": message["ts"]}
         return found
+
+    async def show_summary(self, person: Person, period: str, summary: Message) -> None:
+        """A check-in's summary takes the place of the week's latest prompt, and the earlier
+        prompts point at it; with no prompt to replace, it comes as a DM."""
+        async with self.database.reading() as session:
+            week = await get_week(session, person.id, period)
+        refs = [ref for ref in (week.prompt_refs if week else []) if ref.get("platform") == "slack"]
+        if not refs:
+            await self.send(person, [summary])
+            return
+        await self.update(refs[-1], summary)
+        for ref in refs[:-1]:
+            await self.update(ref, Message("Checked in", (Context("Checked in ✅ (see below)"),)))
 
     async def update(self, ref: dict[str, Any], message: Message) -> None:
         try:

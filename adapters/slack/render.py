@@ -11,23 +11,21 @@ import re
 from typing import Any
 
 from okrbot.adapters.rendering import cut
+
+# okrbot's neutral forms and inputs are named through their module (`messages.TextInput`),
+# to tell them apart from the Block Kit input elements they become.
+from okrbot.bot import messages
 from okrbot.bot.messages import (
     Actions,
     Block,
     ButtonStyle,
-    ChoiceInput,
     Context,
     Divider,
     Facts,
-    Form,
-    FormItem,
     Header,
     Image,
     Message,
-    NumberInput,
-    PersonInput,
     Text,
-    TextInput,
 )
 
 SECTION_TEXT_MAX = 3000
@@ -67,7 +65,7 @@ def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": body}
 
 
-def block(item: Block | FormItem) -> dict[str, Any]:
+def block(item: Block | messages.FormItem) -> dict[str, Any]:
     match item:
         case Header(text):
             return {"type": "header", "text": plain(text, HEADER_MAX)}
@@ -107,7 +105,12 @@ def block(item: Block | FormItem) -> dict[str, Any]:
                     element["style"] = button.style.value
                 elements.append(element)
             return {"type": "actions", "elements": elements}
-        case NumberInput() | ChoiceInput() | TextInput() | PersonInput():
+        case (
+            messages.NumberInput()
+            | messages.ChoiceInput()
+            | messages.TextInput()
+            | messages.PersonInput()
+        ):
             return _input(item)
     raise TypeError(f"cannot render {item!r} to Block Kit")
 
@@ -127,15 +130,15 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def _input(item: NumberInput | ChoiceInput | TextInput | PersonInput) -> dict[str, Any]:
+def _input(item: messages.Input) -> dict[str, Any]:
     element: dict[str, Any]
     optional = False
     match item:
-        case NumberInput(initial=initial):
+        case messages.NumberInput(initial=initial):
             element = {"type": "number_input", "is_decimal_allowed": True}
             if initial is not None:
                 element["initial_value"] = _number(initial)
-        case ChoiceInput(choices=choices, initial=initial, optional=optional):
+        case messages.ChoiceInput(choices=choices, initial=initial, optional=optional):
             options = [
                 {"text": plain(choice.label, OPTION_TEXT_MAX), "value": choice.value}
                 for choice in choices[:100]
@@ -144,7 +147,7 @@ def _input(item: NumberInput | ChoiceInput | TextInput | PersonInput) -> dict[st
             chosen = [option for option in options if option["value"] == initial]
             if chosen:
                 element["initial_option"] = chosen[0]
-        case TextInput(initial=initial, optional=optional, multiline=multiline):
+        case messages.TextInput(initial=initial, optional=optional, multiline=multiline):
             element = {"type": "plain_text_input", "multiline": multiline}
             if initial:
                 element["initial_value"] = initial
@@ -152,7 +155,7 @@ def _input(item: NumberInput | ChoiceInput | TextInput | PersonInput) -> dict[st
                 element["max_length"] = item.max_length
             if item.placeholder:
                 element["placeholder"] = plain(item.placeholder, 150)
-        case PersonInput(optional=optional, multiple=multiple):
+        case messages.PersonInput(optional=optional, multiple=multiple):
             element = {"type": "multi_users_select" if multiple else "users_select"}
     element["action_id"] = INPUT_ACTION
     rendered: dict[str, Any] = {
@@ -175,7 +178,7 @@ def message_kwargs(message: Message) -> dict[str, Any]:
     return {"text": cut(escape(message.summary), 3000), "blocks": message_blocks(message)}
 
 
-def modal(form: Form, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+def modal(form: messages.Form, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = []
     if form.intro:
         blocks.append(block(Context(form.intro)))

@@ -34,16 +34,14 @@ from okrbot.adapters.teams.activity import (
     OKR_COMMAND,
     command_words,
     is_personal,
-    kudos_text,
-    reference_of,
     submission_key,
-    teams_mentions,
     tenant_of,
     without_bot_mention,
 )
 from okrbot.adapters.teams.auth import app_credentials, bot_framework_authentication
+from okrbot.adapters.teams.kudos import checkin_kudos, kudos_reply
 from okrbot.adapters.teams.messenger import PLATFORM, TeamsMessenger, card_activity
-from okrbot.adapters.teams.people import mentioned_person, sender_person
+from okrbot.adapters.teams.people import sender_person
 from okrbot.adapters.teams.replies import (
     FOREIGN_TENANT,
     OUT_OF_DATE_CARD,
@@ -58,22 +56,12 @@ from okrbot.bot.checkins import (
     KUDOS_TO,
     SKIP,
     SNOOZE,
-    KudosDraft,
     is_week_key,
     week_label,
 )
 from okrbot.bot.clock import Clock
 from okrbot.bot.digests import NUDGE_ACTION
 from okrbot.bot.domain import Person, Platform
-from okrbot.bot.kudos import (
-    KudosText,
-    Problem,
-    parse_kudos_text,
-    problem_text,
-    public_post,
-)
-from okrbot.bot.kudos import help_message as kudos_help
-from okrbot.bot.kudos_giving import Named
 from okrbot.bot.messages import NOT_SET_UP, Context, Header, Message, Text
 from okrbot.bot.overview import help_message, okr_overview, public_overview, with_kudos
 from okrbot.bot.preferences import FORM_ID as PREFS_FORM
@@ -384,35 +372,10 @@ class OkrTeamsBot(TeamsActivityHandler):
             return
         kudos_note = None
         if result.kudos is not None:
-            kudos_note = await self._store_checkin_kudos(context, person, result.kudos, recipients)
+            kudos_note = await checkin_kudos(self.kudos, context, person, result.kudos, recipients)
         summary = await self.checkins.summary(person, kudos_note)
         await self._replace(context, render.message_card(summary), summary.summary)
         await self._retire_other_prompts(context, person, result.period)
-
-    async def _store_checkin_kudos(
-        self,
-        context: TurnContext,
-        person: Person,
-        draft: KudosDraft,
-        recipients: dict[str, Person],
-    ) -> str:
-        """Recognition from the check-in goes the same way as `kudos`: same rules, same DMs
-        (named in a text field, so it is posted nowhere)."""
-        named = [
-            Named(recipients[r].teams_aad_id, recipients[r].name, recipients[r])
-            for r in draft.recipients
-            if r in recipients
-        ]
-        return await self.kudos.from_checkin(
-            person,
-            context.activity.from_property.id,
-            named,
-            draft.message,
-            platform=Platform.TEAMS,
-            command=KUDOS_COMMAND,
-            post_to=None,
-            where=None,
-        )
 
     async def _retire_other_prompts(
         self, context: TurnContext, person: Person, period: str
@@ -435,40 +398,8 @@ class OkrTeamsBot(TeamsActivityHandler):
     # -- kudos ---------------------------------------------------------------------------------
 
     async def _kudos_command(self, context: TurnContext, person: Person, text: str) -> None:
-        """`kudos @name thanks … #value`: posted where it was typed when that is a channel."""
-        activity = context.activity
         values = self.settings.company_values
-        bot_id = activity.recipient.id if activity.recipient else ""
-        mentions = [m for m in teams_mentions(activity) if m.platform_id != bot_id]
-        parsed = parse_kudos_text(kudos_text(text), mentions, values)
-        if parsed.problem in (Problem.HELP, Problem.EMPTY):
-            await self._reply(context, kudos_help(KUDOS_COMMAND, values))
-            return
-        if parsed.problem is not None:
-            await self._reply(context, Message.plain(problem_text(parsed, KUDOS_COMMAND)))
-            return
-        named = [
-            Named(m.platform_id, m.name, await mentioned_person(self.database, context, m))
-            for m in parsed.recipients
-        ]
-        words = KudosText(parsed.message, parsed.values, parsed.unknown_values)
-        in_channel = (activity.conversation.conversation_type or "") == "channel"
-        outcome = await self.kudos.give(
-            person,
-            activity.from_property.id,
-            named,
-            words,
-            platform=Platform.TEAMS,
-            source="command",
-            post_to=reference_of(context) if in_channel else None,
-            where="this channel" if in_channel else None,
-        )
-        receipt = outcome.reply
-        if outcome.sent and not in_channel:
-            # In a 1:1 chat there is no audience: the recognition itself is the reply.
-            post = public_post(person.name, outcome.recipients, parsed.message, parsed.values)
-            receipt = Message(receipt.summary, (*post.blocks, *receipt.blocks))
-        await self._reply(context, receipt)
+        await self._reply(context, await kudos_reply(self.kudos, context, person, text, values))
 
     async def _overview(self, person: Person) -> Message:
         """The `okr` reply: the person's key results, then the kudos they received this quarter."""
