@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from okrbot.bot.browse import help_lines as browse_help
 from okrbot.bot.checkins import CHECK_IN, KeyResultStatus, describe
 from okrbot.bot.domain import Objective
 from okrbot.bot.kudos import received_blocks
@@ -141,7 +142,8 @@ def help_message(
             Header("okrbot help"),
             Text(
                 f"`{okr_command}` — your objectives and key results, with progress\n"
-                f"`{okr_command} checkin` — check in on your key results now\n"
+                + "".join(f"{line}\n" for line in browse_help(okr_command))
+                + f"`{okr_command} checkin` — check in on your key results now\n"
                 f"`{okr_command} help` — this help\n"
                 f"`{kudos_command} @someone thanks for … #value` — recognise a colleague\n"
                 f"{settings} — choose your check-in day and time, or pause while you are away"

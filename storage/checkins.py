@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from okrbot.bot.checkins import CheckInEntry, KeyResultStatus
-from okrbot.bot.domain import CheckIn, Platform
+from okrbot.bot.domain import CheckIn, Confidence, Platform
 from okrbot.bot.scoring import is_stale_when_asked
 from okrbot.storage.convert import to_checkin, to_key_result, to_objective
 from okrbot.storage.db import dialect_insert
@@ -47,6 +47,17 @@ async def latest_checkins(
         return {}
     rows = await session.scalars(_latest_per_key_result(key_result_ids, before))
     return {row.key_result_id: to_checkin(row) for row in rows}
+
+
+async def latest_confidences(
+    session: AsyncSession, key_result_ids: Sequence[int]
+) -> dict[int, Confidence]:
+    """The confidence last reported on each key result, and nothing else of the check-in: what
+    everyone may see of it (the note stays with its owner and their manager)."""
+    if not key_result_ids:
+        return {}
+    rows = await session.scalars(_latest_per_key_result(key_result_ids, None))
+    return {row.key_result_id: Confidence(row.confidence) for row in rows}
 
 
 def _owned_this_quarter() -> Select[KeyResultRow, ObjectiveRow, CheckInRow, int]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from okrbot.bot.domain import KeyResult, Level, Objective
@@ -27,27 +27,99 @@ async def get_key_result(session: AsyncSession, key_result_id: int) -> KeyResult
     return to_key_result(row) if row is not None else None
 
 
+def _owned_or_contributed(owner_ids: Collection[int]) -> ColumnElement[bool]:
+    """Objectives these people own or own a live key result of: what "their OKRs" means to
+    someone who contributes one key result to a team objective."""
+    owns_a_key_result = select(KeyResultRow.objective_id).where(
+        KeyResultRow.owner_id.in_(owner_ids), KeyResultRow.archived_at.is_(None)
+    )
+    return or_(ObjectiveRow.owner_id.in_(owner_ids), ObjectiveRow.id.in_(owns_a_key_result))
+
+
 async def objectives_for_quarter(
     session: AsyncSession, quarter: str, owner_id: int | None = None, include_archived: bool = False
 ) -> list[Objective]:
     """The quarter's objectives with their key results, in their planned order; what
     `import okrs --prune` archived only with `include_archived`.
 
-    With `owner_id`, only the objectives that person owns or owns a key result of: that is what
-    "my OKRs" means to someone who contributes one key result to a team objective.
+    With `owner_id`, only the objectives that person owns or owns a key result of.
     """
     query = select(ObjectiveRow).where(ObjectiveRow.quarter == quarter)
     if not include_archived:
         query = query.where(ObjectiveRow.archived_at.is_(None))
     if owner_id is not None:
-        owns_a_key_result = select(KeyResultRow.objective_id).where(
-            KeyResultRow.owner_id == owner_id, KeyResultRow.archived_at.is_(None)
-        )
-        query = query.where(
-            or_(ObjectiveRow.owner_id == owner_id, ObjectiveRow.id.in_(owns_a_key_result))
-        )
+        query = query.where(_owned_or_contributed([owner_id]))
     rows = await session.scalars(query.order_by(ObjectiveRow.position, ObjectiveRow.id))
     return [to_objective(row, include_archived=include_archived) for row in rows]
+
+
+async def objectives_of_people(
+    session: AsyncSession, quarter: str, person_ids: Collection[int]
+) -> list[Objective]:
+    """The quarter's live objectives that any of these people own or own a key result of (a
+    team's OKRs), in their planned order."""
+    rows = await session.scalars(
+        select(ObjectiveRow)
+        .where(
+            ObjectiveRow.quarter == quarter,
+            ObjectiveRow.archived_at.is_(None),
+            _owned_or_contributed(person_ids),
+        )
+        .order_by(ObjectiveRow.position, ObjectiveRow.id)
+    )
+    return [to_objective(row) for row in rows]
+
+
+async def search_objectives(
+    session: AsyncSession, quarter: str, words: Sequence[str]
+) -> list[Objective]:
+    """The quarter's live objectives in which every word appears, ignoring case, in the
+    objective's title or a live key result's title; `%` and `_` are taken literally."""
+    query = select(ObjectiveRow).where(
+        ObjectiveRow.quarter == quarter, ObjectiveRow.archived_at.is_(None)
+    )
+    for word in words:
+        wanted = word.lower()
+        in_a_key_result = select(KeyResultRow.objective_id).where(
+            KeyResultRow.archived_at.is_(None),
+            func.lower(KeyResultRow.title).contains(wanted, autoescape=True),
+        )
+        query = query.where(
+            or_(
+                func.lower(ObjectiveRow.title).contains(wanted, autoescape=True),
+                ObjectiveRow.id.in_(in_a_key_result),
+            )
+        )
+    rows = await session.scalars(query.order_by(ObjectiveRow.position, ObjectiveRow.id))
+    return [to_objective(row) for row in rows]
+
+
+async def alignment(
+    session: AsyncSession, objectives: Sequence[Objective]
+) -> tuple[dict[int, Objective], dict[int, list[Objective]]]:
+    """Both directions of alignment for these objectives: the live objectives they support
+    (their parents, by id) and the live objectives that support them (children, by parent id)."""
+    parent_ids = {o.parent_id for o in objectives if o.parent_id is not None}
+    ids = [o.id for o in objectives]
+    parents: dict[int, Objective] = {}
+    children: dict[int, list[Objective]] = {}
+    if parent_ids:
+        rows = await session.scalars(
+            select(ObjectiveRow).where(
+                ObjectiveRow.id.in_(parent_ids), ObjectiveRow.archived_at.is_(None)
+            )
+        )
+        parents = {row.id: to_objective(row, with_key_results=False) for row in rows}
+    if ids:
+        rows = await session.scalars(
+            select(ObjectiveRow)
+            .where(ObjectiveRow.parent_id.in_(ids), ObjectiveRow.archived_at.is_(None))
+            .order_by(ObjectiveRow.position, ObjectiveRow.id)
+        )
+        for row in rows:
+            child = to_objective(row, with_key_results=False)
+            children.setdefault(row.parent_id or 0, []).append(child)
+    return parents, children
 
 
 async def company_objectives(session: AsyncSession, quarter: str) -> list[Objective]:

@@ -149,6 +149,15 @@ async def list_people(session: AsyncSession) -> list[Person]:
     return [to_person(row) for row in rows]
 
 
+async def people_by_id(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, Person]:
+    """These people, by id (ids nobody has are left out)."""
+    wanted = set(person_ids)
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(PersonRow).where(PersonRow.id.in_(wanted)))
+    return {row.id: to_person(row) for row in rows}
+
+
 async def direct_reports(session: AsyncSession, manager_id: int) -> list[Person]:
     rows = await session.scalars(
         select(PersonRow).where(PersonRow.manager_id == manager_id).order_by(PersonRow.email)

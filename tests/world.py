@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import select, update
 
 from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.adapters.teams.sandbox import TeamsSandbox
@@ -35,7 +36,14 @@ from okrbot.bot.settings import Settings
 from okrbot.cli.runtime import Runtime
 from okrbot.cli.serve import web_app
 from okrbot.storage.db import Database
-from okrbot.storage.models import Base, KeyResultRow, ObjectiveRow, PersonRow
+from okrbot.storage.models import (
+    Base,
+    CheckInRow,
+    KeyResultRow,
+    ObjectiveRow,
+    PersonRow,
+    ReflectionRow,
+)
 
 QUARTER = "2026-Q4"
 MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)  # ISO week 2026-W47, in 2026-Q4
@@ -167,8 +175,9 @@ class Seed:
             position=position,
         )
 
-    async def write(self, database: Database) -> Ids:
-        ids: Ids = {}
+    async def write(self, database: Database, known: Ids | None = None) -> Ids:
+        """Write the rows; `known` names rows written before, for these rows to point at."""
+        ids: Ids = dict(known or {})
         async with database.transaction() as session:
             for key, make in self._rows:
                 row = make(ids)
@@ -177,6 +186,102 @@ class Seed:
                 if key is not None:
                     ids[key] = row.id  # type: ignore[attr-defined]
         return ids
+
+
+# What people confided in check-ins and reflections, seeded by `seed_browse`: no browse answer
+# may ever contain any of it.
+PRIVATE_TEXTS = (
+    "Confided-note-quokka-31",
+    "Blocked-on-legal-review-88",
+    "Reflection-went-well-zebra-52",
+    "Reflection-differently-yak-17",
+)
+
+
+async def seed_browse(database: Database) -> Ids:
+    """On top of a platform test's Mia, Ana and Li (Ana's onboarding and Li's churn objectives):
+    a company objective both support, Victor (no manager, no reports, Slack user U0VIC), an
+    archived objective and key result, and check-ins and a reflection holding PRIVATE_TEXTS."""
+    async with database.reading() as session:
+        people = {row.email: row.id for row in await session.scalars(select(PersonRow))}
+        objectives = {row.title: row for row in await session.scalars(select(ObjectiveRow))}
+    onboarding, churn = objectives["Make onboarding effortless"], objectives["Cut churn"]
+    known = {
+        "mia": people["mia@example.com"],
+        "ana": people["ana@example.com"],
+        "li": people["li@example.com"],
+        "onboarding": onboarding.id,
+        "churn": churn.id,
+    }
+    key_results = {kr.title: kr.id for o in (onboarding, churn) for kr in o.key_results}
+    note_note, blocker_note, went_well, differently = PRIVATE_TEXTS
+    ids = await (
+        Seed()
+        .person("victor", "victor@example.com", "Victor Solo", slack_user_id="U0VIC")
+        .objective(
+            "trust",
+            "Grow trust in every team",
+            owner="mia",
+            level="company",
+            kind="committed",
+            position=9,
+        )
+        .key_result(
+            "trust-score",
+            "Trust score from 60 to 80",
+            objective="trust",
+            owner="mia",
+            start=60,
+            target=80,
+            current=70,
+        )
+        .objective("old", "Old archived plan", owner="ana", archived_at=MONDAY, position=10)
+        .key_result(
+            None,
+            "Retired onboarding metric",
+            objective="onboarding",
+            owner="ana",
+            start=0,
+            target=10,
+            current=5,
+            position=5,
+            archived_at=MONDAY,
+        )
+        .row(
+            None,
+            lambda ids: _checkin(ids["ana"], key_results[ACTIVATION[0]], "on_track", note_note),
+        )
+        .row(None, lambda ids: _checkin(ids["li"], key_results[CHURN[0]], "at_risk", blocker_note))
+        .row(
+            None,
+            lambda ids: ReflectionRow(
+                person_id=ids["ana"],
+                quarter=QUARTER,
+                went_well=went_well,
+                do_differently=differently,
+            ),
+        )
+        .write(database, known)
+    )
+    async with database.transaction() as session:
+        await session.execute(
+            update(ObjectiveRow)
+            .where(ObjectiveRow.id.in_([onboarding.id, churn.id]))
+            .values(parent_id=ids["trust"])
+        )
+    return ids
+
+
+def _checkin(person_id: int, key_result_id: int, confidence: str, note: str) -> CheckInRow:
+    return CheckInRow(
+        key_result_id=key_result_id,
+        person_id=person_id,
+        period="2026-W46",
+        value=45 if confidence == "on_track" else 3.2,
+        confidence=confidence,
+        note=note,
+        platform="slack",
+    )
 
 
 @contextlib.asynccontextmanager

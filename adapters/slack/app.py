@@ -16,8 +16,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from okrbot.adapters.browse_flow import BrowseFlow
 from okrbot.adapters.conversations import CheckIns, Submitted
 from okrbot.adapters.inflight import InFlight
 from okrbot.adapters.kudos_flow import KudosFlow
@@ -43,6 +45,7 @@ from okrbot.adapters.slack.payloads import (
     view_submission_key,
 )
 from okrbot.adapters.slack.shapes import answer_unreadable_bodies, dig, first_action, string
+from okrbot.bot.browse import BrowseRequest, browse_request
 from okrbot.bot.checkins import CHECK_IN, FORM_ID, SKIP, SNOOZE
 from okrbot.bot.digests import NUDGE_ACTION
 from okrbot.bot.domain import Person, Platform
@@ -107,6 +110,7 @@ class SlackAdapter:
         self.messenger = SlackMessenger(client, database, throttle)
         self.reports = Reports(database, checkins)
         self.kudos = KudosFlow(database, checkins)
+        self.browse = BrowseFlow(database, checkins)
         # The runtime's, which owns the scheduler the settings must move.
         self.preferences = preferences
         self.next_prompt = next_prompt
@@ -381,6 +385,11 @@ class SlackAdapter:
         if person is None:
             await ack(text=NOT_SET_UP)
             return
+        typed = string(command.get("text")) or ""
+        request = browse_request(typed, slack_mentions(typed))
+        if request is not None:
+            await self._browse(ack, command, person, request)
+            return
         moment, statuses = await self.checkins.statuses(person)
         if sub == "":
             await ack(
@@ -399,6 +408,31 @@ class SlackAdapter:
             f"I don't know `{OKR_COMMAND} {' '.join(words)[:50]}`. Here is what I can do:"
         )
         await ack(**render.message_kwargs(Message(helping.summary, (unknown, *helping.blocks[1:]))))
+
+    async def _browse(
+        self, ack: AsyncAck, command: dict[str, Any], person: Person, request: BrowseRequest
+    ) -> None:
+        """One page comes as the command's answer. More come one by one, visible only to the
+        asker where they typed (or in their DM with okrbot where okrbot may not post), so that
+        they arrive in order: the command's answer would only show after them."""
+        mentioned = None
+        if request.mention is not None:
+            mentioned = await self._person(request.mention.platform_id)
+        pages = await self.browse.answer(person, request, mentioned, OKR_COMMAND)
+        if len(pages) == 1:
+            await ack(**render.message_kwargs(pages[0]))
+            return
+        await ack()
+        channel, user = string(command.get("channel_id")), string(command.get("user_id"))
+        for number, page in enumerate(pages):
+            try:
+                await self.messenger.client.chat_postEphemeral(
+                    channel=channel or "", user=user or "", **render.message_kwargs(page)
+                )
+            except SlackApiError as error:
+                log.info("browse pages go to %s's DM: %s", person.email, error)
+                await self.messenger.send(person, pages[number:])
+                return
 
     # -- /kudos --------------------------------------------------------------------------------
 

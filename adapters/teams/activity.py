@@ -20,6 +20,7 @@ OKR_COMMAND = "okr"
 KUDOS_COMMAND = "kudos"
 
 _AT_TAG = re.compile(r"</?at>", re.IGNORECASE)
+_AFTER_OKR = re.compile(r"^\s*okr\b(.*)$", re.IGNORECASE | re.DOTALL)
 _KUDOS_WORD = re.compile(r"^\s*(?:okr\s+)?kudos\b", re.IGNORECASE)
 
 
@@ -56,6 +57,13 @@ def without_bot_mention(activity: Activity) -> str:
 def kudos_text(text: str) -> str:
     """What follows the `kudos` command word (also after `okr kudos`)."""
     return _KUDOS_WORD.sub("", text, count=1)
+
+
+def after_okr(text: str) -> str | None:
+    """What follows the `okr` command word (mentions included), or None when the text does not
+    start with it."""
+    typed = _AFTER_OKR.match(text)
+    return typed.group(1) if typed is not None else None
 
 
 def command_words(text: str) -> list[str]:

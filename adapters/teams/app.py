@@ -23,6 +23,7 @@ from botbuilder.schema import (
     InvokeResponse,
 )
 
+from okrbot.adapters.browse_flow import BrowseFlow
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.kudos_flow import KudosFlow
 from okrbot.adapters.overview import own_quarter
@@ -32,16 +33,18 @@ from okrbot.adapters.teams import render
 from okrbot.adapters.teams.activity import (
     KUDOS_COMMAND,
     OKR_COMMAND,
+    after_okr,
     command_words,
     is_personal,
     submission_key,
+    teams_mentions,
     tenant_of,
     without_bot_mention,
 )
 from okrbot.adapters.teams.auth import app_credentials, bot_framework_authentication
 from okrbot.adapters.teams.kudos import checkin_kudos, kudos_reply
 from okrbot.adapters.teams.messenger import PLATFORM, TeamsMessenger, card_activity
-from okrbot.adapters.teams.people import sender_person
+from okrbot.adapters.teams.people import mentioned_person, sender_person
 from okrbot.adapters.teams.replies import (
     FOREIGN_TENANT,
     OUT_OF_DATE_CARD,
@@ -50,6 +53,7 @@ from okrbot.adapters.teams.replies import (
     private_pointer,
     welcome_message,
 )
+from okrbot.bot.browse import BrowseRequest, browse_request
 from okrbot.bot.checkins import (
     CHECK_IN,
     FORM_ID,
@@ -101,6 +105,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         self.messenger = messenger
         self.reports = Reports(database, checkins)
         self.kudos = KudosFlow(database, checkins)
+        self.browse = BrowseFlow(database, checkins)
         # The runtime's, which owns the scheduler the settings must move.
         self.preferences = preferences
         self.settings = settings
@@ -225,7 +230,10 @@ class OkrTeamsBot(TeamsActivityHandler):
         words = command_words(text)
         command = words[0].lower() if words else "help"
         shared = not is_personal(context.activity)
-        if shared and command in ("checkin", "check-in", SETTINGS_COMMAND):
+        request = self._browse_request(context.activity, text)
+        if request is not None:
+            await self._browse(context, person, request)
+        elif shared and command in ("checkin", "check-in", SETTINGS_COMMAND):
             what = "Check-ins are" if command != SETTINGS_COMMAND else "Your settings are"
             await self._reply(context, private_pointer(context.activity, what))
         elif command == OKR_COMMAND and shared:
@@ -246,6 +254,24 @@ class OkrTeamsBot(TeamsActivityHandler):
             helping = help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS)
             unknown = Text(f"I don't know “{' '.join(words)[:50]}”. Here is what I can do:")
             await self._reply(context, Message(helping.summary, (unknown, *helping.blocks[1:])))
+
+    def _browse_request(self, activity: Activity, text: str) -> BrowseRequest | None:
+        """`okr @person`, `okr team [@manager]`, `okr company` or `okr <words>`; None for
+        anything else (`okr` alone, `okr checkin`, `okr kudos …`, other commands)."""
+        typed = after_okr(text)
+        if typed is None:
+            return None
+        bot_id = activity.recipient.id if activity.recipient else ""
+        mentions = [m for m in teams_mentions(activity) if m.platform_id != bot_id]
+        return browse_request(typed, mentions)
+
+    async def _browse(self, context: TurnContext, person: Person, request: BrowseRequest) -> None:
+        """Every page as a card of its own, in order."""
+        mentioned = None
+        if request.mention is not None:
+            mentioned = await mentioned_person(self.database, context, request.mention)
+        for page in await self.browse.answer(person, request, mentioned, OKR_COMMAND):
+            await self._reply(context, page)
 
     async def _card_action_once(self, context: TurnContext, person: Person, value: dict) -> None:
         """A card's submit acted on once: a double click, or Teams sending it again, brings the
