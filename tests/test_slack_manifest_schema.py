@@ -81,9 +81,10 @@ def test_manifest_declares_what_okrbot_relies_on(manifest: dict[str, Any]) -> No
     assert features["app_home"]["messages_tab_read_only_enabled"] is False
     commands = {command["command"]: command for command in features["slash_commands"]}
     assert set(commands) == {"/okr", "/kudos"}
-    # Without escaping, /kudos would get display names instead of <@U…|name> user ids.
+    # Without escaping, /kudos and /okr @someone would get display names instead of
+    # <@U…|name> user ids.
     assert commands["/kudos"]["should_escape"] is True
-    assert commands["/okr"]["should_escape"] is False
+    assert commands["/okr"]["should_escape"] is True
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(
         [
             "chat:write",

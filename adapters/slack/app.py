@@ -9,6 +9,7 @@ middleware looks them up once per request and Bolt hands them to the listener as
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -388,6 +389,9 @@ class SlackAdapter:
         typed = string(command.get("text")) or ""
         request = browse_request(typed, slack_mentions(typed))
         if request is not None:
+            # Slack escapes &, < and > in the text it sends; the search is for what was typed.
+            words = request.words.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+            request = dataclasses.replace(request, words=words)
             await self._browse(ack, command, person, request)
             return
         moment, statuses = await self.checkins.statuses(person)
