@@ -134,7 +134,7 @@ def browse_pages(title: str, objectives: Sequence[Shown]) -> list[Message]:
         heading = title if len(pages) == 1 else f"{title} · page {number} of {len(pages)}"
         note = PRIVACY_NOTE
         if number == len(pages) and left_out > 0:
-            note = f"…and {left_out} more objectives: narrow your search. {PRIVACY_NOTE}"
+            note = f"…and {left_out} more not shown here: narrow your search. {PRIVACY_NOTE}"
         messages.append(Message(heading, (Header(heading), *blocks, Context(note))))
     return messages
 

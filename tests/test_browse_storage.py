@@ -7,8 +7,17 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from okrbot.bot.browse import BrowseRequest, Scope, browse_request
+from okrbot.bot.browse import (
+    MAX_OBJECTIVES,
+    BrowseRequest,
+    Scope,
+    Shown,
+    browse_pages,
+    browse_request,
+)
+from okrbot.bot.domain import Level, Objective
 from okrbot.bot.kudos import Mention
+from okrbot.bot.messages import Context
 from okrbot.storage.db import Database
 from okrbot.storage.models import ObjectiveRow
 from okrbot.storage.okrs import alignment, objectives_of_people, search_objectives
@@ -96,3 +105,19 @@ def test_what_the_words_after_okr_ask_for(
     text: str, mentions: list[Mention], expected: BrowseRequest | None
 ) -> None:
     assert browse_request(text, mentions) == expected
+
+
+def test_an_answer_too_long_to_read_says_how_much_is_left_out() -> None:
+    many = [
+        Shown(Objective(n, QUARTER, f"Goal {n}", 1, Level.COMPANY), owner="Mia")
+        for n in range(MAX_OBJECTIVES + 3)
+    ]
+    pages = browse_pages("Company OKRs", many)
+    assert [page.summary for page in pages] == [
+        f"Company OKRs · page {n} of {len(pages)}" for n in range(1, len(pages) + 1)
+    ]
+    assert all(len(page.blocks) <= 45 for page in pages)
+    last = pages[-1].blocks[-1]
+    assert isinstance(last, Context) and last.text.startswith("…and 3 more not shown here")
+    shown = "\n".join(str(block) for page in pages for block in page.blocks)
+    assert f"Goal {MAX_OBJECTIVES - 1}" in shown and f"Goal {MAX_OBJECTIVES}" not in shown
