@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from okrbot.adapters.teams.sandbox import message_activity
 from okrbot.adapters.teams.simulator import TeamsUser
 from okrbot.bot.settings import Settings
 from okrbot.storage.db import Database
@@ -147,3 +148,21 @@ async def test_no_browse_answer_carries_a_note_blocker_or_reflection(world: Team
     for answer in answers:
         for private in PRIVATE_TEXTS:
             assert private not in answer
+
+
+async def test_a_mention_in_a_malformed_activity_names_nobody(world: TeamsWorld) -> None:
+    """Channel data that is not an object cannot be asked which team a member is in: the one
+    mentioned is someone okrbot cannot find, and the asker is told so."""
+    stranger = {"type": "mention", "text": "<at>Zed</at>", "mentioned": {"id": "29:zed"}}
+    activity = message_activity(
+        "okr <at>Zed</at>",
+        entities=[stranger],
+        from_id=ANA.teams_user_id,
+        aad_object_id=ANA.aad_object_id,
+        conversation_id=ANA.conversation_id,
+        service_url=world.sandbox.service_url,
+    )
+    activity["channelData"] = ["not", "an", "object"]
+    before = len(world.chat(ANA))
+    await world.teams.post(activity)
+    assert shown(world.chat(ANA)[before:]).startswith("I don't know Zed")
