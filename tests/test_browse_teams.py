@@ -150,9 +150,11 @@ async def test_no_browse_answer_carries_a_note_blocker_or_reflection(world: Team
             assert private not in answer
 
 
-async def test_a_mention_in_a_malformed_activity_names_nobody(world: TeamsWorld) -> None:
-    """Channel data that is not an object cannot be asked which team a member is in: the one
-    mentioned is someone okrbot cannot find, and the asker is told so."""
+async def test_an_activity_whose_channel_data_is_not_an_object_is_refused(
+    world: TeamsWorld,
+) -> None:
+    """Teams always sends channelData as an object; anything else is refused with a 400 before
+    botbuilder's Teams handlers read it, so nothing is answered or stored."""
     stranger = {"type": "mention", "text": "<at>Zed</at>", "mentioned": {"id": "29:zed"}}
     activity = message_activity(
         "okr <at>Zed</at>",
@@ -164,5 +166,5 @@ async def test_a_mention_in_a_malformed_activity_names_nobody(world: TeamsWorld)
     )
     activity["channelData"] = ["not", "an", "object"]
     before = len(world.chat(ANA))
-    await world.teams.post(activity)
-    assert shown(world.chat(ANA)[before:]).startswith("I don't know Zed")
+    assert (await world.teams.post(activity)).status == 400
+    assert world.chat(ANA)[before:] == []

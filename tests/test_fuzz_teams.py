@@ -366,7 +366,13 @@ def test_a_conversation_id_teams_would_not_send_is_400(dev: Server, conversation
 
 @pytest.mark.parametrize(
     "extra",
-    [{"entities": [None]}, {"entities": [{"text": "<at>x</at>"}]}, {"membersAdded": [None]}],
+    [
+        {"entities": [None]},
+        {"entities": [{"text": "<at>x</at>"}]},
+        {"membersAdded": [None]},
+        {"channelData": ["not", "an", "object"]},
+        {"type": "conversationUpdate", "channelData": [], "membersAdded": [{"id": "29:x"}]},
+    ],
 )
 def test_empty_entities_and_members_are_400(dev: Server, extra: dict[str, Any]) -> None:
     """Found by the fuzzing above: botbuilder reads these unguarded, and the turn failed."""

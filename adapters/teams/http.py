@@ -107,6 +107,9 @@ def parse_activity(body: bytes) -> Activity | str:
             return "the Activity has an empty entity or member"
     if any(not isinstance(entity.type, str) for entity in activity.entities or []):
         return "the Activity has an entity without a type"
+    if activity.channel_data is not None and not isinstance(activity.channel_data, dict):
+        # Teams always sends an object; botbuilder's Teams handlers call .get() on it unguarded.
+        return "the Activity's channelData is not an object"
     return activity
 
 
