@@ -64,15 +64,14 @@ class BrowseFlow:
                     title, whose = f"{named.name}'s OKRs · {quarter}", named.name
                 else:
                     lead = named or await self._own_team_lead(session, asker)
-                    team = await direct_reports(session, lead.id)
-                    if not team:
+                    team = await team_objectives(session, lead, quarter)
+                    if team is None:
                         return [no_team(lead.name)]
-                    members = [lead.id, *(person.id for person in team)]
-                    objectives = await objectives_of_people(session, quarter, members)
+                    objectives = team
                     title, whose = f"{lead.name}'s team · {quarter}", f"{lead.name}'s team"
             if not objectives:
                 return [no_objectives(whose, quarter)]
-            shown = await self._shown(session, objectives)
+            shown = await shown_objectives(session, objectives)
         return browse_pages(title, shown)
 
     async def _named(
@@ -94,27 +93,38 @@ class BrowseFlow:
             return asker
         return await get_person(session, asker.manager_id) or asker
 
-    async def _shown(self, session: Session, objectives: Sequence[Objective]) -> list[Shown]:
-        parents, children = await alignment(session, objectives)
-        owners = await people_by_id(session, {o.owner_id for o in objectives})
-        confidence = await latest_confidences(
-            session, [kr.id for o in objectives for kr in o.key_results]
-        )
-        shown = []
-        for objective in objectives:
-            owner = owners.get(objective.owner_id)
-            parent = parents.get(objective.parent_id) if objective.parent_id is not None else None
-            shown.append(
-                Shown(
-                    objective=objective,
-                    owner=owner.name if owner is not None else "someone",
-                    supports=parent.title if parent is not None else None,
-                    supported_by=tuple(child.title for child in children.get(objective.id, [])),
-                    confidence={
-                        kr.id: confidence[kr.id]
-                        for kr in objective.key_results
-                        if kr.id in confidence
-                    },
-                )
+
+async def team_objectives(session: Session, lead: Person, quarter: str) -> list[Objective] | None:
+    """The objectives of `lead`'s team (them and their direct reports) in `quarter`; None when
+    nobody reports to them."""
+    team = await direct_reports(session, lead.id)
+    if not team:
+        return None
+    members = [lead.id, *(person.id for person in team)]
+    return await objectives_of_people(session, quarter, members)
+
+
+async def shown_objectives(session: Session, objectives: Sequence[Objective]) -> list[Shown]:
+    """Each objective with its owner's name, its alignment and its key results' last
+    confidences: public values only."""
+    parents, children = await alignment(session, objectives)
+    owners = await people_by_id(session, {o.owner_id for o in objectives})
+    confidence = await latest_confidences(
+        session, [kr.id for o in objectives for kr in o.key_results]
+    )
+    shown = []
+    for objective in objectives:
+        owner = owners.get(objective.owner_id)
+        parent = parents.get(objective.parent_id) if objective.parent_id is not None else None
+        shown.append(
+            Shown(
+                objective=objective,
+                owner=owner.name if owner is not None else "someone",
+                supports=parent.title if parent is not None else None,
+                supported_by=tuple(child.title for child in children.get(objective.id, [])),
+                confidence={
+                    kr.id: confidence[kr.id] for kr in objective.key_results if kr.id in confidence
+                },
             )
-        return shown
+        )
+    return shown

@@ -13,6 +13,7 @@ from typing import Any
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.kudos_courier import KudosCourier
 from okrbot.adapters.reports_flow import Reports
+from okrbot.adapters.team_updates import TeamUpdateCourier
 from okrbot.bot.checkins import prompt_messages
 from okrbot.bot.delivery import (
     HELD_PAST_BUDGET,
@@ -57,9 +58,9 @@ class Courier:
         self.teams = teams
         self.reports = Reports(database, checkins)
         messengers = {Platform.SLACK.value: slack, Platform.TEAMS.value: teams}
-        self.kudos = KudosCourier(
-            database, {name: found for name, found in messengers.items() if found is not None}
-        )
+        configured = {name: found for name, found in messengers.items() if found is not None}
+        self.kudos = KudosCourier(database, configured)
+        self.team_updates = TeamUpdateCourier(database, checkins, configured)
 
     def messenger_for(self, person: Person) -> Messenger:
         """Slack when the person has a Slack identity, Teams when they have a Teams one."""
@@ -79,6 +80,9 @@ class Courier:
             return
         if delivery.kind in KUDOS:
             await self.kudos.deliver(delivery)
+            return
+        if delivery.kind == DeliveryKind.TEAM_UPDATE:
+            await self.team_updates.deliver(delivery)
             return
         if delivery.person_id is None:
             raise PermanentDeliveryError(f"delivery {delivery.key} names no person")

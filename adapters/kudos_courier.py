@@ -46,7 +46,14 @@ class KudosCourier:
         values = [str(value) for value in payload.get("values") or []]
         if delivery.kind == DeliveryKind.KUDOS_POST:
             recipients = [str(name) for name in payload.get("recipients") or []]
-            await messenger.post(payload["to"], public_post(giver, recipients, message, values))
+            try:
+                await messenger.post(payload["to"], public_post(giver, recipients, message, values))
+            except PermanentDeliveryError as error:
+                if payload.get("platform") != "slack":
+                    raise
+                raise PermanentDeliveryError(
+                    f"{error}, or set OKRBOT_KUDOS_CHANNEL to a channel it is in"
+                ) from error
             return
         dm = recipient_dm(giver, message, values, bool(payload.get("posted")))
         if delivery.person_id is None:

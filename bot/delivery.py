@@ -27,12 +27,20 @@ class DeliveryKind(StrEnum):
     KUDOS_POST = "kudos_post"
     KUDOS_DM = "kudos_dm"
     KUDOS_ROUNDUP = "kudos_roundup"
+    # A team's weekly OKR update, posted to the channel the team opted in with (its row names
+    # the manager and the week).
+    TEAM_UPDATE = "team_update"
 
 
 # What counts against the weekly notification budget: every message okrbot sends a person that
 # is not a direct answer to something they just did. A prompt they snoozed comes back because
-# they asked, so it does not count; a kudos post goes to a channel, not to a person.
-UNSOLICITED = frozenset(DeliveryKind) - {DeliveryKind.SNOOZED_PROMPT, DeliveryKind.KUDOS_POST}
+# they asked, so it does not count; a kudos post and a team's update go to a channel, not to a
+# person.
+UNSOLICITED = frozenset(DeliveryKind) - {
+    DeliveryKind.SNOOZED_PROMPT,
+    DeliveryKind.KUDOS_POST,
+    DeliveryKind.TEAM_UPDATE,
+}
 # Past the budget: a reminder or a nudge is dropped (the week's prompt is there to answer), a
 # reflection prompt waits for next week and kudos DMs are folded into one roundup then. The
 # prompt, the digest and the quarter summary are the weekly loop itself and always go.

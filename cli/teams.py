@@ -1,4 +1,6 @@
-"""`okrbot teams`: what a Microsoft Teams deployment needs besides the running bot."""
+"""`okrbot teams`: what a Microsoft Teams deployment needs besides the running bot, and each
+team's channel for its weekly OKR update (`okrbot teams channel`; a team is a manager and their
+direct reports, on Slack or Teams)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,15 @@ from typing import Annotated
 
 import typer
 
+from okrbot.cli import team_channels
 from okrbot.cli.common import console
 from okrbot.manifest.teams_package import PackageError, build_package, check_app_id, check_domain
 
-app = typer.Typer(help="Microsoft Teams app package.", no_args_is_help=True)
+app = typer.Typer(
+    help="Microsoft Teams app package, and each team's channel for weekly OKR updates.",
+    no_args_is_help=True,
+)
+app.add_typer(team_channels.app, name="channel")
 
 
 def _app_id(value: str) -> str:

@@ -28,6 +28,7 @@ from okrbot.scheduler.outbox import enqueue
 from okrbot.storage.db import Database
 from okrbot.storage.models import PersonRow, ScheduleRow
 from okrbot.storage.reports import reflections_missing
+from okrbot.storage.team_channels import team_channel
 
 log = logging.getLogger(__name__)
 
@@ -285,6 +286,17 @@ class Cadence:
             due - timedelta(weeks=1), zone, self.settings.digest_day, self.settings.digest_time
         )
         period = week_key(regular.astimezone(zone).date())
+        if await team_channel(session, person.id) is not None:
+            # The team's update in its channel goes out when the week's check-ins close, with
+            # the digest; the key keeps it to one post per team and week.
+            await enqueue(
+                session,
+                key=f"{DeliveryKind.TEAM_UPDATE}:{person.id}:{period}",
+                kind=DeliveryKind.TEAM_UPDATE,
+                due_at=due,
+                person_id=person.id,
+                period=period,
+            )
         return await enqueue(
             session,
             key=f"{DeliveryKind.DIGEST}:{person.id}:{period}",

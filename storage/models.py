@@ -294,3 +294,20 @@ class RateBucketRow(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     tokens: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TeamChannelRow(Base):
+    """Where a team's weekly OKR update is posted: one channel per manager (a team is a manager
+    and their direct reports), on Slack or on Teams. No row: the team has not opted in."""
+
+    __tablename__ = "team_channels"
+
+    manager_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    platform: Mapped[str] = mapped_column(String(8))
+    # A Slack channel id (C…/G…) or a Teams channel's conversation id (19:…@thread.tacv2).
+    channel: Mapped[str] = mapped_column(String(255))
+    # Who chose it: "cli" or the email of the manager who set it in chat.
+    set_by: Mapped[str] = mapped_column(String(255))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -263,7 +263,7 @@ class SlackMessenger:
             if not to_user and code in NOT_ALLOWED_HERE:
                 raise PermanentDeliveryError(
                     f"Slack: {code}: okrbot cannot post in {target}; invite it to the channel "
-                    "or set OKRBOT_KUDOS_CHANNEL to a channel it is in"
+                    "(/invite @okrbot in the channel)"
                 ) from error
             raise as_delivery_error(error) from error
         except (TimeoutError, aiohttp.ClientError, OSError) as error:

@@ -217,6 +217,7 @@ class SlackSandbox(StandInServer):
         self.files: dict[str, SandboxFile] = {}
         self._clock = clock
         self._dm_by_user: dict[str, str] = {}
+        self._outside: set[str] = set()  # channels that exist but okrbot is not a member of
         self._users_by_email: dict[str, str] = {}
         self._triggers: dict[str, float] = {}  # trigger_id -> issued at; removed once used
         self._used_triggers: set[str] = set()
@@ -322,9 +323,20 @@ class SlackSandbox(StandInServer):
         self._users_by_email[email.lower()] = user_id
         return user
 
-    def add_channel(self, channel_id: str) -> None:
-        """Make a channel exist, so posting to it does not answer channel_not_found."""
+    def add_channel(self, channel_id: str, *, member: bool = True) -> None:
+        """Make a channel exist, so posting to it does not answer channel_not_found; with
+        `member=False` okrbot is not in it, and a post answers as Slack does then: not_in_channel
+        in a public channel (C…) unless the token has chat:write.public, channel_not_found in a
+        private one (G…), which the bot cannot even see."""
         self.channels.setdefault(channel_id, {})
+        if member:
+            self._outside.discard(channel_id)
+        else:
+            self._outside.add(channel_id)
+
+    def invite_bot(self, channel_id: str) -> None:
+        """Someone typed /invite @okrbot in the channel."""
+        self._outside.discard(channel_id)
 
     def issue_trigger_id(self) -> str:
         """A fresh trigger_id, as Slack sends with an interaction; valid once, for 3 s."""
@@ -655,6 +667,11 @@ class SlackSandbox(StandInServer):
 
     def _chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._resolve_channel(params.get("channel"))
+        if channel in self._outside:
+            if channel.startswith("G"):
+                raise SlackError("channel_not_found")
+            if "chat:write.public" not in self.scopes:
+                raise SlackError("not_in_channel")
         self._check_message_content(params)
         ts = self._next_ts()
         message = self._message(params, ts)

@@ -212,8 +212,18 @@ class TeamsMessenger:
             raise Suppressed("the recipient is not an imported person, so Teams cannot reach them")
         reference = ConversationReference().deserialize(dict(target))
         activity = card_activity(render.message_card(message), message.summary)
+        conversation = reference.conversation
+        # A channel itself, not a thread in it (`…;messageid=…`): a new post in the channel,
+        # sent to the conversation rather than as a reply to the proactive turn's made-up id.
+        new_post = (
+            conversation is not None
+            and conversation.conversation_type == "channel"
+            and ";messageid=" not in (conversation.id or "")
+        )
 
         async def logic(context: TurnContext) -> None:
+            if new_post:
+                context.activity.id = None
             await context.send_activity(activity)
 
         await self._continue(reference, logic)

@@ -166,6 +166,8 @@ class TeamsSandbox(StandInServer):
         self.sent: list[dict[str, Any]] = []
         self._activities: dict[tuple[str, str], dict[str, Any]] = {}
         self._conversations: dict[str, _Conversation] = {}
+        # Channels of teams okrbot is not installed in: Teams refuses the bot's posts there.
+        self._not_installed: set[str] = set()
         self._directory: list[dict[str, Any]] = []
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
         self._conversation_log: dict[str, deque[float]] = defaultdict(deque)
@@ -226,6 +228,11 @@ class TeamsSandbox(StandInServer):
                 member
             ]
         return member
+
+    def without_bot(self, channel_id: str) -> None:
+        """okrbot is not installed in the team of this channel (or was removed from it): a post
+        there answers 403 BotNotInConversationRoster, as Teams does."""
+        self._not_installed.add(channel_id)
 
     def fail_next(
         self,
@@ -363,6 +370,12 @@ class TeamsSandbox(StandInServer):
                 {"Retry-After": _seconds(throttled)},
             )
 
+        if kind in _WRITE_KINDS and (conversation_id or "").split(";")[0] in self._not_installed:
+            return (
+                403,
+                _error("BotNotInConversationRoster", "The bot is not part of the roster."),
+                {},
+            )
         if kind in _WRITE_KINDS or kind == "create_conversation":
             if body is None:
                 return 400, _error("BadArgument", "Request body must be JSON."), {}
