@@ -16,13 +16,26 @@ from okrbot.adapters.browse_flow import shown_objectives, team_objectives
 from okrbot.adapters.conversations import CheckIns
 from okrbot.bot.delivery import PermanentDeliveryError, Suppressed, active
 from okrbot.bot.domain import Person, Platform
+from okrbot.bot.messages import Form, Message
 from okrbot.bot.messenger import Messenger, Target
 from okrbot.bot.quarters import Quarter
-from okrbot.bot.team_updates import team_update_pages
+from okrbot.bot.team_updates import (
+    CHANNEL,
+    channel_form,
+    channel_saved,
+    not_a_manager,
+    parse_channel_answer,
+    team_update_pages,
+)
 from okrbot.scheduler.outbox import Delivery, record_progress, sent_parts
 from okrbot.storage.db import Database
-from okrbot.storage.people import get_person, teams_conversation
-from okrbot.storage.team_channels import TeamChannel, team_channel
+from okrbot.storage.people import direct_reports, get_person, teams_conversation
+from okrbot.storage.team_channels import (
+    TeamChannel,
+    set_team_channel,
+    team_channel,
+    unset_team_channel,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,3 +123,59 @@ class TeamUpdateCourier:
                 "the Teams service to post their team's update through"
             )
         return teams_channel_reference(personal, channel.channel)
+
+
+class TeamChannelFlow:
+    """A manager choosing their team's update channel in chat, on either platform. Only someone
+    with direct reports may: the check is made again on every save, so a forged submit from
+    anyone else changes nothing."""
+
+    def __init__(self, database: Database, checkins: CheckIns) -> None:
+        self.database = database
+        self.checkins = checkins
+
+    async def _manages(self, person: Person) -> bool:
+        async with self.database.reading() as session:
+            return bool(await direct_reports(session, person.id))
+
+    async def form(self, person: Person, platform: Platform) -> Form | Message:
+        """The form, or why the person has none (they manage nobody)."""
+        if not await self._manages(person):
+            return not_a_manager(person.name)
+        async with self.database.reading() as session:
+            current = await team_channel(session, person.id)
+        shown = current.channel if current is not None and current.platform == platform else None
+        return channel_form(platform, shown)
+
+    async def save(
+        self, person: Person, platform: Platform, answers: Mapping[str, object]
+    ) -> tuple[dict[str, str], Message]:
+        """Store the choice from the form: errors for its field, or the confirmation."""
+        if not await self._manages(person):
+            refused = not_a_manager(person.name)
+            return {CHANNEL: refused.summary[:150]}, refused
+        channel, errors = parse_channel_answer(platform, answers)
+        if errors:
+            return errors, Message.plain(next(iter(errors.values())))
+        return {}, await self.choose(person, platform, channel)
+
+    async def choose(
+        self, person: Person, platform: Platform, channel: str | None, *, here: bool = False
+    ) -> Message:
+        """Post the person's team's update to `channel` (None: nowhere), if they manage a team."""
+        if not await self._manages(person):
+            return not_a_manager(person.name)
+        async with self.database.transaction() as session:
+            if channel is None:
+                await unset_team_channel(session, person.id)
+            else:
+                await set_team_channel(
+                    session,
+                    person.id,
+                    platform=platform.value,
+                    channel=channel,
+                    set_by=person.email,
+                    now=self.checkins.clock.now(),
+                )
+        log.info("%s set their team's update channel to %s", person.email, channel)
+        return channel_saved(channel, here=here)

@@ -133,8 +133,30 @@ class PersonInput:
     multiple: bool = False
 
 
-Input = NumberInput | ChoiceInput | TextInput | PersonInput
-FormItem = Header | Text | Context | Divider | NumberInput | ChoiceInput | TextInput | PersonInput
+@dataclass(frozen=True, slots=True)
+class ChannelInput:
+    """Pick a channel okrbot posts to (Slack: a conversations select of the person's public and
+    private channels; Teams, whose cards cannot list channels: the channel's link, pasted)."""
+
+    id: str
+    label: str
+    initial: str | None = None
+    optional: bool = True
+    placeholder: str | None = None
+
+
+Input = NumberInput | ChoiceInput | TextInput | PersonInput | ChannelInput
+FormItem = (
+    Header
+    | Text
+    | Context
+    | Divider
+    | NumberInput
+    | ChoiceInput
+    | TextInput
+    | PersonInput
+    | ChannelInput
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from okrbot.bot.settings import Settings
 from okrbot.cli.common import console
 from okrbot.cli.main import app
 from okrbot.storage.db import Database
-from okrbot.storage.models import DeliveryRow, PersonRow, ScheduleRow
+from okrbot.storage.models import DeliveryRow, PersonRow, ScheduleRow, TeamChannelRow
 from tests.test_slack_e2e import SlackWorld, checkin_as, slack_world, texts
 from tests.test_teams_e2e import TeamsWorld, assert_cards_valid, start_world
 from tests.test_teams_e2e import seed as teams_seed
@@ -432,3 +432,117 @@ async def test_bad_input_gets_an_error_naming_the_argument(
 async def test_unset_names_an_unknown_manager(people: Database) -> None:
     result = await cli(people, "unset", "--manager", "nobody@example.com")
     assert result.exit_code == 1 and "--manager: nobody with the email" in result.output
+
+
+# -- a manager's own settings in chat -----------------------------------------------------------
+
+
+async def stored_channel(database: Database, email: str) -> tuple[str, str, str] | None:
+    async with database.reading() as session:
+        found = (
+            await session.execute(
+                select(TeamChannelRow.platform, TeamChannelRow.channel, TeamChannelRow.set_by)
+                .join(PersonRow, PersonRow.id == TeamChannelRow.manager_id)
+                .where(PersonRow.email == email)
+            )
+        ).first()
+    return (found[0], found[1], found[2]) if found is not None else None
+
+
+async def test_slack_a_manager_picks_the_channel_in_a_modal(slack: SlackWorld) -> None:
+    reply = await slack.slack.command("U0MIA", "/okr", "channel")
+    assert reply.status == 200 and not reply.body
+    modal = slack.last_modal()
+    assert modal["callback_id"] == "team_channel_form"
+    [field] = [b for b in modal["blocks"] if b["type"] == "input"]
+    assert field["element"]["type"] == "conversations_select"
+    assert field["element"]["filter"]["include"] == ["public", "private"]
+    assert blockkit_problems(modal["blocks"], "modal") == []
+    answer = await slack.slack.submit("U0MIA", modal, {"team-channel": TEAM_CHANNEL})
+    assert answer.status == 200 and not answer.body
+    assert await stored_channel(slack.database, "mia@example.com") == (
+        "slack",
+        TEAM_CHANNEL,
+        "mia@example.com",
+    )
+    saved = texts(slack.dm("U0MIA")[-1])
+    assert "will be posted in the channel you chose each week, after check-ins close" in saved
+    slack.clock.set(FRIDAY_CLOSE)
+    await slack.runtime.ticker.tick()
+    assert len(channel_posts(slack)) == 1
+    # Opened again, it shows the channel; emptied, the posts stop.
+    await slack.slack.command("U0MIA", "/okr", "channel")
+    modal = slack.last_modal()
+    [field] = [b for b in modal["blocks"] if b["type"] == "input"]
+    assert field["element"]["initial_conversation"] == TEAM_CHANNEL
+    await slack.slack.submit("U0MIA", modal, {"team-channel": ""})
+    assert await stored_channel(slack.database, "mia@example.com") is None
+    assert "no longer posted" in texts(slack.dm("U0MIA")[-1])
+    slack.clock.set(FRIDAY_CLOSE + timedelta(weeks=1))
+    await slack.runtime.ticker.tick()
+    assert len(channel_posts(slack)) == 1
+
+
+async def test_slack_someone_who_manages_nobody_cannot_set_a_team_channel(
+    slack: SlackWorld,
+) -> None:
+    reply = await slack.slack.command("U0ANA", "/okr", "channel")
+    assert "Team updates in a channel are for managers, Ana Lima" in reply.body
+    assert not slack.sandbox.calls_to("views.open")
+    # Ana submits the form Mia was given (a forged or forwarded view): refused, nothing kept.
+    await slack.slack.command("U0MIA", "/okr", "channel")
+    modal = slack.last_modal()
+    answer = await slack.slack.submit("U0ANA", modal, {"team-channel": TEAM_CHANNEL})
+    assert answer.json()["response_action"] == "errors"
+    assert "for managers" in answer.json()["errors"]["team-channel"]
+    assert await stored_channel(slack.database, "ana@example.com") is None
+    assert await stored_channel(slack.database, "mia@example.com") is None
+
+
+async def test_teams_a_manager_types_channel_in_the_teams_channel(teams: TeamsWorld) -> None:
+    thread = f"{TEAMS_CHANNEL};messageid=1732000000000"
+    await teams.teams.say(MIA, "channel", where=(thread, "channel"))
+    [answer] = [a for a in teams.sandbox.sent if a["conversation"]["id"] == thread]
+    assert "will be posted here each week, after check-ins close" in card_texts(answer)
+    assert await stored_channel(teams.database, MIA.email) == ("teams", TEAMS_CHANNEL, MIA.email)
+    teams.clock.set(FRIDAY_CLOSE)
+    await teams.runtime.ticker.tick()
+    [post] = teams.sandbox.activities_in(TEAMS_CHANNEL)
+    assert "Mia Boss's team · OKRs after week 2026-W47" in card_texts(post)
+    # `channel off`, from anywhere: no more posts.
+    await teams.teams.say(MIA, "channel off")
+    assert "no longer posted" in card_texts(teams.last(MIA))
+    assert await stored_channel(teams.database, MIA.email) is None
+
+
+async def test_teams_a_manager_pastes_the_channel_link_in_the_settings_card(
+    teams: TeamsWorld,
+) -> None:
+    await teams.teams.say(MIA, "channel")
+    card = teams.last(MIA)
+    assert "Team updates" in card_texts(card)
+    await teams.teams.press(MIA, card, "team_channel_form", {"team-channel": "not a link"})
+    fixed = teams.sandbox.activity(MIA.conversation_id, card["id"])
+    assert "is not a Teams channel id" in card_texts(fixed)
+    assert await stored_channel(teams.database, MIA.email) is None
+    link = f"https://teams.microsoft.com/l/channel/{TEAMS_CHANNEL.replace(':', '%3a')}/General"
+    await teams.teams.press(MIA, fixed, "team_channel_form", {"team-channel": link})
+    assert "will be posted in the channel you chose" in card_texts(
+        teams.sandbox.activity(MIA.conversation_id, card["id"])
+    )
+    assert await stored_channel(teams.database, MIA.email) == ("teams", TEAMS_CHANNEL, MIA.email)
+
+
+async def test_teams_someone_who_manages_nobody_cannot_set_a_team_channel(
+    teams: TeamsWorld,
+) -> None:
+    thread = f"{TEAMS_CHANNEL};messageid=1732000000001"
+    await teams.teams.say(ANA, "channel", where=(thread, "channel"))
+    [answer] = [a for a in teams.sandbox.sent if a["conversation"]["id"] == thread]
+    assert "Team updates in a channel are for managers, Ana Lima" in card_texts(answer)
+    await teams.teams.say(ANA, "channel")
+    assert "for managers" in card_texts(teams.last(ANA))
+    # A forged submit of the form: refused.
+    await teams.teams.submit(ANA, {"action": "team_channel_form", "team-channel": TEAMS_CHANNEL})
+    assert "for managers" in card_texts(teams.last(ANA))
+    assert await stored_channel(teams.database, ANA.email) is None

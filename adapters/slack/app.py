@@ -46,6 +46,7 @@ from okrbot.adapters.slack.payloads import (
     view_submission_key,
 )
 from okrbot.adapters.slack.shapes import answer_unreadable_bodies, dig, first_action, string
+from okrbot.adapters.team_updates import TeamChannelFlow
 from okrbot.bot.browse import BrowseRequest, browse_request
 from okrbot.bot.checkins import CHECK_IN, FORM_ID, SKIP, SNOOZE
 from okrbot.bot.digests import NUDGE_ACTION
@@ -69,6 +70,8 @@ from okrbot.bot.preferences import FORM_ID as PREFS_FORM
 from okrbot.bot.preferences import OPEN as PREFS_OPEN
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
+from okrbot.bot.team_updates import COMMAND as TEAM_CHANNEL_COMMAND
+from okrbot.bot.team_updates import FORM_ID as TEAM_CHANNEL_FORM
 from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage.db import Database
 from okrbot.storage.events import first_time, forget
@@ -81,7 +84,7 @@ OKR_COMMAND = "/okr"
 SLASH_COMMANDS = (OKR_COMMAND, KUDOS_COMMAND)
 EVENTS = ("app_home_opened",)
 ACTIONS = (CHECK_IN, SNOOZE, SKIP, REFLECT, NUDGE_ACTION, PREFS_OPEN)
-VIEWS = (FORM_ID, KUDOS_FORM_ID, REFLECTION_FORM, PREFS_FORM)
+VIEWS = (FORM_ID, KUDOS_FORM_ID, REFLECTION_FORM, PREFS_FORM, TEAM_CHANNEL_FORM)
 # The context entry the person who signed the request is kept under; Bolt passes context
 # entries to listeners by name, so a listener asks for them with a `person` argument.
 PERSON = "person"
@@ -112,6 +115,7 @@ class SlackAdapter:
         self.reports = Reports(database, checkins)
         self.kudos = KudosFlow(database, checkins)
         self.browse = BrowseFlow(database, checkins)
+        self.team_channels = TeamChannelFlow(database, checkins)
         # The runtime's, which owns the scheduler the settings must move.
         self.preferences = preferences
         self.next_prompt = next_prompt
@@ -153,6 +157,7 @@ class SlackAdapter:
             KUDOS_FORM_ID: self.submit_kudos,
             REFLECTION_FORM: self.submit_reflection,
             PREFS_FORM: self.submit_preferences,
+            TEAM_CHANNEL_FORM: self.submit_team_channel,
         }
         commands = {OKR_COMMAND: self.okr_command, KUDOS_COMMAND: self.kudos_command}
         events = {"app_home_opened": self.app_home_opened}
@@ -386,6 +391,9 @@ class SlackAdapter:
         if person is None:
             await ack(text=NOT_SET_UP)
             return
+        if words == [TEAM_CHANNEL_COMMAND]:
+            await self._team_channel_form(ack, command, client, person)
+            return
         typed = string(command.get("text")) or ""
         request = browse_request(typed, slack_mentions(typed))
         if request is not None:
@@ -412,6 +420,32 @@ class SlackAdapter:
             f"I don't know `{OKR_COMMAND} {' '.join(words)[:50]}`. Here is what I can do:"
         )
         await ack(**render.message_kwargs(Message(helping.summary, (unknown, *helping.blocks[1:]))))
+
+    async def _team_channel_form(
+        self, ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, person: Person
+    ) -> None:
+        """`/okr channel`: a manager's form for their team's update channel."""
+        form = await self.team_channels.form(person, Platform.SLACK)
+        if isinstance(form, Message):
+            await ack(**render.message_kwargs(form))
+            return
+        await ack()
+        await client.views_open(
+            trigger_id=string(command.get("trigger_id")), view=render.modal(form, {})
+        )
+
+    async def submit_team_channel(
+        self, ack: AsyncAck, view: dict[str, Any], person: Person
+    ) -> None:
+        errors, message = await self.team_channels.save(
+            person, Platform.SLACK, render.state_values(view)
+        )
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        if await self.first_time(view_submission_key(view)):
+            await self.messenger.send(person, [message])
 
     async def _browse(
         self, ack: AsyncAck, command: dict[str, Any], person: Person, request: BrowseRequest

@@ -110,6 +110,7 @@ def block(item: Block | messages.FormItem) -> dict[str, Any]:
             | messages.ChoiceInput()
             | messages.TextInput()
             | messages.PersonInput()
+            | messages.ChannelInput()
         ):
             return _input(item)
     raise TypeError(f"cannot render {item!r} to Block Kit")
@@ -157,6 +158,20 @@ def _input(item: messages.Input) -> dict[str, Any]:
                 element["placeholder"] = plain(item.placeholder, 150)
         case messages.PersonInput(optional=optional, multiple=multiple):
             element = {"type": "multi_users_select" if multiple else "users_select"}
+        case messages.ChannelInput(initial=initial, optional=optional):
+            # Channels only (no DMs or group DMs), from the person's own list of conversations.
+            element = {
+                "type": "conversations_select",
+                "filter": {
+                    "include": ["public", "private"],
+                    "exclude_bot_users": True,
+                    "exclude_external_shared_channels": True,
+                },
+            }
+            if initial:
+                element["initial_conversation"] = initial
+            if item.placeholder:
+                element["placeholder"] = plain(item.placeholder, 150)
     element["action_id"] = INPUT_ACTION
     rendered: dict[str, Any] = {
         "type": "input",
@@ -221,6 +236,9 @@ def state_values(view: dict[str, Any]) -> dict[str, object]:
                 answers[block_id] = (
                     [u for u in users if isinstance(u, str)] if isinstance(users, list) else []
                 )
+            elif "selected_conversation" in action:
+                channel = action["selected_conversation"]
+                answers[block_id] = channel if isinstance(channel, str) else None
             elif "selected_user" in action:
                 user = action["selected_user"]
                 answers[block_id] = [user] if isinstance(user, str) and user else []

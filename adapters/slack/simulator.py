@@ -277,7 +277,8 @@ class SlackSimulator(SimulatorClient[SlackSandbox]):
         view_id: str | None = None,
     ) -> Reply:
         """Submit a modal the bot opened. `answers` maps block ids to what the person entered:
-        a string for text and numbers, ("option", value) for selects, a list for users-selects.
+        a string for text and numbers, ("option", value) for selects, a list for users-selects,
+        a channel id for a conversations select ("" clears it).
         A view as the sandbox stored it carries its id and hash, and submitting it twice is
         what a double click sends; a view without an id is taken for a new one each time.
         """
@@ -297,6 +298,8 @@ class SlackSimulator(SimulatorClient[SlackSandbox]):
                 state = {"type": kind, "selected_users": list(answer or [])}
             elif kind == "users_select":
                 state = {"type": kind, "selected_user": answer}
+            elif kind == "conversations_select":
+                state = {"type": kind, "selected_conversation": answer or None}
             else:
                 state = {"type": kind, "value": None if answer is None else str(answer)}
             values[block_id] = {action_id: state}
@@ -402,4 +405,6 @@ def _initial(element: Mapping[str, Any]) -> Any:
         return element["initial_value"]
     if "initial_users" in element:
         return element["initial_users"]
+    if "initial_conversation" in element:
+        return element["initial_conversation"]
     return None

@@ -29,6 +29,7 @@ from okrbot.adapters.kudos_flow import KudosFlow
 from okrbot.adapters.overview import own_quarter
 from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
+from okrbot.adapters.team_updates import TeamChannelFlow
 from okrbot.adapters.teams import render
 from okrbot.adapters.teams.activity import (
     KUDOS_COMMAND,
@@ -66,12 +67,15 @@ from okrbot.bot.checkins import (
 from okrbot.bot.clock import Clock
 from okrbot.bot.digests import NUDGE_ACTION
 from okrbot.bot.domain import Person, Platform
-from okrbot.bot.messages import NOT_SET_UP, Context, Header, Message, Text
+from okrbot.bot.messages import NOT_SET_UP, Context, Form, Header, Message, Text
 from okrbot.bot.overview import help_message, okr_overview, public_overview, with_kudos
 from okrbot.bot.preferences import FORM_ID as PREFS_FORM
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
 from okrbot.bot.settings import Settings
+from okrbot.bot.team_updates import COMMAND as TEAM_CHANNEL_COMMAND
+from okrbot.bot.team_updates import FORM_ID as TEAM_CHANNEL_FORM
+from okrbot.bot.team_updates import ChannelError, teams_channel
 from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage import checkins as weeks
 from okrbot.storage.db import Database
@@ -85,7 +89,12 @@ log = logging.getLogger(__name__)
 SETTINGS_COMMAND = "settings"
 TEAMS_SETTINGS = f"`{SETTINGS_COMMAND}`"
 # Card submits that record something, so that acting on one twice would say or store it twice.
-RECORDING_ACTIONS = (FORM_ID, SNOOZE, REFLECTION_FORM, PREFS_FORM)
+RECORDING_ACTIONS = (FORM_ID, SNOOZE, REFLECTION_FORM, PREFS_FORM, TEAM_CHANNEL_FORM)
+TEAM_CHANNEL_USAGE = (
+    "Type `channel` in the channel of your team where its weekly OKR update should go "
+    "(okrbot must be installed in that team), or `channel off` to stop it. In our 1:1 chat, "
+    "`channel` opens a form for the channel's link."
+)
 PERSON = "okrbot.person"
 NEWLY_CONNECTED = "okrbot.newly_connected"
 
@@ -106,6 +115,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         self.reports = Reports(database, checkins)
         self.kudos = KudosFlow(database, checkins)
         self.browse = BrowseFlow(database, checkins)
+        self.team_channels = TeamChannelFlow(database, checkins)
         # The runtime's, which owns the scheduler the settings must move.
         self.preferences = preferences
         self.settings = settings
@@ -233,6 +243,8 @@ class OkrTeamsBot(TeamsActivityHandler):
         request = self._browse_request(context.activity, text)
         if request is not None:
             await self._browse(context, person, request)
+        elif command == TEAM_CHANNEL_COMMAND and len(words) <= 2:
+            await self._team_channel(context, person, words[1:])
         elif shared and command in ("checkin", "check-in", SETTINGS_COMMAND):
             what = "Check-ins are" if command != SETTINGS_COMMAND else "Your settings are"
             await self._reply(context, private_pointer(context.activity, what))
@@ -254,6 +266,34 @@ class OkrTeamsBot(TeamsActivityHandler):
             helping = help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS)
             unknown = Text(f"I don't know “{' '.join(words)[:50]}”. Here is what I can do:")
             await self._reply(context, Message(helping.summary, (unknown, *helping.blocks[1:])))
+
+    async def _team_channel(self, context: TurnContext, person: Person, rest: list[str]) -> None:
+        """`channel` in a team's channel: post the team's weekly update there; `channel off`:
+        stop; `channel` in the 1:1 chat: the form, for a channel's link."""
+        activity = context.activity
+        flow = self.team_channels
+        kind = (activity.conversation.conversation_type or "") if activity.conversation else ""
+        if [word.lower() for word in rest] in (["off"], ["stop"]):
+            await self._reply(context, await flow.choose(person, Platform.TEAMS, None))
+        elif rest:
+            await self._reply(context, Message.plain(TEAM_CHANNEL_USAGE))
+        elif kind == "channel":
+            channel = (activity.conversation.id or "").split(";")[0]
+            try:
+                checked = teams_channel(channel)
+            except ChannelError as error:
+                await self._reply(context, Message.plain(str(error)))
+                return
+            chosen = await flow.choose(person, Platform.TEAMS, checked, here=True)
+            await self._reply(context, chosen)
+        elif not is_personal(activity):  # a group chat: not a channel of a team
+            await self._reply(context, Message.plain(TEAM_CHANNEL_USAGE))
+        else:
+            form = await flow.form(person, Platform.TEAMS)
+            if isinstance(form, Message):
+                await self._reply(context, form)
+            else:
+                await self._send_card(context, render.form_card(form, page=0, period=""))
 
     def _browse_request(self, activity: Activity, text: str) -> BrowseRequest | None:
         """`okr @person`, `okr team [@manager]`, `okr company` or `okr <words>`; None for
@@ -319,6 +359,15 @@ class OkrTeamsBot(TeamsActivityHandler):
                 form = self.preferences.form(person)
                 card = render.form_card(form, page=0, period="", errors=errors, typed=typed)
                 await self._replace(context, card, "Check-in settings: please fix a field")
+        elif action == TEAM_CHANNEL_FORM:
+            typed = render.answers(value)
+            errors, message = await self.team_channels.save(person, Platform.TEAMS, typed)
+            form = await self.team_channels.form(person, Platform.TEAMS)
+            if errors and isinstance(form, Form):
+                card = render.form_card(form, page=0, period="", errors=errors, typed=typed)
+                await self._replace(context, card, "Team updates: please fix the channel")
+            else:
+                await self._replace(context, render.message_card(message), message.summary)
         elif action == NUDGE_ACTION:
             raw = str(value.get(render.VALUE_KEY) or "")
             message = await self.reports.nudge(person, int(raw) if raw.isdigit() else -1)

@@ -19,6 +19,7 @@ from okrbot.bot.messages import (
     Block,
     Button,
     ButtonStyle,
+    ChannelInput,
     ChoiceInput,
     Context,
     Divider,
@@ -178,7 +179,7 @@ def _number(value: object) -> float | None:
 
 
 def _input(
-    item: NumberInput | ChoiceInput | TextInput | PersonInput, typed: object
+    item: NumberInput | ChoiceInput | TextInput | PersonInput | ChannelInput, typed: object
 ) -> dict[str, Any]:
     """One input; `typed` (what the person submitted, if anything) wins over the initial value."""
     element: dict[str, Any] = {"id": item.id, "label": cut(item.label, 500)}
@@ -211,6 +212,14 @@ def _input(
                 element["value"] = value
             if max_length:
                 element["maxLength"] = max_length
+            if item.placeholder:
+                element["placeholder"] = cut(item.placeholder, 200)
+        case ChannelInput(initial=initial):
+            # A card cannot list the channels of someone's teams: the channel's link, pasted.
+            element["type"] = "Input.Text"
+            value = str(typed) if given else initial
+            if value:
+                element["value"] = value
             if item.placeholder:
                 element["placeholder"] = cut(item.placeholder, 200)
         case PersonInput():
@@ -246,7 +255,7 @@ def form_card(
         body.append(text_block(form.intro, size="Small", isSubtle=True))
     separate = False
     for item in form.items:
-        if isinstance(item, NumberInput | ChoiceInput | TextInput | PersonInput):
+        if isinstance(item, NumberInput | ChoiceInput | TextInput | PersonInput | ChannelInput):
             body.append(_input(item, typed.get(item.id)))
             if item.id in errors:
                 body.append(text_block(f"⚠️ {errors[item.id]}", color="attention", spacing="None"))
