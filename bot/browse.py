@@ -23,8 +23,8 @@ from okrbot.bot.paging import MAX_PAGE_TEXT, paginate, text_blocks
 from okrbot.bot.scoring import objective_score, progress_bar
 
 # The words after the command that mean something other than a search: the person's own
-# commands (`kudos` and `settings` are Teams', and answered as unknown by Slack's `/okr`).
-OWN_COMMANDS = frozenset({"", "help", "?", "checkin", "check-in", "kudos", "settings"})
+# commands (`kudos`, `settings` and `home` are Teams', and answered as unknown by Slack's `/okr`).
+OWN_COMMANDS = frozenset({"", "help", "?", "checkin", "check-in", "kudos", "settings", "home"})
 TEAM = "team"
 COMPANY = "company"
 # A search matching half the company would be a wall of messages; past this many objectives

@@ -1,4 +1,5 @@
-"""What a person sees when they ask: their OKRs (`/okr`, Teams `okr`), App Home, help."""
+"""What a person sees when they ask: their OKRs (`/okr`, Teams `okr`) and help. The Home (Slack's
+App Home, Teams' `home` card) is bot/home.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from dataclasses import dataclass
 
 from okrbot.bot.browse import help_lines as browse_help
 from okrbot.bot.checkins import CHECK_IN, KeyResultStatus, describe
-from okrbot.bot.domain import Objective
 from okrbot.bot.kudos import received_blocks
 from okrbot.bot.messages import (
     Actions,
@@ -15,24 +15,27 @@ from okrbot.bot.messages import (
     Button,
     ButtonStyle,
     Context,
-    Divider,
     Header,
     Message,
     Text,
 )
-from okrbot.bot.preferences import OPEN as PREFERENCES
-from okrbot.bot.scoring import objective_score, progress_bar
 
-# A home tab holds at most 100 blocks; these caps leave room for headers and dividers.
+# A message holds at most 50 blocks; this leaves room for the header and the buttons.
 MAX_OWN_KEY_RESULTS = 45
-MAX_KUDOS = 10
-MAX_COMPANY_OBJECTIVES = 15
 
 
 @dataclass(frozen=True, slots=True)
 class ReceivedKudos:
     giver: str
     message: str
+
+
+def _public(status: KeyResultStatus) -> str:
+    """A key result as everyone may see it, as browse shows it: progress and the last
+    confidence, never the note that came with it."""
+    last = status.last_checkin
+    felt = last.confidence.label if last is not None else "no check-in yet"
+    return f"{describe(status, private=False)} · {felt}"
 
 
 def _own_blocks(statuses: Sequence[KeyResultStatus], private: bool = True) -> list[Block]:
@@ -42,7 +45,7 @@ def _own_blocks(statuses: Sequence[KeyResultStatus], private: bool = True) -> li
         if status.objective.id != current_objective:
             current_objective = status.objective.id
             blocks.append(Text(f"🎯 **{status.objective.title}**"))
-        blocks.append(Text(describe(status, private)))
+        blocks.append(Text(describe(status) if private else _public(status)))
     if len(statuses) > MAX_OWN_KEY_RESULTS:
         blocks.append(Context(f"…and {len(statuses) - MAX_OWN_KEY_RESULTS} more key results."))
     return blocks
@@ -77,8 +80,8 @@ def with_kudos(overview: Message, kudos: Sequence[ReceivedKudos]) -> Message:
 
 
 def public_overview(name: str, quarter: str, statuses: Sequence[KeyResultStatus]) -> Message:
-    """`okr` where others read along: the key results and their progress, which everyone may
-    see, without the confidence and check-in state that only the owner and manager see."""
+    """`okr` where others read along: the key results, their progress and last confidence,
+    which everyone may see (as in a browse answer); never a check-in's note."""
     if not statuses:
         return Message(
             summary=f"{name} owns no key results in {quarter}",
@@ -86,55 +89,17 @@ def public_overview(name: str, quarter: str, statuses: Sequence[KeyResultStatus]
         )
     blocks: list[Block] = [Header(f"{name}'s OKRs · {quarter}")]
     blocks.extend(_own_blocks(statuses, private=False))
-    blocks.append(Context("Confidence, notes and check-ins stay in the 1:1 chat with okrbot."))
+    blocks.append(
+        Context("OKRs and confidence are visible to everyone; check-in notes stay private.")
+    )
     return Message(summary=f"{name}'s OKRs for {quarter}", blocks=tuple(blocks[:50]))
 
 
-def home(
-    name: str,
-    quarter: str,
-    statuses: Sequence[KeyResultStatus],
-    next_prompt: str | None,
-    kudos: Sequence[ReceivedKudos],
-    company: Sequence[Objective],
-) -> Message:
-    """App Home: your key results, kudos you received, and the company's objectives."""
-    blocks: list[Block] = [Header(f"Hi {name.split()[0] if name.strip() else name} 👋 · {quarter}")]
-    if next_prompt:
-        blocks.append(Context(f"Your next check-in prompt: {next_prompt}"))
-    blocks.append(Actions((Button("Check-in settings", PREFERENCES, ""),)))
-    blocks.append(Header("Your key results"))
-    if statuses:
-        blocks.extend(_own_blocks(statuses))
-        blocks.append(Actions((Button("Check in now", CHECK_IN, "", ButtonStyle.PRIMARY),)))
-    else:
-        blocks.append(Text("You own no key results this quarter."))
-    blocks.append(Divider())
-    blocks.append(Header(f"Kudos you received this quarter ({len(kudos)})"))
-    if kudos:
-        for item in kudos[:MAX_KUDOS]:
-            blocks.append(Text(f"🙌 **{item.giver}**: {item.message}"))
-        if len(kudos) > MAX_KUDOS:
-            blocks.append(Context(f"…and {len(kudos) - MAX_KUDOS} more."))
-    else:
-        blocks.append(Context("None yet. Recognise someone with `/kudos @name thanks for …`."))
-    blocks.append(Divider())
-    blocks.append(Header("Company objectives"))
-    if company:
-        for objective in company[:MAX_COMPANY_OBJECTIVES]:
-            score = objective_score(objective.key_results)
-            progress = f"{progress_bar(score)} {round(score * 100)}%" if score is not None else ""
-            blocks.append(Text(f"**{objective.title}**\n{progress}".rstrip()))
-    else:
-        blocks.append(Context("No company objectives for this quarter yet."))
-    blocks.append(
-        Context("OKRs are visible to everyone; check-in notes stay between you and your manager.")
-    )
-    return Message(summary="okrbot home", blocks=tuple(blocks[:100]))
-
-
 def help_message(
-    okr_command: str, kudos_command: str, settings: str = "the Home tab's Check-in settings"
+    okr_command: str,
+    kudos_command: str,
+    settings: str = "the Home tab's Check-in settings",
+    home: str = "okrbot's Home tab",
 ) -> Message:
     return Message(
         summary="How to use okrbot",
@@ -146,6 +111,7 @@ def help_message(
                 + f"`{okr_command} checkin` — check in on your key results now\n"
                 f"`{okr_command} help` — this help\n"
                 f"`{kudos_command} @someone thanks for … #value` — recognise a colleague\n"
+                f"{home} — your key results, kudos, your team's and the company's OKRs\n"
                 f"{settings} — choose your check-in day and time, or pause while you are away"
             ),
             Context(

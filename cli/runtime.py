@@ -134,6 +134,7 @@ async def build_runtime(
             settings=settings,
             clock=clock,
             preferences=PreferencesFlow(checkins, cadence),
+            next_prompt=lambda person: cadence.next_prompt(person.id),
             throttle=PostThrottle(
                 SharedRateLimiter(database, clock),
                 "teams:tenant",

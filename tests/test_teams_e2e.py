@@ -204,6 +204,7 @@ async def test_install_stores_the_reference_and_welcomes_once(world: TeamsWorld)
     shown = texts(welcome)
     assert "Hi Ana" in shown and "Monday at 10:00" in shown and "America/New_York" in shown
     assert "kudos @name" in shown and "you and your manager only" in shown
+    assert "Your Home · 2026-Q4" in shown and "Your key results" in shown  # the Home, below
 
     row = await person(world.database, ANA.email)
     reference = row.teams_conversation

@@ -48,6 +48,7 @@ def test_manifest_declares_the_bot_okrbot_needs() -> None:
     personal = next(c for c in bot["commandLists"] if c["scopes"] == ["personal"])
     assert [c["title"] for c in personal["commands"]] == [
         "okr",
+        "home",
         "checkin",
         "kudos",
         "settings",

@@ -40,6 +40,7 @@ from okrbot.storage.models import (
     Base,
     CheckInRow,
     KeyResultRow,
+    KudosRow,
     ObjectiveRow,
     PersonRow,
     ReflectionRow,
@@ -270,6 +271,149 @@ async def seed_browse(database: Database) -> Ids:
             .values(parent_id=ids["trust"])
         )
     return ids
+
+
+# The objectives `seed_home` puts below "Cut churn" (itself below "Grow trust in every team"):
+# a third and a fourth level of the alignment tree, which the Home shows only as a count.
+DEEP_OBJECTIVES = ("Interview every churned customer", "Write the interview script")
+
+
+async def seed_home(database: Database) -> Ids:
+    """`seed_browse`, and below Li's "Cut churn" two deeper levels owned by Victor (who is in
+    nobody's team), each with a key result."""
+    ids = await seed_browse(database)
+    async with database.reading() as session:
+        churn = await session.scalar(
+            select(ObjectiveRow.id).where(ObjectiveRow.title == "Cut churn")
+        )
+    assert churn is not None
+    interviews, script = DEEP_OBJECTIVES
+    deeper = await (
+        Seed()
+        .objective("interviews", interviews, owner="victor", parent_id=churn, position=11)
+        .key_result(
+            None,
+            "Interviews from 0 to 20",
+            objective="interviews",
+            owner="victor",
+            start=0,
+            target=20,
+            current=5,
+        )
+        .row(
+            "script",
+            lambda ids: ObjectiveRow(
+                quarter=QUARTER,
+                title=script,
+                level="personal",
+                kind="committed",
+                owner_id=ids["victor"],
+                parent_id=ids["interviews"],
+                position=12,
+            ),
+        )
+        .key_result(
+            None,
+            "Script reviewed",
+            objective="script",
+            owner="victor",
+            type="milestone",
+            start=0,
+            target=1,
+            current=0,
+        )
+        .write(database, ids)
+    )
+    return {**ids, **deeper}
+
+
+def section(shown: str, heading: str, following: str | None) -> str:
+    """The text of a Home between a heading and the next one (None: to the end)."""
+    start = shown.index(f"\n{heading}\n")
+    end = shown.index(f"\n{following}\n", start) if following else len(shown)
+    return shown[start:end]
+
+
+def _long(title: str) -> str:
+    """A title near the 300 characters objectives and key results may have."""
+    return (title + " — " + "with a long explanation of why it matters " * 7)[:300]
+
+
+async def seed_crowd(database: Database, peers: int = 40, company: int = 30) -> None:
+    """A big company on top of Mia, Ana and Li: `peers` more people reporting to Mia, each with
+    an objective of four key results; `company` company objectives with ten team objectives
+    each, and one personal objective below each of those; twelve more objectives of Ana's with
+    six key results each; and 25 kudos for Ana. Every title is long (300 characters)."""
+    async with database.transaction() as session:
+        people = {row.email: row.id for row in await session.scalars(select(PersonRow))}
+        mia, ana = people[MIA.email], people[ANA.email]
+        crowd = [
+            PersonRow(email=f"peer{n}@example.com", name=f"Peer Number {n:02}", manager_id=mia)
+            for n in range(peers)
+        ]
+        session.add_all(crowd)
+        await session.flush()
+
+        def objective(title: str, owner: int, level: str, key_results: int, **more: Any) -> Any:
+            return ObjectiveRow(
+                quarter=QUARTER,
+                title=_long(title),
+                level=level,
+                kind="aspirational",
+                owner_id=owner,
+                position=100,
+                key_results=[
+                    KeyResultRow(
+                        title=_long(f"{title} measure {k}"),
+                        owner_id=owner,
+                        type="number",
+                        start=0,
+                        target=10,
+                        current=k,
+                        position=k,
+                    )
+                    for k in range(key_results)
+                ],
+                **more,
+            )
+
+        session.add_all(
+            objective(f"Peer objective {n:02}", person.id, "personal", 4)
+            for n, person in enumerate(crowd)
+        )
+        session.add_all(
+            objective(f"Ana's extra objective {n:02}", ana, "personal", 6) for n in range(12)
+        )
+        roots = [objective(f"Company goal {n:02}", mia, "company", 2) for n in range(company)]
+        session.add_all(roots)
+        await session.flush()
+        supporting = [
+            objective(f"Team goal {n:02}.{k}", crowd[k % peers].id, "team", 1, parent_id=root.id)
+            for n, root in enumerate(roots)
+            for k in range(10)
+        ]
+        session.add_all(supporting)
+        await session.flush()
+        session.add_all(
+            objective(
+                f"Personal goal below {n:03}", crowd[n % peers].id, "personal", 1, parent_id=team.id
+            )
+            for n, team in enumerate(supporting)
+        )
+        session.add_all(
+            KudosRow(
+                giver_id=crowd[n % peers].id,
+                giver_platform_id=None,
+                recipient_id=ana,
+                recipient_platform_id=None,
+                message=_long(f"Thanks number {n:02}"),
+                values=[],
+                platform="slack",
+                source="command",
+                created_at=MONDAY,
+            )
+            for n in range(25)
+        )
 
 
 def _checkin(person_id: int, key_result_id: int, confidence: str, note: str) -> CheckInRow:

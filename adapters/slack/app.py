@@ -12,7 +12,6 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -22,9 +21,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from okrbot.adapters.browse_flow import BrowseFlow
 from okrbot.adapters.conversations import CheckIns, Submitted
+from okrbot.adapters.home_flow import HomeFlow, NextPrompt
 from okrbot.adapters.inflight import InFlight
 from okrbot.adapters.kudos_flow import KudosFlow
-from okrbot.adapters.overview import own_quarter
 from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.slack import render
@@ -65,7 +64,7 @@ from okrbot.bot.kudos import (
 from okrbot.bot.kudos import KUDOS_TO as KUDOS_FORM_TO
 from okrbot.bot.kudos import help_message as kudos_help
 from okrbot.bot.messages import NOT_SET_UP, Message, Text
-from okrbot.bot.overview import help_message, home, okr_overview
+from okrbot.bot.overview import help_message, okr_overview
 from okrbot.bot.preferences import FORM_ID as PREFS_FORM
 from okrbot.bot.preferences import OPEN as PREFS_OPEN
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
@@ -75,7 +74,6 @@ from okrbot.bot.team_updates import FORM_ID as TEAM_CHANNEL_FORM
 from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage.db import Database
 from okrbot.storage.events import first_time, forget
-from okrbot.storage.okrs import company_objectives
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +88,6 @@ VIEWS = (FORM_ID, KUDOS_FORM_ID, REFLECTION_FORM, PREFS_FORM, TEAM_CHANNEL_FORM)
 PERSON = "person"
 
 FOLLOW_UPS = 4
-
-NextPrompt = Callable[[Person], Awaitable[datetime | None]]
 
 
 class SlackAdapter:
@@ -116,9 +112,9 @@ class SlackAdapter:
         self.kudos = KudosFlow(database, checkins)
         self.browse = BrowseFlow(database, checkins)
         self.team_channels = TeamChannelFlow(database, checkins)
+        self.home_flow = HomeFlow(checkins, next_prompt)
         # The runtime's, which owns the scheduler the settings must move.
         self.preferences = preferences
-        self.next_prompt = next_prompt
         # Work done after Slack has its answer (the summary after a check-in) takes at most
         # this many database connections and turns of the event loop at once: under a burst
         # of submissions the acks, which Slack times, go first and the summaries follow.
@@ -569,14 +565,6 @@ class SlackAdapter:
         await client.views_publish(user_id=string(event.get("user")), view=render.home_view(shown))
 
     async def home(self, person: Person) -> Message:
-        own = await own_quarter(self.checkins, person, lambda k: f"<@{k.giver_platform_id}>")
-        quarter = own.moment.quarter
-        async with self.database.reading() as session:
-            company = await company_objectives(session, quarter.id)
-        next_prompt = None
-        if self.next_prompt is not None:
-            when = await self.next_prompt(person)
-            if when is not None:
-                local = when.astimezone(self.checkins.zone(person))
-                next_prompt = local.strftime("%A %d %B, %H:%M") + f" ({local.tzname()})"
-        return home(person.name, quarter.id, own.statuses, next_prompt, own.received, company)
+        return await self.home_flow.home(
+            person, OKR_COMMAND, KUDOS_COMMAND, lambda k: f"<@{k.giver_platform_id}>"
+        )

@@ -25,6 +25,7 @@ from botbuilder.schema import (
 
 from okrbot.adapters.browse_flow import BrowseFlow
 from okrbot.adapters.conversations import CheckIns
+from okrbot.adapters.home_flow import HomeFlow, NextPrompt
 from okrbot.adapters.kudos_flow import KudosFlow
 from okrbot.adapters.overview import own_quarter
 from okrbot.adapters.preferences import PreferencesFlow
@@ -67,9 +68,11 @@ from okrbot.bot.checkins import (
 from okrbot.bot.clock import Clock
 from okrbot.bot.digests import NUDGE_ACTION
 from okrbot.bot.domain import Person, Platform
+from okrbot.bot.home import after_welcome
 from okrbot.bot.messages import NOT_SET_UP, Context, Form, Header, Message, Text
 from okrbot.bot.overview import help_message, okr_overview, public_overview, with_kudos
 from okrbot.bot.preferences import FORM_ID as PREFS_FORM
+from okrbot.bot.preferences import OPEN as PREFS_OPEN
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
 from okrbot.bot.settings import Settings
@@ -88,6 +91,10 @@ log = logging.getLogger(__name__)
 
 SETTINGS_COMMAND = "settings"
 TEAMS_SETTINGS = f"`{SETTINGS_COMMAND}`"
+HOME_COMMAND = "home"
+TEAMS_HOME = f"`{HOME_COMMAND}`"
+# What only the person may see, so only answered in their 1:1 chat with the bot.
+PRIVATE_COMMANDS = ("checkin", "check-in", SETTINGS_COMMAND, HOME_COMMAND)
 # Card submits that record something, so that acting on one twice would say or store it twice.
 RECORDING_ACTIONS = (FORM_ID, SNOOZE, REFLECTION_FORM, PREFS_FORM, TEAM_CHANNEL_FORM)
 TEAM_CHANNEL_USAGE = (
@@ -108,6 +115,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         messenger: TeamsMessenger,
         settings: Settings,
         preferences: PreferencesFlow | None = None,
+        next_prompt: NextPrompt | None = None,
     ) -> None:
         self.database = database
         self.checkins = checkins
@@ -116,6 +124,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         self.kudos = KudosFlow(database, checkins)
         self.browse = BrowseFlow(database, checkins)
         self.team_channels = TeamChannelFlow(database, checkins)
+        self.home_flow = HomeFlow(checkins, next_prompt)
         # The runtime's, which owns the scheduler the settings must move.
         self.preferences = preferences
         self.settings = settings
@@ -212,7 +221,11 @@ class OkrTeamsBot(TeamsActivityHandler):
             return
         if context.turn_state.get(NEWLY_CONNECTED):
             context.turn_state[NEWLY_CONNECTED] = False
-            await self._reply(context, self.welcome(person))
+            welcome = self.welcome(person)
+            if is_personal(context.activity):
+                # One card, not two: the Home comes below the welcome.
+                welcome = after_welcome(welcome, await self.home(person))
+            await self._reply(context, welcome)
 
     def welcome(self, person: Person) -> Message:
         return welcome_message(person, self.settings)
@@ -245,9 +258,13 @@ class OkrTeamsBot(TeamsActivityHandler):
             await self._browse(context, person, request)
         elif command == TEAM_CHANNEL_COMMAND and len(words) <= 2:
             await self._team_channel(context, person, words[1:])
-        elif shared and command in ("checkin", "check-in", SETTINGS_COMMAND):
-            what = "Check-ins are" if command != SETTINGS_COMMAND else "Your settings are"
-            await self._reply(context, private_pointer(context.activity, what))
+        elif shared and command in PRIVATE_COMMANDS:
+            what = {
+                SETTINGS_COMMAND: "Your settings are",
+                HOME_COMMAND: "Your Home and next prompt are",
+            }
+            said = what.get(command, "Check-ins are")
+            await self._reply(context, private_pointer(context.activity, said))
         elif command == OKR_COMMAND and shared:
             moment, statuses = await self.checkins.statuses(person)
             await self._reply(context, public_overview(person.name, moment.quarter.id, statuses))
@@ -255,15 +272,19 @@ class OkrTeamsBot(TeamsActivityHandler):
             await self._reply(context, await self._overview(person))
         elif command in ("checkin", "check-in"):
             await self._send_card(context, await self._checkin_card(person))
+        elif command == HOME_COMMAND:
+            await self._reply(context, await self.home(person))
         elif command == KUDOS_COMMAND or words[:2] == [OKR_COMMAND, KUDOS_COMMAND]:
             await self._kudos_command(context, person, text)
         elif command == SETTINGS_COMMAND and self.preferences is not None:
             form = self.preferences.form(person)
             await self._send_card(context, render.form_card(form, page=0, period=""))
         elif command in ("help", "?"):
-            await self._reply(context, help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS))
+            await self._reply(
+                context, help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS, TEAMS_HOME)
+            )
         else:
-            helping = help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS)
+            helping = help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS, TEAMS_HOME)
             unknown = Text(f"I don't know “{' '.join(words)[:50]}”. Here is what I can do:")
             await self._reply(context, Message(helping.summary, (unknown, *helping.blocks[1:])))
 
@@ -350,6 +371,10 @@ class OkrTeamsBot(TeamsActivityHandler):
             await self._replace(context, render.message_card(message), message.summary)
         elif action in (REFLECT, REFLECTION_FORM):
             await self._reflection(context, person, action, value)
+        elif action == PREFS_OPEN and self.preferences is not None:
+            # The Home card's settings button: the form comes below, the Home stays.
+            form = self.preferences.form(person)
+            await self._send_card(context, render.form_card(form, page=0, period=""))
         elif action == PREFS_FORM and self.preferences is not None:
             typed = render.answers(value)
             errors, message = await self.preferences.save(person, typed)
@@ -373,7 +398,9 @@ class OkrTeamsBot(TeamsActivityHandler):
             message = await self.reports.nudge(person, int(raw) if raw.isdigit() else -1)
             await self._reply(context, message)
         else:
-            await self._reply(context, help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS))
+            await self._reply(
+                context, help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS, TEAMS_HOME)
+            )
 
     async def _reflection(
         self, context: TurnContext, person: Person, action: str, value: dict
@@ -476,6 +503,12 @@ class OkrTeamsBot(TeamsActivityHandler):
         values = self.settings.company_values
         await self._reply(context, await kudos_reply(self.kudos, context, person, text, values))
 
+    async def home(self, person: Person) -> Message:
+        """The Home card: what Slack's App Home shows, for `home` and after install."""
+        return await self.home_flow.home(
+            person, OKR_COMMAND, KUDOS_COMMAND, lambda _kudos: "a colleague"
+        )
+
     async def _overview(self, person: Person) -> Message:
         """The `okr` reply: the person's key results, then the kudos they received this quarter."""
         own = await own_quarter(self.checkins, person, lambda _kudos: "a colleague")
@@ -516,6 +549,7 @@ class TeamsAdapter:
         clock: Clock,
         preferences: PreferencesFlow | None = None,
         throttle: PostThrottle | None = None,
+        next_prompt: NextPrompt | None = None,
     ) -> None:
         self.app_id = settings.microsoft_app_id or ""
         self.auth_enabled = bool(self.app_id)
@@ -541,6 +575,7 @@ class TeamsAdapter:
             messenger=self.messenger,
             settings=settings,
             preferences=preferences,
+            next_prompt=next_prompt,
         )
 
     async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:

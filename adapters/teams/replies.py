@@ -84,8 +84,9 @@ def welcome_message(person: Person, settings: Settings) -> Message:
                 "… #value`."
             ),
             Text(
-                f"Type `{OKR_COMMAND}` to see your OKRs, `checkin` to check in now, or "
-                "`help` for everything I can do."
+                f"Type `{OKR_COMMAND}` to see your OKRs, `home` for your Home (your team's and "
+                "the company's OKRs too), `checkin` to check in now, or `help` for everything "
+                "I can do."
             ),
             Context("Your check-in answers go to you and your manager only."),
         ),
@@ -101,8 +102,9 @@ def private_pointer(activity: Activity, what: str) -> Message:
         "Let's do that in our 1:1 chat",
         (
             Text(
-                f"{what} private, so I only handle them in our 1:1 chat, where nobody else reads "
-                f"along: [open our chat]({chat}) and type `checkin`, `settings` or `okr` there."
+                f"{what} private, so I only show them in our 1:1 chat, where nobody else reads "
+                f"along: [open our chat]({chat}) and type `checkin`, `settings`, `home` or `okr` "
+                "there."
             ),
         ),
     )
