@@ -145,7 +145,8 @@ class Courier:
         ]
         if not received:
             raise Suppressed(f"the kudos behind {delivery.key} no longer exist")
-        await self._send_once(person, [kudos_roundup(received)], delivery)
+        pointer = self.messenger_for(person).kudos_pointer
+        await self._send_once(person, [kudos_roundup(received, pointer)], delivery)
 
     async def _prompt(self, person_id: int, delivery: Delivery) -> None:
         # Everything the decision needs is read in one transaction: a weekly fan-out does

@@ -55,7 +55,8 @@ class KudosCourier:
                     f"{error}, or set OKRBOT_KUDOS_CHANNEL to a channel it is in"
                 ) from error
             return
-        dm = recipient_dm(giver, message, values, bool(payload.get("posted")))
+        posted = bool(payload.get("posted"))
+        dm = recipient_dm(giver, message, values, posted, messenger.kudos_pointer)
         if delivery.person_id is None:
             # Not an imported person: only a platform that can open a DM by user id reaches them.
             user_id = payload.get("user_id")

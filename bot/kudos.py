@@ -318,8 +318,11 @@ def public_post(
     return Message(f"{safe_text(giver)} recognised {plain}", tuple(blocks))
 
 
-def recipient_dm(giver: str, message: str, values: Sequence[str], posted: bool) -> Message:
-    """What each recipient gets in private: who, what for, and where it was shared."""
+def recipient_dm(
+    giver: str, message: str, values: Sequence[str], posted: bool, pointer: str
+) -> Message:
+    """What each recipient gets in private: who, what for, and where it was shared. `pointer`
+    says where the platform shows their kudos this quarter (`Messenger.kudos_pointer`)."""
     blocks: list[Block] = [
         Header("You've been recognised 🎉"),
         Text(f"**{safe_text(giver)}** recognised you:"),
@@ -328,15 +331,16 @@ def recipient_dm(giver: str, message: str, values: Sequence[str], posted: bool) 
     if values:
         blocks.append(Context(f"Living our values: {_values_line(values)}"))
     where = "It was also shared with the team. " if posted else ""
-    blocks.append(Context(f"{where}Your kudos this quarter are on your okrbot home."))
+    blocks.append(Context(f"{where}{pointer}"))
     return Message(f"{safe_text(giver)} recognised you", tuple(blocks))
 
 
 ROUNDUP_SHOWN = 10
 
 
-def kudos_roundup(received: Sequence[Mapping[str, object]]) -> Message:
-    """Several kudos held back by the weekly budget, in one message: who, and what for."""
+def kudos_roundup(received: Sequence[Mapping[str, object]], pointer: str) -> Message:
+    """Several kudos held back by the weekly budget, in one message: who, and what for;
+    `pointer` as for `recipient_dm`."""
     count = len(received)
     blocks: list[Block] = [Header(f"You received {count} kudos 🎉")]
     for item in received[:ROUNDUP_SHOWN]:
@@ -345,7 +349,7 @@ def kudos_roundup(received: Sequence[Mapping[str, object]]) -> Message:
     blocks.append(
         Context(
             f"{more}okrbot kept them for one message so as not to interrupt you more than "
-            "a few times a week. Your kudos this quarter are on your okrbot home."
+            f"a few times a week. {pointer}"
         )
     )
     return Message(f"You received {count} kudos", tuple(blocks))

@@ -24,6 +24,12 @@ has not imported, whose DM Slack opens), a stored Teams conversation reference."
 
 
 class Messenger(Protocol):
+    @property
+    def kudos_pointer(self) -> str:
+        """The sentence that tells someone where this platform shows the kudos they received
+        this quarter (their okrbot Home), ending a kudos DM or roundup."""
+        ...
+
     async def send(self, person: Person, messages: list[Message]) -> list[Ref]:
         """Post messages to the person's DM; their references, for updating them later."""
         ...

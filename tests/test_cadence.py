@@ -139,6 +139,7 @@ class RecordingMessenger:
 
     clock: FakeClock
     sent: list[tuple[str, datetime, str]] = field(default_factory=list)
+    kudos_pointer: str = "Your kudos are on your okrbot home."
 
     async def send(self, person: Person, messages: list[Message]) -> list[dict[str, Any]]:
         self.sent.append((person.email, self.clock.now(), messages[0].summary))

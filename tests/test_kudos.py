@@ -156,7 +156,7 @@ def test_any_text_gets_an_answer_and_posts_no_broadcast(text: str) -> None:
         assert parsed.recipients and parsed.message and len(parsed.message) <= MESSAGE_MAX
         assert not has_broadcast(parsed.message)
         post = public_post("Ana <!here>", [m.name for m in parsed.recipients], parsed.message, ())
-        dm = recipient_dm("Ana", parsed.message, parsed.values, True)
+        dm = recipient_dm("Ana", parsed.message, parsed.values, True, "On your Home.")
         for message in (post, dm):
             assert not has_broadcast(_all_text(message)) and "<!" not in _all_text(message)
     elif parsed.problem not in (Problem.HELP, Problem.EMPTY):

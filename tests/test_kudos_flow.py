@@ -40,6 +40,7 @@ class RecordingMessenger:
     """A platform that records what it was asked to send, and where."""
 
     unreachable: str | None = None
+    kudos_pointer: str = "Your kudos are on your okrbot home."
     posts: list[tuple[Target, Message]] = field(default_factory=list)
     dms: list[tuple[str, Message]] = field(default_factory=list)
 

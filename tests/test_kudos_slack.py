@@ -151,6 +151,7 @@ async def test_one_recipient_with_a_value(world: World) -> None:
     assert "#ownership" in shown
     [dm] = world.sandbox.messages_in("U0LI")
     assert "recognised you" in texts(dm) and "shared with the team" in texts(dm)
+    assert "Your kudos this quarter are on your okrbot Home tab." in texts(dm)
 
 
 async def test_several_recipients_and_the_remaining_count(world: World) -> None:

@@ -135,6 +135,9 @@ async def test_kudos_in_a_one_to_one_chat(world: World) -> None:
     assert row.platform == "teams" and row.source == "command"
     assert await world.deliver() == 1  # no public place in a 1:1 chat: only Li's DM
     assert "recognised you" in world.last(LI) and "thanks for the churn analysis" in world.last(LI)
+    # Teams has no Home tab: the DM names the command that shows the Home card.
+    assert "Type `home` in our chat to see all your kudos" in world.last(LI)
+    assert "Home tab" not in world.last(LI)
 
 
 async def test_the_same_kudos_typed_twice_is_sent_once(world: World) -> None:

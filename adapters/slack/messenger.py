@@ -147,6 +147,8 @@ def as_delivery_error(error: Exception) -> Exception:
 
 
 class SlackMessenger:
+    kudos_pointer = "Your kudos this quarter are on your okrbot Home tab."
+
     def __init__(
         self, client: AsyncWebClient, database: Database, throttle: PostThrottle | None = None
     ) -> None:

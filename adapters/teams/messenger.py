@@ -102,6 +102,8 @@ def is_checkin_prompt(messages: list[Message]) -> bool:
 class TeamsMessenger:
     """Proactive sends and card updates through a botbuilder CloudAdapter."""
 
+    kudos_pointer = "Type `home` in our chat to see all your kudos this quarter."
+
     def __init__(
         self,
         adapter: BotAdapter,
