@@ -246,9 +246,10 @@ async def test_a_private_card_submitted_in_a_group_chat_is_not_acted_on(
     assert await stored_checkins(teams.database) == []
 
 
-async def test_okr_in_a_group_chat_shows_progress_but_not_confidence_or_kudos(
+async def test_okr_in_a_group_chat_shows_progress_and_confidence_but_no_note_or_kudos(
     teams: Contract, key_results: dict[str, int]
 ) -> None:
+    """OKRs are public, confidence included (as browse shows it); check-in notes are not."""
     await teams.send("personal_message", text="checkin")
     assert await check_in(teams, teams.said(CHAT)[-1], key_results, "off_track") == 200
     assert len(await stored_checkins(teams.database)) == 2
@@ -257,7 +258,9 @@ async def test_okr_in_a_group_chat_shows_progress_but_not_confidence_or_kudos(
     [reply] = teams.said(GROUP)
     shown = texts(reply)
     assert "Megan Bowen's OKRs · 2026-Q4" in shown and "Activation from 40% to 60%" in shown
-    assert "Off track" not in shown and "last:" not in shown
+    assert "of 60% · Off track" in shown and "not done · At risk" in shown
+    assert "New welcome flow shipped" not in shown and "last:" not in shown
+    assert "check-in notes stay private" in shown
     assert not [a for s in elements(reply, "ActionSet") for a in s["actions"]]
 
 
