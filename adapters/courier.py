@@ -11,11 +11,13 @@ import logging
 from typing import Any
 
 from okrbot.adapters.conversations import CheckIns
+from okrbot.adapters.drafts_flow import DraftsFlow
 from okrbot.adapters.kudos_courier import KudosCourier
 from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.team_updates import TeamUpdateCourier
 from okrbot.bot.checkins import prompt_messages
 from okrbot.bot.delivery import (
+    DRAFTS,
     HELD_PAST_BUDGET,
     KUDOS,
     PROMPTS,
@@ -57,6 +59,7 @@ class Courier:
         self.slack = slack
         self.teams = teams
         self.reports = Reports(database, checkins)
+        self.drafts = DraftsFlow(database, checkins)
         messengers = {Platform.SLACK.value: slack, Platform.TEAMS.value: teams}
         configured = {name: found for name, found in messengers.items() if found is not None}
         self.kudos = KudosCourier(database, configured)
@@ -83,6 +86,10 @@ class Courier:
             return
         if delivery.kind == DeliveryKind.TEAM_UPDATE:
             await self.team_updates.deliver(delivery)
+            return
+        if delivery.kind in DRAFTS:
+            person, message = await self.drafts.delivery_message(delivery)
+            await self._send_once(person, [message], delivery)
             return
         if delivery.person_id is None:
             raise PermanentDeliveryError(f"delivery {delivery.key} names no person")

@@ -25,6 +25,7 @@ from okrbot.bot.scoring import objective_score, progress_bar
 # The words after the command that mean something other than a search: the person's own
 # commands (`kudos`, `settings` and `home` are Teams', and answered as unknown by Slack's `/okr`).
 OWN_COMMANDS = frozenset({"", "help", "?", "checkin", "check-in", "kudos", "settings", "home"})
+NEW = "new"  # alone: draft a personal OKR; `new customers` is still a search
 TEAM = "team"
 COMPANY = "company"
 # A search matching half the company would be a wall of messages; past this many objectives
@@ -70,6 +71,8 @@ def browse_request(text: str, mentions: Sequence[Mention]) -> BrowseRequest | No
     first = words[0].lower() if words else ""
     if first in OWN_COMMANDS and (first or not mentions):
         return None  # `okr kudos @ana …` is kudos, whoever it names
+    if first == NEW and len(words) == 1 and not mentions:
+        return None
     mention = mentions[0] if mentions else None
     typed = next((word for word in words if word.startswith("@") and len(word) > 1), None)
     if first == TEAM:

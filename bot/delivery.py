@@ -30,6 +30,11 @@ class DeliveryKind(StrEnum):
     # A team's weekly OKR update, posted to the channel the team opted in with (its row names
     # the manager and the week).
     TEAM_UPDATE = "team_update"
+    # An OKR drafted in chat: the manager's one DM to approve or comment, and what the drafter
+    # hears back (the comment, the approval).
+    DRAFT_REVIEW = "okr_draft_review"
+    DRAFT_COMMENT = "okr_draft_comment"
+    DRAFT_APPROVED = "okr_draft_approved"
 
 
 # What counts against the weekly notification budget: every message okrbot sends a person that
@@ -56,6 +61,9 @@ QUIET_HOURS = frozenset(
         DeliveryKind.REFLECTION,
         DeliveryKind.KUDOS_DM,
         DeliveryKind.KUDOS_ROUNDUP,
+        # A draft waits for its manager's working hours; the answers to the drafter go at
+        # once, since the manager acted on them just now.
+        DeliveryKind.DRAFT_REVIEW,
     }
 )
 # The weekly prompt and the deliveries that repeat it (after a snooze, as a reminder or a nudge).
@@ -63,6 +71,9 @@ PROMPTS = frozenset(
     {DeliveryKind.PROMPT, DeliveryKind.SNOOZED_PROMPT, DeliveryKind.REMINDER, DeliveryKind.NUDGE}
 )
 KUDOS = frozenset({DeliveryKind.KUDOS_POST, DeliveryKind.KUDOS_DM})
+DRAFTS = frozenset(
+    {DeliveryKind.DRAFT_REVIEW, DeliveryKind.DRAFT_COMMENT, DeliveryKind.DRAFT_APPROVED}
+)
 
 
 PartSent = Callable[[int, dict[str, Any]], Awaitable[None]]

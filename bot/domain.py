@@ -26,6 +26,20 @@ class ObjectiveKind(enum.StrEnum):
     ASPIRATIONAL = "aspirational"
 
 
+class Source(enum.StrEnum):
+    """Where an objective came from: the admin's OKR file, or drafted by its owner in chat."""
+
+    IMPORT = "import"
+    CHAT = "chat"
+
+
+class Approval(enum.StrEnum):
+    """A chat draft waits for the owner's manager; everything else is approved."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+
+
 class KeyResultType(enum.StrEnum):
     NUMBER = "number"
     PERCENT = "percent"
@@ -144,6 +158,14 @@ class Objective:
     parent_id: int | None = None
     key_results: tuple[KeyResult, ...] = field(default=())
     archived: bool = False
+    source: Source = Source.IMPORT
+    approval: Approval = Approval.APPROVED
+    approved_by_id: int | None = None
+    approved_at: datetime | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.approval is Approval.PENDING
 
 
 @dataclass(frozen=True, slots=True)

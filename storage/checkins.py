@@ -18,6 +18,7 @@ from okrbot.bot.scoring import is_stale_when_asked
 from okrbot.storage.convert import to_checkin, to_key_result, to_objective
 from okrbot.storage.db import dialect_insert
 from okrbot.storage.models import CheckInRow, KeyResultRow, ObjectiveRow, PersonWeekRow
+from okrbot.storage.okrs import approved
 
 
 def _latest_per_key_result(key_result_ids: Sequence[int], before: str | None) -> Select[Any]:
@@ -94,6 +95,8 @@ def _owned_this_quarter() -> Select[KeyResultRow, ObjectiveRow, CheckInRow, int]
             ObjectiveRow.quarter == bindparam("quarter"),
             # Archived by `import okrs --prune` (an archived objective's are archived too).
             KeyResultRow.archived_at.is_(None),
+            # A chat draft joins the weekly prompts once its owner's manager approves it.
+            approved(),
         )
         .order_by(ObjectiveRow.position, ObjectiveRow.id, KeyResultRow.position, KeyResultRow.id)
         # The objective's own key-result list is not needed here; loading it is a query more.

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from okrbot.bot.domain import (
+    Approval,
     CheckIn,
     Confidence,
     KeyResult,
@@ -17,6 +18,7 @@ from okrbot.bot.domain import (
     ObjectiveKind,
     Person,
     Platform,
+    Source,
     Weekday,
 )
 from okrbot.bot.working_hours import parse_days
@@ -80,6 +82,10 @@ def to_objective(
         parent_id=row.parent_id,
         key_results=tuple(to_key_result(kr) for kr in key_results),
         archived=row.archived_at is not None,
+        source=Source(row.source or Source.IMPORT),
+        approval=Approval(row.approval or Approval.APPROVED),
+        approved_by_id=row.approved_by_id,
+        approved_at=row.approved_at,
     )
 
 

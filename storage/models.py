@@ -120,6 +120,14 @@ class ObjectiveRow(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("objectives.id", ondelete="SET NULL"))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Where it came from: `import` (an OKR file) or `chat` (drafted by its owner with /okr new).
+    # An import neither matches, changes nor archives a chat objective.
+    source: Mapped[str] = mapped_column(String(8), default="import", server_default="import")
+    # A chat draft is `pending` until the owner's manager approves it; only `approved`
+    # objectives are prompted, browsed, reported and scored.
+    approval: Mapped[str] = mapped_column(String(16), default="approved", server_default="approved")
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     key_results: Mapped[list[KeyResultRow]] = relationship(

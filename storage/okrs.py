@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from okrbot.bot.domain import KeyResult, Level, Objective
+from okrbot.bot.domain import Approval, KeyResult, Level, Objective, Source
 from okrbot.bot.import_problems import Problem, raise_problems
 from okrbot.bot.okr_import import KeyResultRecord, ObjectiveRecord, OkrDiff, OkrFile
 from okrbot.storage.convert import to_key_result, to_objective
@@ -27,6 +27,16 @@ async def get_key_result(session: AsyncSession, key_result_id: int) -> KeyResult
     return to_key_result(row) if row is not None else None
 
 
+def approved() -> ColumnElement[bool]:
+    """Objectives that count: a chat draft waiting for its owner's manager is not prompted,
+    browsed, reported or scored until approved."""
+    return ObjectiveRow.approval == Approval.APPROVED.value
+
+
+def _live() -> ColumnElement[bool]:
+    return and_(ObjectiveRow.archived_at.is_(None), approved())
+
+
 def _owned_or_contributed(owner_ids: Collection[int]) -> ColumnElement[bool]:
     """Objectives these people own or own a live key result of: what "their OKRs" means to
     someone who contributes one key result to a team objective."""
@@ -37,16 +47,23 @@ def _owned_or_contributed(owner_ids: Collection[int]) -> ColumnElement[bool]:
 
 
 async def objectives_for_quarter(
-    session: AsyncSession, quarter: str, owner_id: int | None = None, include_archived: bool = False
+    session: AsyncSession,
+    quarter: str,
+    owner_id: int | None = None,
+    include_archived: bool = False,
+    include_pending: bool = False,
 ) -> list[Objective]:
     """The quarter's objectives with their key results, in their planned order; what
-    `import okrs --prune` archived only with `include_archived`.
+    `import okrs --prune` archived only with `include_archived`, chat drafts still waiting for
+    approval only with `include_pending`.
 
     With `owner_id`, only the objectives that person owns or owns a key result of.
     """
     query = select(ObjectiveRow).where(ObjectiveRow.quarter == quarter)
     if not include_archived:
         query = query.where(ObjectiveRow.archived_at.is_(None))
+    if not include_pending:
+        query = query.where(approved())
     if owner_id is not None:
         query = query.where(_owned_or_contributed([owner_id]))
     rows = await session.scalars(query.order_by(ObjectiveRow.position, ObjectiveRow.id))
@@ -62,7 +79,7 @@ async def objectives_of_people(
         select(ObjectiveRow)
         .where(
             ObjectiveRow.quarter == quarter,
-            ObjectiveRow.archived_at.is_(None),
+            _live(),
             _owned_or_contributed(person_ids),
         )
         .order_by(ObjectiveRow.position, ObjectiveRow.id)
@@ -75,9 +92,7 @@ async def search_objectives(
 ) -> list[Objective]:
     """The quarter's live objectives in which every word appears, ignoring case, in the
     objective's title or a live key result's title; `%` and `_` are taken literally."""
-    query = select(ObjectiveRow).where(
-        ObjectiveRow.quarter == quarter, ObjectiveRow.archived_at.is_(None)
-    )
+    query = select(ObjectiveRow).where(ObjectiveRow.quarter == quarter, _live())
     for word in words:
         wanted = word.lower()
         in_a_key_result = select(KeyResultRow.objective_id).where(
@@ -105,15 +120,13 @@ async def alignment(
     children: dict[int, list[Objective]] = {}
     if parent_ids:
         rows = await session.scalars(
-            select(ObjectiveRow).where(
-                ObjectiveRow.id.in_(parent_ids), ObjectiveRow.archived_at.is_(None)
-            )
+            select(ObjectiveRow).where(ObjectiveRow.id.in_(parent_ids), _live())
         )
         parents = {row.id: to_objective(row, with_key_results=False) for row in rows}
     if ids:
         rows = await session.scalars(
             select(ObjectiveRow)
-            .where(ObjectiveRow.parent_id.in_(ids), ObjectiveRow.archived_at.is_(None))
+            .where(ObjectiveRow.parent_id.in_(ids), _live())
             .order_by(ObjectiveRow.position, ObjectiveRow.id)
         )
         for row in rows:
@@ -129,7 +142,7 @@ async def company_objectives(session: AsyncSession, quarter: str) -> list[Object
         .where(
             ObjectiveRow.quarter == quarter,
             ObjectiveRow.level == Level.COMPANY.value,
-            ObjectiveRow.archived_at.is_(None),
+            _live(),
         )
         .order_by(ObjectiveRow.position, ObjectiveRow.id)
     )
@@ -147,6 +160,7 @@ async def key_results_owned_by(
             ObjectiveRow.quarter == quarter,
             KeyResultRow.owner_id == person_id,
             KeyResultRow.archived_at.is_(None),
+            approved(),
         )
         .order_by(ObjectiveRow.position, ObjectiveRow.id, KeyResultRow.position, KeyResultRow.id)
     )
@@ -274,15 +288,28 @@ async def upsert_okrs(
         email.lower(): person_id
         for person_id, email in (await session.execute(select(PersonRow.id, PersonRow.email)))
     }
-    stored = list(
+    quarter_rows = list(
         await session.scalars(
             select(ObjectiveRow)
             .where(ObjectiveRow.quarter == okrs.quarter)
             .order_by(ObjectiveRow.position, ObjectiveRow.id)
         )
     )
+    # Objectives people drafted in chat are theirs, not the file's: an import never matches,
+    # changes or archives them, and a file objective may not take one's title.
+    stored = [row for row in quarter_rows if row.source != Source.CHAT.value]
+    drafted = {row.title: row for row in quarter_rows if row.source == Source.CHAT.value}
     records = list(okrs.objectives)
     matcher = _Matcher(okrs.file)
+    for record in records:
+        if record.title in drafted:
+            matcher.bad(
+                record.line,
+                "title",
+                f"an objective drafted in chat is titled {record.title!r}; titles are unique "
+                "in a quarter and an import leaves chat objectives alone, so give this one "
+                "another title",
+            )
     matched = matcher.match(records, stored, "objective")
     stored_key_results = {objective.id: list(objective.key_results) for objective in stored}
     kr_matches = [
@@ -344,7 +371,7 @@ async def upsert_okrs(
             if kr_row.title != kr.title:
                 change.old_title = kr_row.title
             changes.append(change)
-    stored_titles = {row.title: row for row in stored}  # the names `parent:` may use
+    stored_titles = {row.title: row for row in quarter_rows}  # the names `parent:` may use
     await _rename(session, [change for change in changes if change.old_title is not None])
     await session.flush()
 

@@ -54,6 +54,7 @@ from okrbot.storage.models import (
     ReflectionRow,
     ReflectionScoreRow,
 )
+from okrbot.storage.okrs import approved
 
 UNKNOWN_GIVER = "a colleague"
 
@@ -130,7 +131,7 @@ async def _plan(session: AsyncSession, quarter: str) -> _Plan:
             KeyResultRow,
             and_(KeyResultRow.objective_id == ObjectiveRow.id, KeyResultRow.archived_at.is_(None)),
         )
-        .where(ObjectiveRow.quarter == quarter, ObjectiveRow.archived_at.is_(None))
+        .where(ObjectiveRow.quarter == quarter, ObjectiveRow.archived_at.is_(None), approved())
         .order_by(ObjectiveRow.position, ObjectiveRow.id, KeyResultRow.position, KeyResultRow.id)
     )
     objectives: dict[int, Objective] = {}
@@ -174,7 +175,7 @@ async def _checkins(
         )
         .join(KeyResultRow, CheckInRow.key_result_id == KeyResultRow.id)
         .join(ObjectiveRow, KeyResultRow.objective_id == ObjectiveRow.id)
-        .where(ObjectiveRow.quarter == quarter, KeyResultRow.archived_at.is_(None))
+        .where(ObjectiveRow.quarter == quarter, KeyResultRow.archived_at.is_(None), approved())
         .order_by(CheckInRow.key_result_id, CheckInRow.period)
     )
     if up_to is not None:
@@ -539,6 +540,7 @@ async def save_reflection(
             KeyResultRow.owner_id == person_id,
             ObjectiveRow.quarter == quarter_id,
             KeyResultRow.archived_at.is_(None),
+            approved(),
         )
     )
     scores = check_self_scores(self_scores, owned)
@@ -576,6 +578,7 @@ async def reflections_missing(session: AsyncSession, manager_id: int, quarter: s
             ObjectiveRow.quarter == quarter,
             ObjectiveRow.archived_at.is_(None),
             KeyResultRow.archived_at.is_(None),
+            approved(),
         )
     )
     reflected = select(ReflectionRow.person_id).where(ReflectionRow.quarter == quarter)

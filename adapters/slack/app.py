@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from okrbot.adapters.browse_flow import BrowseFlow
 from okrbot.adapters.conversations import CheckIns, Submitted
+from okrbot.adapters.drafts_flow import DraftsFlow
 from okrbot.adapters.home_flow import HomeFlow, NextPrompt
 from okrbot.adapters.inflight import InFlight
 from okrbot.adapters.kudos_flow import KudosFlow
@@ -50,6 +51,11 @@ from okrbot.bot.browse import BrowseRequest, browse_request
 from okrbot.bot.checkins import CHECK_IN, FORM_ID, SKIP, SNOOZE
 from okrbot.bot.digests import NUDGE_ACTION
 from okrbot.bot.domain import Person, Platform
+from okrbot.bot.drafts import APPROVE as DRAFT_APPROVE
+from okrbot.bot.drafts import COMMENT as DRAFT_COMMENT
+from okrbot.bot.drafts import COMMENT_FORM as DRAFT_COMMENT_FORM
+from okrbot.bot.drafts import FORM_ID as DRAFT_FORM
+from okrbot.bot.drafts import NEW as NEW_DRAFT
 from okrbot.bot.kudos import (
     KUDOS_FORM_ID,
     KUDOS_MESSAGE,
@@ -81,8 +87,16 @@ OKR_COMMAND = "/okr"
 # What this app handles; manifest/slack.yaml must declare exactly these (a test compares them).
 SLASH_COMMANDS = (OKR_COMMAND, KUDOS_COMMAND)
 EVENTS = ("app_home_opened",)
-ACTIONS = (CHECK_IN, SNOOZE, SKIP, REFLECT, NUDGE_ACTION, PREFS_OPEN)
-VIEWS = (FORM_ID, KUDOS_FORM_ID, REFLECTION_FORM, PREFS_FORM, TEAM_CHANNEL_FORM)
+ACTIONS = (CHECK_IN, SNOOZE, SKIP, REFLECT, NUDGE_ACTION, PREFS_OPEN, DRAFT_APPROVE, DRAFT_COMMENT)
+VIEWS = (
+    FORM_ID,
+    KUDOS_FORM_ID,
+    REFLECTION_FORM,
+    PREFS_FORM,
+    TEAM_CHANNEL_FORM,
+    DRAFT_FORM,
+    DRAFT_COMMENT_FORM,
+)
 # The context entry the person who signed the request is kept under; Bolt passes context
 # entries to listeners by name, so a listener asks for them with a `person` argument.
 PERSON = "person"
@@ -113,6 +127,7 @@ class SlackAdapter:
         self.browse = BrowseFlow(database, checkins)
         self.team_channels = TeamChannelFlow(database, checkins)
         self.home_flow = HomeFlow(checkins, next_prompt)
+        self.drafts = DraftsFlow(database, checkins)
         # The runtime's, which owns the scheduler the settings must move.
         self.preferences = preferences
         # Work done after Slack has its answer (the summary after a check-in) takes at most
@@ -147,6 +162,8 @@ class SlackAdapter:
             REFLECT: self.open_reflection,
             NUDGE_ACTION: self.nudge,
             PREFS_OPEN: self.open_preferences,
+            DRAFT_APPROVE: self.approve_draft,
+            DRAFT_COMMENT: self.open_draft_comment,
         }
         views = {
             FORM_ID: self.submit_checkin,
@@ -154,6 +171,8 @@ class SlackAdapter:
             REFLECTION_FORM: self.submit_reflection,
             PREFS_FORM: self.submit_preferences,
             TEAM_CHANNEL_FORM: self.submit_team_channel,
+            DRAFT_FORM: self.submit_draft,
+            DRAFT_COMMENT_FORM: self.submit_draft_comment,
         }
         commands = {OKR_COMMAND: self.okr_command, KUDOS_COMMAND: self.kudos_command}
         events = {"app_home_opened": self.app_home_opened}
@@ -374,6 +393,56 @@ class SlackAdapter:
         report_id = int(value) if value.isdigit() else -1
         await self.messenger.send(person, [await self.reports.nudge(person, report_id)])
 
+    # -- drafting a personal OKR ---------------------------------------------------------------
+
+    async def submit_draft(self, ack: AsyncAck, view: dict[str, Any], person: Person) -> None:
+        answers = render.state_values(view)
+        result = await self.drafts.submit(person, answers, view_submission_key(view))
+        if result.errors or result.message is None:
+            await ack(response_action="errors", errors=result.errors)
+            return
+        await ack(
+            response_action="update",
+            view=render.closing_view(DRAFT_FORM, "OKR drafted", result.message),
+        )
+
+    async def approve_draft(self, ack: AsyncAck, body: dict[str, Any], person: Person) -> None:
+        """The manager's Approve: their DM shows it approved; anyone else is told privately."""
+        await ack()
+        decision = await self.drafts.approve(person, first_action(body).get("value"))
+        if decision.ok:
+            await self._replace_clicked_message(body, decision.message)
+        else:
+            await self._tell(body, decision.message)
+
+    async def open_draft_comment(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, person: Person
+    ) -> None:
+        await ack()
+        value = string(first_action(body).get("value")) or ""
+        form = await self.drafts.comment_form(person, value)
+        if isinstance(form, Message):
+            await self._tell(body, form)
+            return
+        await client.views_open(
+            trigger_id=string(body.get("trigger_id")),
+            view=render.modal(form, {"draft": value}),
+        )
+
+    async def submit_draft_comment(
+        self, ack: AsyncAck, view: dict[str, Any], person: Person
+    ) -> None:
+        draft = private_metadata(view).get("draft")
+        answers = render.state_values(view)
+        result = await self.drafts.comment(person, draft, answers, view_submission_key(view))
+        if result.errors or result.message is None:
+            await ack(response_action="errors", errors=result.errors)
+            return
+        await ack(
+            response_action="update",
+            view=render.closing_view(DRAFT_COMMENT_FORM, "Comment sent", result.message),
+        )
+
     # -- /okr ----------------------------------------------------------------------------------
 
     async def okr_command(
@@ -389,6 +458,12 @@ class SlackAdapter:
             return
         if words == [TEAM_CHANNEL_COMMAND]:
             await self._team_channel_form(ack, command, client, person)
+        if sub == NEW_DRAFT and len(words) == 1:
+            await ack()
+            await client.views_open(
+                trigger_id=string(command.get("trigger_id")),
+                view=render.modal(await self.drafts.form(person), {}),
+            )
             return
         typed = string(command.get("text")) or ""
         request = browse_request(typed, slack_mentions(typed))

@@ -17,7 +17,7 @@ from okrbot.bot.checkins import KudosDraft
 from okrbot.bot.domain import Person, Platform
 from okrbot.bot.kudos import KUDOS_FORM_ID
 from okrbot.bot.kudos_giving import Named
-from okrbot.bot.messages import Context, Form, Message, Text
+from okrbot.bot.messages import Message
 
 KUDOS_COMMAND = "/kudos"
 
@@ -74,12 +74,7 @@ def where_posted(channel: str | None, kudos_channel: str | None) -> str | None:
 
 def sent_view(reply: Message) -> dict[str, Any]:
     """What the kudos modal turns into once the kudos is sent: the receipt and a Done button."""
-    items = tuple(b for b in reply.blocks if isinstance(b, Text | Context))
-    form = Form(id=KUDOS_FORM_ID, title="Kudos sent", submit_label="Done", items=items)
-    done = render.modal(form)
-    done.pop("submit", None)
-    done["close"] = render.plain("Done", render.BUTTON_TEXT_MAX)
-    return done
+    return render.closing_view(KUDOS_FORM_ID, "Kudos sent", reply)
 
 
 async def checkin_kudos(

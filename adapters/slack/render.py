@@ -211,6 +211,15 @@ def modal(form: messages.Form, metadata: dict[str, Any] | None = None) -> dict[s
     return view
 
 
+def closing_view(callback_id: str, title: str, reply: Message) -> dict[str, Any]:
+    """What a modal turns into once its work is done: the reply's text and a Done button."""
+    items = tuple(b for b in reply.blocks if isinstance(b, Text | Context))
+    done = modal(messages.Form(id=callback_id, title=title, submit_label="Done", items=items))
+    done.pop("submit", None)
+    done["close"] = plain("Done", BUTTON_TEXT_MAX)
+    return done
+
+
 def home_view(message: Message) -> dict[str, Any]:
     return {"type": "home", "blocks": message_blocks(message)[:100]}
 

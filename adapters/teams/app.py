@@ -25,6 +25,7 @@ from botbuilder.schema import (
 
 from okrbot.adapters.browse_flow import BrowseFlow
 from okrbot.adapters.conversations import CheckIns
+from okrbot.adapters.drafts_flow import DraftsFlow
 from okrbot.adapters.home_flow import HomeFlow, NextPrompt
 from okrbot.adapters.kudos_flow import KudosFlow
 from okrbot.adapters.overview import own_quarter
@@ -68,6 +69,11 @@ from okrbot.bot.checkins import (
 from okrbot.bot.clock import Clock
 from okrbot.bot.digests import NUDGE_ACTION
 from okrbot.bot.domain import Person, Platform
+from okrbot.bot.drafts import APPROVE as DRAFT_APPROVE
+from okrbot.bot.drafts import COMMENT as DRAFT_COMMENT
+from okrbot.bot.drafts import COMMENT_FORM as DRAFT_COMMENT_FORM
+from okrbot.bot.drafts import FORM_ID as DRAFT_FORM
+from okrbot.bot.drafts import NEW as NEW_DRAFT
 from okrbot.bot.home import after_welcome
 from okrbot.bot.messages import NOT_SET_UP, Context, Form, Header, Message, Text
 from okrbot.bot.overview import help_message, okr_overview, public_overview, with_kudos
@@ -94,9 +100,18 @@ TEAMS_SETTINGS = f"`{SETTINGS_COMMAND}`"
 HOME_COMMAND = "home"
 TEAMS_HOME = f"`{HOME_COMMAND}`"
 # What only the person may see, so only answered in their 1:1 chat with the bot.
-PRIVATE_COMMANDS = ("checkin", "check-in", SETTINGS_COMMAND, HOME_COMMAND)
+PRIVATE_COMMANDS = ("checkin", "check-in", SETTINGS_COMMAND, HOME_COMMAND, NEW_DRAFT)
 # Card submits that record something, so that acting on one twice would say or store it twice.
-RECORDING_ACTIONS = (FORM_ID, SNOOZE, REFLECTION_FORM, PREFS_FORM, TEAM_CHANNEL_FORM)
+RECORDING_ACTIONS = (
+    FORM_ID,
+    SNOOZE,
+    REFLECTION_FORM,
+    PREFS_FORM,
+    TEAM_CHANNEL_FORM,
+    DRAFT_APPROVE,
+    DRAFT_COMMENT_FORM,
+)
+DRAFT_ACTIONS = (DRAFT_FORM, DRAFT_APPROVE, DRAFT_COMMENT, DRAFT_COMMENT_FORM)
 TEAM_CHANNEL_USAGE = (
     "Type `channel` in the channel of your team where its weekly OKR update should go "
     "(okrbot must be installed in that team), or `channel off` to stop it. In our 1:1 chat, "
@@ -125,6 +140,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         self.browse = BrowseFlow(database, checkins)
         self.team_channels = TeamChannelFlow(database, checkins)
         self.home_flow = HomeFlow(checkins, next_prompt)
+        self.drafts = DraftsFlow(database, checkins)
         # The runtime's, which owns the scheduler the settings must move.
         self.preferences = preferences
         self.settings = settings
@@ -262,6 +278,7 @@ class OkrTeamsBot(TeamsActivityHandler):
             what = {
                 SETTINGS_COMMAND: "Your settings are",
                 HOME_COMMAND: "Your Home and next prompt are",
+                NEW_DRAFT: "OKR drafts are",
             }
             said = what.get(command, "Check-ins are")
             await self._reply(context, private_pointer(context.activity, said))
@@ -274,6 +291,9 @@ class OkrTeamsBot(TeamsActivityHandler):
             await self._send_card(context, await self._checkin_card(person))
         elif command == HOME_COMMAND:
             await self._reply(context, await self.home(person))
+        elif command == NEW_DRAFT and len(words) == 1:
+            form = await self.drafts.form(person)
+            await self._send_card(context, render.form_card(form, page=0, period=""))
         elif command == KUDOS_COMMAND or words[:2] == [OKR_COMMAND, KUDOS_COMMAND]:
             await self._kudos_command(context, person, text)
         elif command == SETTINGS_COMMAND and self.preferences is not None:
@@ -393,6 +413,8 @@ class OkrTeamsBot(TeamsActivityHandler):
                 await self._replace(context, card, "Team updates: please fix the channel")
             else:
                 await self._replace(context, render.message_card(message), message.summary)
+        elif action in DRAFT_ACTIONS:
+            await self._draft_action(context, person, action, value)
         elif action == NUDGE_ACTION:
             raw = str(value.get(render.VALUE_KEY) or "")
             message = await self.reports.nudge(person, int(raw) if raw.isdigit() else -1)
@@ -426,6 +448,52 @@ class OkrTeamsBot(TeamsActivityHandler):
             form, page=0, period=quarter, errors=errors or None, typed=typed or None
         )
         await self._replace(context, card, form.title)
+
+    async def _draft_action(
+        self, context: TurnContext, person: Person, action: object, value: dict
+    ) -> None:
+        """A personal OKR draft submitted, or the manager's Approve, Comment or comment sent.
+        The draft a button names travels in the card's value (the comment form's period)."""
+        named = value.get(render.VALUE_KEY) or value.get(render.PERIOD_KEY)
+        if action == DRAFT_FORM:
+            typed = render.answers(value)
+            result = await self.drafts.submit(person, typed, submission_key(context.activity))
+            if result.message is not None:
+                await self._replace(context, render.message_card(result.message), "OKR drafted")
+                return
+            form = await self.drafts.form(person)
+            card = render.form_card(form, page=0, period="", errors=result.errors, typed=typed)
+            await self._replace(context, card, "OKR draft: please fix a field")
+        elif action == DRAFT_APPROVE:
+            decision = await self.drafts.approve(person, named)
+            if decision.ok:
+                await self._replace(
+                    context, render.message_card(decision.message), decision.message.summary
+                )
+            else:
+                await self._reply(context, decision.message)
+        elif action == DRAFT_COMMENT:
+            found = await self.drafts.comment_form(person, named)
+            if isinstance(found, Message):
+                await self._reply(context, found)
+            else:
+                await self._send_card(context, render.form_card(found, page=0, period=str(named)))
+        else:
+            typed = render.answers(value)
+            key = submission_key(context.activity)
+            outcome = await self.drafts.comment(person, named, typed, key)
+            if outcome.message is not None:
+                message = outcome.message
+                await self._replace(context, render.message_card(message), message.summary)
+                return
+            found = await self.drafts.comment_form(person, named)
+            if isinstance(found, Message):
+                await self._reply(context, found)
+                return
+            card = render.form_card(
+                found, page=0, period=str(named), errors=outcome.errors, typed=typed
+            )
+            await self._replace(context, card, "Comment: please fix a field")
 
     async def _checkin_card(self, person: Person, page: int = 0, **extra: Any) -> dict[str, Any]:
         return await self.messenger.checkin_card(person, page, **extra)
