@@ -12,12 +12,26 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from okrbot.bot.domain import KeyResultType, Level, ObjectiveKind
+from okrbot.bot.domain import Approval, KeyResultType, Level, ObjectiveKind, Source
 from okrbot.bot.import_problems import Problem, is_email, new_cycle
 from okrbot.bot.quarters import Quarter
 from okrbot.bot.yaml_nodes import LimitedLoader, NodeReader
 
-OBJECTIVE_KEYS = ("id", "title", "owner", "level", "kind", "description", "parent", "key_results")
+OBJECTIVE_KEYS = (
+    "id",
+    "title",
+    "owner",
+    "level",
+    "kind",
+    "description",
+    "parent",
+    "key_results",
+    # Where it came from and its approval: `source: chat` marks an objective its owner drafted
+    # in chat, which an import leaves alone (so a file that lists one still imports).
+    "source",
+    "approval",
+    "approved_by",
+)
 KEY_RESULT_KEYS = ("id", "title", "owner", "type", "start", "target", "unit")
 
 
@@ -117,6 +131,10 @@ def _objectives(
         fields = reader.mapping(item, "an objective", OBJECTIVE_KEYS)
         if fields is None:
             continue
+        source = reader.choice(fields, "source", item, Source, Source.IMPORT)
+        reader.choice(fields, "approval", item, Approval, Approval.APPROVED)
+        if source is Source.CHAT:
+            continue  # its owner's, drafted in chat: the import neither creates nor changes it
         external_id = reader.external_id(fields, item, objective_ids, "objectives")
         title = reader.text(fields, "title", item)
         owner = reader.text(fields, "owner", item)

@@ -15,7 +15,7 @@ from rich.text import Text
 from sqlalchemy import select
 
 from okrbot.bot.clock import SystemClock
-from okrbot.bot.domain import KeyResult, Objective, Person
+from okrbot.bot.domain import KeyResult, Objective, Person, Source
 from okrbot.bot.import_problems import ImportFailed, raise_problems, read_text
 from okrbot.bot.okr_import import check_okrs, parse_okrs
 from okrbot.bot.people_import import check_people, parse_people
@@ -250,7 +250,7 @@ def show(
                 if someone is None:
                     fail(f"--person: no person with email {escape(person)}")
             objectives = await objectives_for_quarter(
-                session, which.id, someone.id if someone else None
+                session, which.id, someone.id if someone else None, include_pending=True
             )
             people = {p.id: p for p in await list_people(session)}
         return which.id, objectives, people, someone
@@ -280,6 +280,7 @@ def _okr_table(title: str, objectives: list[Objective], people: dict[int, Person
         score = objective_score(objective.key_results)
         heading = Text(objective.title, "bold")
         heading.append(f"\n{objective.level.value}, {objective.kind.value}", "dim")
+        heading.append(f"\n{_origin(objective, people)}", "dim")
         if objective.parent_id is not None and objective.parent_id in titles:
             heading.append(f"\naligned to: {titles[objective.parent_id]}", "dim")
         table.add_row(
@@ -301,6 +302,17 @@ def _okr_table(title: str, objectives: list[Objective], people: dict[int, Person
                 end_section=position == len(objective.key_results) - 1,
             )
     return table
+
+
+def _origin(objective: Objective, people: dict[int, Person]) -> str:
+    """Where an objective came from and, for one drafted in chat, its approval."""
+    if objective.source is Source.IMPORT:
+        return "from: import"
+    if objective.pending:
+        return "from: chat, pending approval"
+    approver = people.get(objective.approved_by_id or 0)
+    by = f" by {approver.name}" if approver else ""
+    return f"from: chat, approved{by}"
 
 
 def _current_and_target(kr: KeyResult) -> str:

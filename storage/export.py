@@ -41,6 +41,8 @@ OKR_CSV_COLUMNS = (
     "checkins",
     "last_checkin_at",
     "archived",
+    "source",
+    "approval",
 )
 
 
@@ -95,7 +97,9 @@ def _kr_value(kr: KeyResult) -> float:
 async def _quarter_data(
     session: AsyncSession, quarter: Quarter
 ) -> tuple[list[Objective], dict[int, str], list[CheckInRow], dict[int, _Stats]]:
-    objectives = await objectives_for_quarter(session, quarter.id, include_archived=True)
+    objectives = await objectives_for_quarter(
+        session, quarter.id, include_archived=True, include_pending=True
+    )
     email_of = {person.id: person.email for person in await list_people(session)}
     kr_ids = [kr.id for objective in objectives for kr in objective.key_results]
     checkins = (
@@ -147,6 +151,8 @@ async def export_okrs_csv(session: AsyncSession, quarter: Quarter) -> str:
                     stat.count,
                     iso_utc(stat.last_at) if stat.last_at else "",
                     "yes" if kr.archived else "",
+                    objective.source.value,
+                    objective.approval.value,
                 ]
             )
     return out.getvalue()
@@ -201,6 +207,11 @@ def _objective_json(
         # A parent in another quarter cannot be named by title alone; imports never create one.
         "parent": title_of.get(objective.parent_id) if objective.parent_id else None,
         "score": round(score, 2) if score is not None else None,
+        # `import okrs` leaves `source: chat` objectives alone (their owners drafted them).
+        "source": objective.source.value,
+        "approval": objective.approval.value,
+        "approved_by": email_of.get(objective.approved_by_id) if objective.approved_by_id else None,
+        "approved_at": iso_utc(objective.approved_at) if objective.approved_at else None,
         "key_results": [
             {
                 "title": kr.title,

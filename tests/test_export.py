@@ -272,6 +272,8 @@ async def test_csv_and_json_carry_checkins_and_kudos(database: Database) -> None
         "2",
         "2026-10-12T14:00:05Z",
         "",
+        "import",
+        "approved",
     ]
     done = rows["Self-serve setup guide published"]
     assert (done["start"], done["target"], done["current"], done["score"]) == (
