@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from okrbot.bot.browse import help_lines as browse_help
 from okrbot.bot.checkins import CHECK_IN, KeyResultStatus, describe
+from okrbot.bot.drafts import help_line as draft_help
 from okrbot.bot.kudos import received_blocks
 from okrbot.bot.messages import (
     Actions,
@@ -109,6 +110,7 @@ def help_message(
                 f"`{okr_command}` — your objectives and key results, with progress\n"
                 + "".join(f"{line}\n" for line in browse_help(okr_command))
                 + f"`{okr_command} checkin` — check in on your key results now\n"
+                + f"{draft_help(okr_command)}\n"
                 f"`{okr_command} help` — this help\n"
                 f"`{kudos_command} @someone thanks for … #value` — recognise a colleague\n"
                 f"{home} — your key results, kudos, your team's and the company's OKRs\n"

@@ -257,3 +257,10 @@ async def test_someone_without_a_manager_has_their_draft_active_at_once(
     assert row is not None and row.approval == "approved" and row.source == "chat"
     await deliver(world)
     assert all("OKR draft from" not in texts(m) for m in world.dm("U0MIA"))
+
+
+async def test_help_names_okr_new_and_new_with_more_words_is_a_search(world: SlackWorld) -> None:
+    helping = texts((await world.slack.command("U0ANA", "/okr", "help")).json())
+    assert "`/okr new` — draft your own personal OKR; your manager approves it" in helping
+    searched = texts((await world.slack.command("U0ANA", "/okr", "new york")).json())
+    assert searched.startswith("No objective in 2026-Q4 matches “new york”")

@@ -161,3 +161,10 @@ async def test_drafting_in_a_group_chat_points_to_the_private_chat(world: TeamsW
     await world.teams.say(ANA, "okr new", where=where)
     [answer] = world.sandbox.activities_in(where[0])
     assert "OKR drafts are private" in texts(answer)
+
+
+async def test_help_names_okr_new(world: TeamsWorld) -> None:
+    await world.teams.say(ANA, "help")
+    assert "`okr new` — draft your own personal OKR; your manager approves it" in texts(
+        world.last(ANA)
+    )

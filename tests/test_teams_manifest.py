@@ -49,6 +49,7 @@ def test_manifest_declares_the_bot_okrbot_needs() -> None:
     assert [c["title"] for c in personal["commands"]] == [
         "okr",
         "home",
+        "okr new",
         "checkin",
         "kudos",
         "settings",
