@@ -56,6 +56,7 @@ async def run_demo(
             watcher = Watcher(company, stage, record, cast)
             cast.plan_time_off(quarter)
             cast.plan_new_hire()
+            cast.plan_draft(quarter)
             watcher.collect()
             end = _last_moment(company, stage, quarter, opening, weeks)
             if show_progress:

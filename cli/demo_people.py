@@ -24,6 +24,7 @@ from okrbot.bot.quarters import Quarter, week_key
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
 from okrbot.cli.demo_company import DemoCompany, DemoPerson
+from okrbot.cli.demo_drafts import DraftedOkr
 from okrbot.cli.demo_stage import KUDOS_CHANNEL, Stage, teams_user
 from okrbot.cli.demo_timeline import Timeline
 from okrbot.cli.demo_watch import REFLECTION_SUMMARY, Record, slack_text
@@ -58,6 +59,7 @@ class SamplePeople:
         self.plans: dict[tuple[str, str], Plan] = {}
         self.tally: Counter[str] = Counter()
         self.strength = {p.email: self.rng.uniform(0.45, 1.15) for p in company.people}
+        self.drafted = DraftedOkr(company, stage, timeline, record)
 
     def _say(self, person: DemoPerson, text: str) -> None:
         self.record.say(person.email, self.stage.clock.now(), "you", text)
@@ -86,6 +88,13 @@ class SamplePeople:
             self._say(away, f"(out of office until {monday + timedelta(days=6)})")
 
         self.timeline.at(sunday_before, leave)
+
+    def plan_draft(self, quarter: Quarter) -> None:
+        """In week 1 one person drafts a personal OKR in chat; their manager approves it."""
+        self.drafted.plan(quarter)
+
+    def asked_to_approve(self, manager: DemoPerson) -> None:
+        self.drafted.review_arrived(manager)
 
     def plan_new_hire(self) -> None:
         """A new hire is imported mid-week partway through the quarter, as an admin would: the

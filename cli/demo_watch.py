@@ -20,6 +20,8 @@ from okrbot.cli.demo_stage import Stage, teams_user
 
 PROMPT_SUMMARIES = ("Time for your weekly check-in", "Reminder: your check-in")
 REFLECTION_SUMMARY = "Time to look back on"
+# What the manager's DM about a drafted OKR says (bot.drafts.review_message).
+REVIEW_MARK = "drafted a personal OKR for your approval"
 
 
 @dataclass
@@ -67,6 +69,8 @@ class Listener(Protocol):
     def prompted(self, person: DemoPerson, summary: str) -> None: ...
 
     def asked_to_reflect(self, person: DemoPerson) -> None: ...
+
+    def asked_to_approve(self, person: DemoPerson) -> None: ...
 
 
 class Watcher:
@@ -117,6 +121,8 @@ class Watcher:
             self.listener.prompted(person, summary)
         if call.method == "chat.postMessage" and summary.startswith(REFLECTION_SUMMARY):
             self.listener.asked_to_reflect(person)
+        if call.method == "chat.postMessage" and REVIEW_MARK in summary:
+            self.listener.asked_to_approve(person)
 
     def _teams_person(self, conversation: str | None) -> DemoPerson | None:
         for person in self.company.people:
@@ -141,6 +147,8 @@ class Watcher:
             self.listener.prompted(person, summary)
         if request.method == "POST" and summary.startswith(REFLECTION_SUMMARY):
             self.listener.asked_to_reflect(person)
+        if request.method == "POST" and REVIEW_MARK in summary:
+            self.listener.asked_to_approve(person)
 
 
 def slack_text(blocks: list[dict[str, Any]]) -> str:

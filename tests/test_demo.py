@@ -46,6 +46,23 @@ async def test_demo_leaves_transcripts_cards_and_an_index(tmp_path: Path) -> Non
     # Teams ran in production mode: okrbot got app tokens and the connector refused none.
     assert figures["teams_app_tokens"] >= 1 and figures["teams_unauthorized"] == 0
 
+    # In week 1 someone drafts a personal OKR in chat; their manager approves it, and from the
+    # next week's prompt on its key results are part of the check-in.
+    drafter = next(
+        p for p in company.people if p.manager_email and not p.reports and p.joins_on is None
+    )
+    drafted = (out / "transcripts" / f"{drafter.email}.txt").read_text()
+    assert re.search(r"\[Fri 02 Oct \d\d:\d\d\] \w+:\n +/?okr new\n +Objective: Know our", drafted)
+    approved = drafted.index(
+        f"approved your OKR 'Know our customers first-hand ({drafter.first_name})'"
+    )
+    assert "Weekly check-in" not in drafted[:approved]  # approved before the first prompt
+    first_prompt = drafted[drafted.index("Weekly check-in · week 41") :]
+    assert "Customer calls joined" in first_prompt.split("\n\n")[0]
+    assert drafter.manager_email is not None
+    managing = (out / "transcripts" / f"{drafter.manager_email}.txt").read_text()
+    assert f"OKR draft from {drafter.name}" in managing and "[Approve]" in managing
+
     slack = sorted((out / "cards" / "slack").glob("*.json"))
     teams = sorted((out / "cards" / "teams").glob("*.json"))
     assert slack and teams  # both platforms played
