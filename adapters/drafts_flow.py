@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 
 from okrbot.adapters.conversations import CheckIns
 from okrbot.bot.delivery import DeliveryKind, Suppressed, active
@@ -20,6 +20,7 @@ from okrbot.bot.domain import Objective, Person, Source
 from okrbot.bot.drafts import (
     NO_SUCH_DRAFT,
     TITLE,
+    Draft,
     approved_for_drafter,
     approved_for_manager,
     check_comment,
@@ -43,7 +44,7 @@ from okrbot.storage.drafts import (
     pending_drafts,
     title_taken,
 )
-from okrbot.storage.events import first_time_in, seen_in
+from okrbot.storage.events import first_time_in
 from okrbot.storage.okrs import get_objective
 from okrbot.storage.people import get_person
 
@@ -55,6 +56,14 @@ class Answered:
 
     errors: dict[str, str] = field(default_factory=dict)
     message: Message | None = None
+
+
+class _Refused(Exception):
+    """Nothing is stored: the transaction rolls back and the form shows these errors."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("refused")
+        self.errors = errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,44 +106,55 @@ class DraftsFlow:
         """Check and store a draft; queue the manager's DM (or, with no manager, approve it)."""
         quarter = self.checkins.moment(person).quarter.id
         now = self.checkins.clock.now().astimezone(UTC)
-        async with self.database.transaction() as session:
-            if submission is not None and await seen_in(session, submission):
-                return Answered(message=Message.plain("That draft was sent already."))
+        async with self.database.reading() as session:
             parents = await parent_choices(session, quarter)
-            checked = check_draft(answers, [p.id for p in parents])
-            if checked.errors or checked.draft is None:
-                return Answered(errors=checked.errors)
-            draft = checked.draft
-            if await title_taken(session, quarter, draft.title):
-                message = (
-                    f"An objective titled '{draft.title}' already exists in {quarter}; "
-                    "give yours another title."
-                )
-                return Answered(errors={TITLE: message})
-            manager = await self._manager(session, person)
-            objective = await add_draft(
-                session,
-                owner_id=person.id,
-                quarter=quarter,
-                draft=draft,
-                now=now,
-                approved_by_id=None if manager else person.id,
-            )
-            if submission is not None:
-                await first_time_in(session, submission, now)
-            if manager is not None:
-                await enqueue(
-                    session,
-                    key=f"{DeliveryKind.DRAFT_REVIEW}:{objective.id}",
-                    kind=DeliveryKind.DRAFT_REVIEW,
-                    due_at=now,
-                    wake=True,
-                    person_id=manager.id,
-                    payload={"objective_id": objective.id},
-                )
+        checked = check_draft(answers, [p.id for p in parents])
+        if checked.errors or checked.draft is None:
+            return Answered(errors=checked.errors)
+        draft = checked.draft
+        try:
+            async with self.database.transaction() as session:
+                # First, so that the same submission sent twice at once waits here, then
+                # stores nothing more.
+                if submission is not None and not await first_time_in(session, submission, now):
+                    return Answered(message=Message.plain("That draft was sent already."))
+                if await title_taken(session, quarter, draft.title):
+                    message = (
+                        f"An objective titled '{draft.title}' already exists in {quarter}; "
+                        "give yours another title."
+                    )
+                    raise _Refused({TITLE: message})  # and the submission is not recorded
+                objective, manager = await self._store(session, person, quarter, draft, now)
+        except _Refused as refused:
+            return Answered(errors=refused.errors)
         parent = next((p.title for p in parents if p.id == draft.parent_id), None)
         name = manager.name if manager else None
         return Answered(message=submitted_message(objective, parent, name, checked.hints))
+
+    async def _store(
+        self, session: Session, person: Person, quarter: str, draft: Draft, now: datetime
+    ) -> tuple[Objective, Person | None]:
+        """The draft, and the manager's DM queued (or, with no manager, the draft approved)."""
+        manager = await self._manager(session, person)
+        objective = await add_draft(
+            session,
+            owner_id=person.id,
+            quarter=quarter,
+            draft=draft,
+            now=now,
+            approved_by_id=None if manager else person.id,
+        )
+        if manager is not None:
+            await enqueue(
+                session,
+                key=f"{DeliveryKind.DRAFT_REVIEW}:{objective.id}",
+                kind=DeliveryKind.DRAFT_REVIEW,
+                due_at=now,
+                wake=True,
+                person_id=manager.id,
+                payload={"objective_id": objective.id},
+            )
+        return objective, manager
 
     async def _reviewable(
         self, session: Session, manager: Person, raw: object

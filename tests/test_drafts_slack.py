@@ -4,6 +4,7 @@ only an approved draft is prompted, browsed and shown as the person's OKRs."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -264,3 +265,42 @@ async def test_help_names_okr_new_and_new_with_more_words_is_a_search(world: Sla
     assert "`/okr new` — draft your own personal OKR; your manager approves it" in helping
     searched = texts((await world.slack.command("U0ANA", "/okr", "new york")).json())
     assert searched.startswith("No objective in 2026-Q4 matches “new york”")
+
+
+@pytest.fixture
+async def both_backends(database: Database) -> AsyncIterator[SlackWorld]:
+    async with slack_world(database) as running:
+        yield running
+
+
+async def test_the_same_draft_submitted_twice_at_once_is_stored_once(
+    both_backends: SlackWorld,
+) -> None:
+    world = both_backends
+    await world.slack.command("U0ANA", "/okr", "new")
+    view = list(world.sandbox.views.values())[-1]  # as Slack holds it: with its id and hash
+    answers = {**DRAFT, PARENT: await parent_of(world, "Cut churn")}
+    first, second = await asyncio.gather(
+        world.slack.submit("U0ANA", view, answers), world.slack.submit("U0ANA", view, answers)
+    )
+    assert first.status == second.status == 200
+    shown = {texts(reply.json()["view"]) for reply in (first, second)}
+    assert any("Sent to Mia Boss for approval" in text for text in shown)
+    async with world.database.reading() as session:
+        titles = list(await session.scalars(select(ObjectiveRow.title)))
+    assert titles.count(DRAFT[TITLE]) == 1
+    await deliver(world)
+    assert len(world.dm("U0MIA")) == 1
+
+
+async def test_a_title_the_quarter_already_has_is_refused_on_its_field(world: SlackWorld) -> None:
+    answers = {**DRAFT, TITLE: "Cut churn", PARENT: await parent_of(world, "Cut churn")}
+    body = await submit_draft(world, answers)
+    assert body["errors"] == {
+        TITLE: "An objective titled 'Cut churn' already exists in 2026-Q4; "
+        "give yours another title."
+    }
+    # Nothing was recorded of that submission: fixed, it goes through.
+    assert (await submit_draft(world, {**answers, TITLE: "Churn, personally"}))[
+        "response_action"
+    ] == ("update")

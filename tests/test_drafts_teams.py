@@ -131,6 +131,19 @@ async def test_approve_makes_it_prompted_next_week_and_tells_the_drafter(
     assert "Trial-to-paid conversion" in texts(world.last(ANA))
 
 
+async def test_a_double_submitted_draft_is_stored_once(world: TeamsWorld) -> None:
+    card = await form(world)
+    for _ in range(2):
+        await world.teams.press(ANA, card, FORM_ID, {**DRAFT, PARENT: await churn_id(world)})
+    [now] = [a for a in world.chat(ANA) if a["id"] == card["id"]]
+    assert "Sent to Mia Boss for approval" in texts(now)
+    async with world.database.reading() as session:
+        titles = list(await session.scalars(select(ObjectiveRow.title)))
+    assert titles.count(DRAFT[TITLE]) == 1
+    await deliver(world)
+    assert sum("OKR draft from Ana Lima" in texts(a) for a in world.chat(MIA)) == 1
+
+
 async def test_someone_else_pressing_approve_is_refused(world: TeamsWorld) -> None:
     review = await drafted(world)
     await world.teams.press(LI, review, APPROVE)

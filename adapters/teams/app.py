@@ -108,6 +108,7 @@ RECORDING_ACTIONS = (
     REFLECTION_FORM,
     PREFS_FORM,
     TEAM_CHANNEL_FORM,
+    DRAFT_FORM,
     DRAFT_APPROVE,
     DRAFT_COMMENT_FORM,
 )
@@ -457,7 +458,8 @@ class OkrTeamsBot(TeamsActivityHandler):
         named = value.get(render.VALUE_KEY) or value.get(render.PERIOD_KEY)
         if action == DRAFT_FORM:
             typed = render.answers(value)
-            result = await self.drafts.submit(person, typed, submission_key(context.activity))
+            # A repeated submit of the same card never gets here (RECORDING_ACTIONS).
+            result = await self.drafts.submit(person, typed, None)
             if result.message is not None:
                 await self._replace(context, render.message_card(result.message), "OKR drafted")
                 return
