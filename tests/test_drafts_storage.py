@@ -5,7 +5,6 @@ PostgreSQL, with migration 0012 marking every objective stored before it as impo
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -13,13 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from sqlalchemy import DateTime, Integer, String, column, insert, select, table
-from typer.testing import CliRunner
 
 from okrbot.bot.domain import KeyResultType, ObjectiveKind
 from okrbot.bot.drafts import Draft, DraftKeyResult
-from okrbot.cli.main import app
+from okrbot.cli.common import console
 from okrbot.storage.db import Database
 from okrbot.storage.drafts import add_draft, approve_draft
 from okrbot.storage.migrate import upgrade
@@ -105,7 +104,7 @@ async def test_a_file_objective_cannot_take_a_chat_objectives_title(
 
 
 async def test_exports_and_okrs_show_say_where_each_objective_came_from(
-    people: Database, tmp_path: Path
+    people: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await imported(people, tmp_path, PLAN)
     await chat_objectives(people)
@@ -128,12 +127,8 @@ async def test_exports_and_okrs_show_say_where_each_objective_came_from(
     assert by_objective["Linus learns the codebase"] == ("chat", "pending")
     assert by_objective["Onboarding runs itself"] == ("import", "approved")
 
-    shown = await asyncio.to_thread(
-        CliRunner().invoke,
-        app,
-        ["okrs", "show", "--quarter", "2026-Q4"],
-        env={"OKRBOT_DATABASE_URL": people.url, "COLUMNS": "200"},
-    )
+    monkeypatch.setattr(console, "width", 200)  # one line per table row
+    shown = await cli(people, "okrs", "show", "--quarter", "2026-Q4")
     assert shown.exit_code == 0, shown.output
     flat = " ".join(shown.output.split())
     assert "from: chat, pending approval" in flat
