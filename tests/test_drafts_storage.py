@@ -1,7 +1,7 @@
 """Objectives drafted in chat next to the admin's OKR file: an import never matches, changes or
 prunes them, exports and `okrbot okrs show` say where each objective came from and whether it
 is approved, and an export's objectives listed back in an OKR file import again. On SQLite and
-PostgreSQL, with migration 0012 marking every objective stored before it as imported."""
+PostgreSQL, with migration 0013 marking every objective stored before it as imported."""
 
 from __future__ import annotations
 
@@ -195,10 +195,10 @@ async def test_an_exports_objectives_listed_back_in_an_okr_file_import_again(
     assert refused.exit_code != 0 and "'x' is not valid; use one of import, chat" in refused.output
 
 
-async def test_migration_0012_marks_the_objectives_stored_before_it_imported_and_approved(
+async def test_migration_0013_marks_the_objectives_stored_before_it_imported_and_approved(
     unmigrated: Database,
 ) -> None:
-    await upgrade(unmigrated.engine, "0011")
+    await upgrade(unmigrated.engine, "0012")
     now = datetime(2026, 11, 16, tzinfo=UTC)
     people = table(
         "people",
