@@ -458,6 +458,7 @@ class SlackAdapter:
             return
         if words == [TEAM_CHANNEL_COMMAND]:
             await self._team_channel_form(ack, command, client, person)
+            return
         if sub == NEW_DRAFT and len(words) == 1:
             await ack()
             await client.views_open(
