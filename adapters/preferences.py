@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from okrbot.adapters.conversations import CheckIns
 from okrbot.bot.domain import Person
 from okrbot.bot.messages import Form, Message
-from okrbot.bot.preferences import Preferences, parse_preferences, preferences_form, saved_message
+from okrbot.bot.preferences import (
+    SLACK_CHANGE_HINT,
+    Preferences,
+    parse_preferences,
+    preferences_form,
+    saved_message,
+)
 from okrbot.scheduler.cadence import Cadence
 from okrbot.storage.people import save_checkin_settings, save_working_hours
 
@@ -32,9 +38,10 @@ class PreferencesFlow:
         return preferences_form(self.current(person))
 
     async def save(
-        self, person: Person, answers: Mapping[str, object]
+        self, person: Person, answers: Mapping[str, object], change_hint: str = SLACK_CHANGE_HINT
     ) -> tuple[dict[str, str], Message | None]:
-        """Store the person's choices and move their next prompt to match."""
+        """Store the person's choices and move their next prompt to match; the confirmation
+        ends with `change_hint`, where the person's platform lets them change them again."""
         today = self.checkins.moment(person).local_date
         chosen, errors = parse_preferences(answers, today)
         if chosen is None:
@@ -49,4 +56,4 @@ class PreferencesFlow:
                 await save_working_hours(session, person.id, own)
             await self.cadence.reschedule(session, [person.id])
         zone = person.timezone or self.checkins.settings.default_timezone
-        return {}, saved_message(chosen, zone)
+        return {}, saved_message(chosen, zone, change_hint)

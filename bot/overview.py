@@ -101,7 +101,11 @@ def help_message(
     kudos_command: str,
     settings: str = "the Home tab's Check-in settings",
     home: str = "okrbot's Home tab",
+    team_channel: str | None = None,
 ) -> Message:
+    """What okrbot can do, with each platform's way to ask: `team_channel` is how a manager
+    chooses their team's update channel (Slack: `/okr channel`)."""
+    team_channel = team_channel or f"`{okr_command} channel`"
     return Message(
         summary="How to use okrbot",
         blocks=(
@@ -114,7 +118,8 @@ def help_message(
                 f"`{okr_command} help` — this help\n"
                 f"`{kudos_command} @someone thanks for … #value` — recognise a colleague\n"
                 f"{home} — your key results, kudos, your team's and the company's OKRs\n"
-                f"{settings} — choose your check-in day and time, or pause while you are away"
+                f"{settings} — choose your check-in day and time, or pause while you are away\n"
+                f"{team_channel} — managers: post your team's OKRs to a channel each week"
             ),
             Context(
                 "Every week I ask you, at your local time, how your key results are going. "

@@ -161,7 +161,13 @@ def _parse_hours(raw: Mapping[str, object], errors: dict[str, str]) -> WorkingHo
     return WorkingHours(start, end, days)
 
 
-def saved_message(preferences: Preferences, zone: str) -> Message:
+SLACK_CHANGE_HINT = "Change them any time from okrbot's Home tab."
+
+
+def saved_message(
+    preferences: Preferences, zone: str, change_hint: str = SLACK_CHANGE_HINT
+) -> Message:
+    """The confirmation of saved settings; `change_hint` says where this platform changes them."""
     when = f"{preferences.day.full_name}s at {preferences.at.strftime('%H:%M')} ({zone})"
     lines = [f"✅ Saved. I'll ask for your check-in on {when}."]
     if preferences.hours is not None:
@@ -177,5 +183,5 @@ def saved_message(preferences: Preferences, zone: str) -> Message:
         )
     return Message(
         summary="Check-in settings saved",
-        blocks=(Text("\n".join(lines)), Context("Change them any time from okrbot's Home tab.")),
+        blocks=(Text("\n".join(lines)), Context(change_hint)),
     )

@@ -327,6 +327,7 @@ async def test_okr_command_variants(world: SlackWorld) -> None:
 
     reply = await world.slack.command("U0ANA", "/okr", "help")
     assert "/okr checkin" in texts(reply.json())
+    assert "`/okr channel` — managers: post your team's OKRs" in texts(reply.json())
 
     # Other words are a search (tests/test_browse_slack.py); `settings` is Teams' command only.
     reply = await world.slack.command("U0ANA", "/okr", "settings")
@@ -816,6 +817,7 @@ async def test_people_choose_their_own_checkin_time_and_time_away(world: SlackWo
     )
     assert ok.status == 200 and ok.body == ""
     assert "Tuesdays at 09:30 (America/New_York)" in texts(world.dm("U0ANA")[-1])
+    assert "Change them any time from okrbot's Home tab." in texts(world.dm("U0ANA")[-1])
     ana = await _person_id(world.database, "ana@example.com")
     next_prompt = await world.runtime.cadence.next_prompt(ana)
     assert next_prompt is not None

@@ -537,7 +537,9 @@ async def test_commands(world: TeamsWorld) -> None:
 
     bot = TeamsUser(DEFAULT_BOT_ID, "", "okrbot", "")
     await world.teams.say(ANA, "@okrbot help", mentions=[bot])
-    assert "okrbot help" in texts(world.last(ANA))
+    helped = texts(world.last(ANA))
+    assert "okrbot help" in helped
+    assert "`channel` — managers: post your team's OKRs" in helped and "okr channel" not in helped
 
     await world.teams.say(ANA, "checkin")
     assert elements(world.last(ANA), "Input.Number")
@@ -849,6 +851,9 @@ async def test_settings_card_moves_the_checkin_and_pauses(
     )
     saved = world.sandbox.activity(ANA.conversation_id, card["id"])
     assert "Fridays at 08:00" in texts(saved)
+    # Teams has no Home tab: the confirmation names the command that opens the settings again.
+    assert "type `settings` in our chat" in texts(saved)
+    assert "Home tab" not in texts(saved)
     ana = await person(world.database, ANA.email)
     assert (ana.checkin_day, ana.checkin_time.strftime("%H:%M")) == (4, "08:00")
     assert_cards_valid(world.sandbox)

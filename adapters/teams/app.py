@@ -99,6 +99,9 @@ SETTINGS_COMMAND = "settings"
 TEAMS_SETTINGS = f"`{SETTINGS_COMMAND}`"
 HOME_COMMAND = "home"
 TEAMS_HOME = f"`{HOME_COMMAND}`"
+TEAMS_CHANNEL = f"`{TEAM_CHANNEL_COMMAND}`"
+TEAMS_HELP = help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS, TEAMS_HOME, TEAMS_CHANNEL)
+TEAMS_CHANGE_HINT = f"Change them any time: type `{SETTINGS_COMMAND}` in our chat."
 # What only the person may see, so only answered in their 1:1 chat with the bot.
 PRIVATE_COMMANDS = ("checkin", "check-in", SETTINGS_COMMAND, HOME_COMMAND, NEW_DRAFT)
 # Card submits that record something, so that acting on one twice would say or store it twice.
@@ -301,11 +304,9 @@ class OkrTeamsBot(TeamsActivityHandler):
             form = self.preferences.form(person)
             await self._send_card(context, render.form_card(form, page=0, period=""))
         elif command in ("help", "?"):
-            await self._reply(
-                context, help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS, TEAMS_HOME)
-            )
+            await self._reply(context, TEAMS_HELP)
         else:
-            helping = help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS, TEAMS_HOME)
+            helping = TEAMS_HELP
             unknown = Text(f"I don't know “{' '.join(words)[:50]}”. Here is what I can do:")
             await self._reply(context, Message(helping.summary, (unknown, *helping.blocks[1:])))
 
@@ -398,7 +399,7 @@ class OkrTeamsBot(TeamsActivityHandler):
             await self._send_card(context, render.form_card(form, page=0, period=""))
         elif action == PREFS_FORM and self.preferences is not None:
             typed = render.answers(value)
-            errors, message = await self.preferences.save(person, typed)
+            errors, message = await self.preferences.save(person, typed, TEAMS_CHANGE_HINT)
             if message is not None:
                 await self._replace(context, render.message_card(message), message.summary)
             else:
@@ -421,9 +422,7 @@ class OkrTeamsBot(TeamsActivityHandler):
             message = await self.reports.nudge(person, int(raw) if raw.isdigit() else -1)
             await self._reply(context, message)
         else:
-            await self._reply(
-                context, help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS, TEAMS_HOME)
-            )
+            await self._reply(context, TEAMS_HELP)
 
     async def _reflection(
         self, context: TurnContext, person: Person, action: str, value: dict
