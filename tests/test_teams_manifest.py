@@ -53,8 +53,11 @@ def test_manifest_declares_the_bot_okrbot_needs() -> None:
         "checkin",
         "kudos",
         "settings",
+        "channel",
         "help",
     ]
+    team = next(c for c in bot["commandLists"] if c["scopes"] == ["team"])
+    assert [c["title"] for c in team["commands"]] == ["kudos", "channel", "help"]
     assert all(len(c["commands"]) <= 10 for c in bot["commandLists"])
     assert manifest["permissions"] == ["identity", "messageTeamMembers"]
 
