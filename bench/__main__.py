@@ -1,14 +1,17 @@
 """`python -m bench`: every benchmark, one table; `--json FILE` also writes the figures.
 
-    python -m bench [--quick] [--json FILE] [--only ack fanout quarter imports]
+    python -m bench [--quick] [--json FILE] [--only ack fanout quarter imports load]
 
 Runs ack latency (okrbot against bare Bolt), fan-out, the quarter summary and import, each
 followed by its scaling at 1×, 4× and 16× a base size, on SQLite in temp dirs. The sizes are
 chosen so that the whole suite takes about a quarter of an hour on two cores; the fan-out here
 is 2,000 people at an allowed 3,000 posts a minute (`python -m bench.fanout` is the full
 10,000-person run), then 10,000 through a flaky Slack with one of two replicas killed
-halfway (`python -m bench.fanout --chaos`). `--quick` shrinks everything to a smoke test of
-the machinery.
+halfway (`python -m bench.fanout --chaos`). `load` is open-loop Slack traffic at 25-200
+requests/s into one `okrbot serve` while it fans out 2,000 prompts, on SQLite and PostgreSQL
+(OKRBOT_TEST_POSTGRES_URL), next to bare Bolt, then saturation with `--workers 2` (20 s per
+rate; `python -m bench.load --seconds 60` for the full minute). `--quick` shrinks everything
+to a smoke test of the machinery (load on SQLite only).
 """
 
 from __future__ import annotations
@@ -27,10 +30,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench import ack_latency, fanout, imports
+from bench import ack_latency, fanout, imports, load
 from bench.scaling import FACTORS, Scaling, Step, describe, scale
 
-BENCHMARKS = ("ack", "fanout", "quarter", "imports")
+BENCHMARKS = ("ack", "fanout", "quarter", "imports", "load")
 NO_RATE_LIMIT = 1_000_000  # posts a minute: the pipeline, not the allowed rate, is measured
 
 
@@ -316,11 +319,41 @@ def run_imports(suite: Suite) -> None:
     suite.add_scaling(scaling, " s")
 
 
+def run_load(suite: Suite) -> None:
+    quick = suite.sizes is QUICK
+    report = asyncio.run(
+        load.measure(
+            load.QUICK if quick else load.Sizes(),
+            ("sqlite",) if quick else ("sqlite", "postgres"),
+            workers=0 if quick else WORKERS,
+        )
+    )
+    for row in load.rows(report):
+        suite.add(*row)
+    for line in load.aims(report):
+        suite.add("load: aim", "", line)
+    suite.results["load"] = {
+        "sizes": dataclasses.asdict(report.sizes),
+        "steps": [
+            {
+                **dataclasses.asdict(step),
+                "kinds": [
+                    {**dataclasses.asdict(kind), "over_3s_share": kind.over_3s_share}
+                    for kind in step.kinds
+                ],
+            }
+            for step in report.steps
+        ],
+        "saturations": [dataclasses.asdict(found) for found in report.saturations],
+    }
+
+
 RUNNERS: dict[str, Callable[[Suite], None]] = {
     "ack": run_ack,
     "fanout": run_fanout,
     "quarter": run_quarter,
     "imports": run_imports,
+    "load": run_load,
 }
 
 

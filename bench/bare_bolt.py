@@ -5,8 +5,9 @@
 
 It is configured like okrbot's app (same signing secret, a client pointed at the same sandbox,
 process_before_response=False as okrbot's default) and listens for the same three things the
-benchmark sends — the /okr command, the checkin_open button and the checkin_form modal — so the
-difference between the two is what okrbot does before it acks, not what Bolt costs.
+benchmarks send — the /okr and /kudos commands, the checkin_open button and the checkin_form
+modal — so the difference between the two is what okrbot does before it acks, not what Bolt
+costs. Like the okrbot the load benchmark runs, it has an event-loop lag probe at /bench/lag.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import os
 from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bench.lag import LagProbe
 
 
 def bare_app(signing_secret: str, token: str, api_url: str) -> AsyncApp:
@@ -31,6 +34,7 @@ def bare_app(signing_secret: str, token: str, api_url: str) -> AsyncApp:
         await ack()
 
     app.command("/okr")(just_ack)
+    app.command("/kudos")(just_ack)
     app.action("checkin_open")(just_ack)
     app.view("checkin_form")(just_ack)
     return app
@@ -44,7 +48,7 @@ def web_application(app: AsyncApp) -> web.Application:
         return web.json_response({"ok": True})
 
     application.router.add_get("/healthz", healthz)
-    return application
+    return LagProbe().install(application)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("ack latency", "fan-out", "due scan", "quarter summary", "import")
+BENCHMARKS = ("ack latency", "fan-out", "due scan", "quarter summary", "import", "load")
 
 
 # About a minute on two cores: every benchmark starts real servers and sender processes.
@@ -32,7 +32,7 @@ def test_quick_bench_reports_every_benchmark(tmp_path: Path) -> None:
     for benchmark in BENCHMARKS:
         assert any(name.startswith(benchmark) for name in names), benchmark
         assert benchmark in done.stdout
-    expected = {"ack_latency", "fanout", "fanout_chaos", "due_scan", "imports"}
+    expected = {"ack_latency", "fanout", "fanout_chaos", "due_scan", "imports", "load"}
     scaled_expected = {"fan-out (no rate limit)", "import"}
     if (REPO_ROOT / "bench" / "quarter_summary.py").exists():
         expected.add("quarter_summary")
