@@ -25,6 +25,7 @@ from okrbot.bot.drafts import (
     approved_for_manager,
     check_comment,
     check_draft,
+    closest_first,
     comment_for_drafter,
     comment_form,
     comment_sent,
@@ -46,7 +47,7 @@ from okrbot.storage.drafts import (
 )
 from okrbot.storage.events import first_time_in
 from okrbot.storage.okrs import get_objective
-from okrbot.storage.people import get_person
+from okrbot.storage.people import direct_reports, get_person
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,12 @@ class DraftsFlow:
             parents = await parent_choices(session, quarter)
             manager = await self._manager(session, person)
             pending = await pending_drafts(session, person.id, quarter)
-        return draft_form(quarter, parents, manager.name if manager else None, pending)
+            team = {person.id}
+            if person.manager_id is not None:
+                team.add(person.manager_id)
+                team.update(p.id for p in await direct_reports(session, person.manager_id))
+        nearest = closest_first(parents, team)
+        return draft_form(quarter, nearest, manager.name if manager else None, pending)
 
     async def submit(
         self, person: Person, answers: Mapping[str, object], submission: str | None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from okrbot.bot.domain import KeyResult, KeyResultType, Level, Objective, ObjectiveKind
@@ -83,6 +83,34 @@ class DraftCheck:
     hints: tuple[str, ...] = ()
 
 
+# Slack's select holds at most 100 options; the objectives closest to the drafter come first.
+MAX_PARENTS = 100
+CHOICE_MAX = 75  # characters in a Slack option's text
+
+
+def closest_first(parents: Sequence[Objective], team: Collection[int]) -> list[Objective]:
+    """What a draft may support, nearest first: the objectives of the drafter's own team
+    (owned by anyone in `team`), then the company's, then other teams'; so that in a company
+    with more than MAX_PARENTS of them the drafter's own team is never cut off the list."""
+
+    def distance(objective: Objective) -> int:
+        if objective.owner_id in team and objective.level is not Level.COMPANY:
+            return 0
+        return 1 if objective.level is Level.COMPANY else 2
+
+    return sorted(parents, key=distance)
+
+
+def _choice_label(objective: Objective) -> str:
+    """`Title (team)` within a select option's 75 characters: a long title is shortened, never
+    the level that tells a team's objective from the company's."""
+    level = f" ({objective.level.value})"
+    title = objective.title
+    if len(title) + len(level) > CHOICE_MAX:
+        title = title[: CHOICE_MAX - len(level) - 1].rstrip() + "…"
+    return title + level
+
+
 def draft_form(
     quarter: str,
     parents: Sequence[Objective],
@@ -109,9 +137,7 @@ def draft_form(
         )
     ]
     if parents:
-        choices = tuple(
-            Choice(str(o.id), f"{o.title} ({o.level.value})"[:75]) for o in parents[:100]
-        )
+        choices = tuple(Choice(str(o.id), _choice_label(o)) for o in parents[:MAX_PARENTS])
         items.append(ChoiceInput(PARENT, "Supports (a team or company objective)", choices))
     items.append(
         ChoiceInput(

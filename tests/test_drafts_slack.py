@@ -15,8 +15,9 @@ from sqlalchemy import select
 from okrbot.adapters.slack.blockkit_limits import blockkit_problems, view_problems
 from okrbot.bot.drafts import APPROVE, COMMENT, COMMENT_TEXT, PARENT, TITLE
 from okrbot.storage.db import Database
-from okrbot.storage.models import DeliveryRow, ObjectiveRow
+from okrbot.storage.models import DeliveryRow, ObjectiveRow, PersonRow
 from tests.test_slack_e2e import SlackWorld, slack_world, texts
+from tests.world import seed_crowd
 
 DRAFT = {
     TITLE: "Grow self-serve revenue",
@@ -90,9 +91,35 @@ async def test_the_form_offers_team_and_company_objectives_and_five_key_results(
     assert "Mia Boss approves it" in blocks_text(modal)
     [parent] = [b for b in modal["blocks"] if b.get("block_id") == PARENT]
     labels = [o["text"]["text"] for o in parent["element"]["options"]]
-    assert labels == ["Customers love the product (company)", "Cut churn (team)"]
+    # Ana's own team's objective (Li's, who also reports to Mia) first, then the company's.
+    assert labels == ["Cut churn (team)", "Customers love the product (company)"]
     ids = [b.get("block_id") for b in modal["blocks"]]
     assert "kr-5-target" in ids and "kr-6-title" not in ids
+
+
+async def test_in_a_big_company_the_drafters_own_team_stays_on_the_list(
+    world: SlackWorld,
+) -> None:
+    """330 team and company objectives are more than Slack's select holds (100): the drafter's
+    own team's objectives come first, then the company's, then other teams'."""
+    await seed_crowd(world.database)
+    async with world.database.transaction() as session:
+        # The crowd's team goals move to another team (Victor's reports), so they are not Ana's.
+        victor = PersonRow(email="victor@example.com", name="Victor Other")
+        session.add(victor)
+        await session.flush()
+        others = await session.scalars(select(PersonRow).where(PersonRow.email.like("peer%")))
+        for other in others:
+            other.manager_id = victor.id
+    modal = await open_form(world)
+    [parent] = [b for b in modal["blocks"] if b.get("block_id") == PARENT]
+    labels = [o["text"]["text"] for o in parent["element"]["options"]]
+    assert len(labels) == 100
+    assert labels[:2] == ["Cut churn (team)", "Customers love the product (company)"]
+    assert all(label.startswith("Company goal") for label in labels[2:32])
+    assert all(label.startswith("Team goal") for label in labels[32:])
+    # A long title is shortened, not its level: "Company goal 00 — with a long… (company)".
+    assert all(len(label) <= 75 and label.endswith("… (company)") for label in labels[2:32])
 
 
 async def test_a_target_that_is_not_a_number_is_refused_on_its_field(world: SlackWorld) -> None:
