@@ -134,13 +134,18 @@ def demo(
         f"{figures['reflections']} reflections. "
         f"Teams ran authenticated both ways ({figures['teams_app_tokens']} app token(s))."
     )
-    console.print(f"\nOpen [bold]{out / 'index.html'}[/] to browse it all:")
-    console.print(f"  {out / 'transcripts'}/<email>.txt   what each person was sent and answered")
-    console.print(f"  {out / 'managers'}/<email>/          weekly digests and the quarter summary")
-    console.print(f"  {out / 'cards'}/slack|teams/        raw Block Kit and Adaptive Card JSON")
-    console.print(
-        f"  {out / 'data'}/                       the people CSV and OKR YAML it imported"
-    )
+    page = (out / "index.html").resolve()
+    console.print(f"\nOpen [bold]{page.as_uri()}[/] in a browser (it works offline):")
+    rows = [
+        (f"{out / 'index.html'}", "each person's quarter as a Slack or Teams chat"),
+        (f"{out / 'transcripts'}/<email>.txt", "what each person was sent and answered, as text"),
+        (f"{out / 'managers'}/<email>/", "weekly digests and the quarter summary, as Markdown"),
+        (f"{out / 'cards'}/slack|teams/", "raw Block Kit and Adaptive Card JSON"),
+        (f"{out / 'data'}/", "the people CSV and OKR YAML it imported"),
+    ]
+    width = max(len(path) for path, _what in rows)
+    for path, what in rows:
+        console.print(f"  {path:<{width}}  {what}", markup=False, highlight=False, soft_wrap=True)
     console.print(
         "\nNext: connect a real workspace. Slack: create an app from manifest/slack.yaml, set "
         "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, run `okrbot serve` (or `--socket-mode`). "

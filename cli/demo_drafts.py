@@ -70,7 +70,7 @@ class DraftedOkr:
         if person.slack_user_id:
             await stage.slack.command(person.slack_user_id, "/okr", "new")
             view = stage.slack_sandbox.calls_to("views.open")[-1].params["view"]
-            self.record.slack_cards.append((person.email, "views.open", view))
+            self.record.keep_view(person.email, stage.clock.now(), "views.open", view)
             [parent] = [b for b in view["blocks"] if b.get("block_id") == PARENT] or [{}]
             options = [
                 (o["value"], o["text"]["text"])
@@ -81,9 +81,10 @@ class DraftedOkr:
             reply = await stage.slack.submit(person.slack_user_id, view, answers)
             body = reply.json() if reply.body else {}
             if body.get("view"):
-                self.record.slack_cards.append((person.email, "views.update", body["view"]))
-                shown = slack_text(body["view"]["blocks"])
-                self.record.say(person.email, stage.clock.now(), "okrbot", shown)
+                view = body["view"]
+                self.record.slack_cards.append((person.email, "views.update", view))
+                shown = slack_text(view["blocks"])
+                self.record.say(person.email, stage.clock.now(), "okrbot", shown, {"view": view})
         else:
             user = teams_user(person)
             await stage.teams.say(user, "okr new")

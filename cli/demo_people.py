@@ -8,6 +8,7 @@ the forms okrbot sent them, through the Slack and Teams simulators.
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -146,7 +147,7 @@ class SamplePeople:
 
     async def reflect(self, person: DemoPerson) -> None:
         stage = self.stage
-        went_well = self.rng.choice(self.company.catalog["notes"])
+        went_well = self.rng.choice(self.company.catalog["went_well"])
         answers = {"went-well": went_well, "do-differently": "Check in on the risky ones sooner"}
         self.tally["reflections"] += 1
         self._say(person, f"[Reflect on the quarter]\n  What went well: {went_well}")
@@ -159,7 +160,7 @@ class SamplePeople:
             )
             await stage.slack.click(person.slack_user_id, message, REFLECT, channel)
             view = stage.slack_sandbox.calls_to("views.open")[-1].params["view"]
-            self.record.slack_cards.append((person.email, "views.open", view))
+            self.record.keep_view(person.email, stage.clock.now(), "views.open", view)
             await stage.slack.submit(person.slack_user_id, view, answers)
         else:
             user = teams_user(person)
@@ -211,7 +212,7 @@ class SamplePeople:
                 await stage.slack.click(person.slack_user_id, message, CHECK_IN, channel)
             for _page in range(10):
                 view = stage.slack_sandbox.calls_to("views.open")[-1].params["view"]
-                self.record.slack_cards.append((person.email, "views.open", view))
+                self.record.keep_view(person.email, stage.clock.now(), "views.open", view)
                 reply = await stage.slack.submit(person.slack_user_id, view, answers)
                 body = reply.json() if reply.body else None
                 if not body or body.get("response_action") != "update":
@@ -251,8 +252,8 @@ class SamplePeople:
                 shown = "done" if done else "not done yet"
             else:
                 step = (kr.target - kr.start) * strength / 13 * self.rng.uniform(0.3, 1.6)
-                new = round(kr.current + step, 2 if abs(kr.target - kr.start) < 50 else 0)
-                value, shown = new, f"{new:g}"
+                new = self._rounded(kr, kr.current + step)
+                value, shown = new, typed(new)
                 span = kr.target - kr.start
                 progress = (new - kr.start) / span if span else 1.0
             gap = elapsed - progress
@@ -261,11 +262,21 @@ class SamplePeople:
             answers[input_id(kr.id, "confidence")] = confidence
             note = ""
             if self.rng.random() < 0.3:
-                note = self.rng.choice(self.company.catalog["notes"])
+                note = self.rng.choice(self.company.catalog["notes"][confidence])
                 answers[input_id(kr.id, "note")] = note
             label = confidence.replace("_", " ")
             lines.append(f"  {kr.title}: {shown} ({label})" + (f" — {note}" if note else ""))
         return answers, lines
+
+    def _rounded(self, kr: Any, value: float) -> float | int:
+        """A value as people report it: whole meetings, pilots and dollars (to the thousand
+        when the target is large), percentages and fractional figures to one decimal. Rounding
+        up or down at random keeps small weekly steps adding up."""
+        whole = float(kr.start).is_integer() and float(kr.target).is_integer()
+        if not whole or kr.type is KeyResultType.PERCENT:
+            return round(value, 1)
+        unit = 1000 if abs(kr.target - kr.start) >= 100_000 else 1
+        return int(math.floor(value / unit + self.rng.random()) * unit)
 
     def _teammates(self, person: DemoPerson) -> list[DemoPerson]:
         return [
@@ -301,9 +312,11 @@ class SamplePeople:
             reply = await self.stage.slack.command(
                 person.slack_user_id, "/kudos", text, KUDOS_CHANNEL
             )
-            shown = slack_text((reply.json() or {}).get("blocks") or []) if reply.body else ""
+            blocks = (reply.json() or {}).get("blocks") or [] if reply.body else []
+            shown = slack_text(blocks)
             if shown:
-                self.record.say(person.email, self.stage.clock.now(), "okrbot", shown)
+                now = self.stage.clock.now()
+                self.record.say(person.email, now, "okrbot", shown, {"blocks": blocks})
         elif mate.teams_aad_id:
             self._say(person, f"kudos @{mate.name} {message} {value}")
             await self.stage.teams.say(
@@ -332,3 +345,10 @@ class SamplePeople:
                 continue
             return activity
         return None
+
+
+def typed(value: float | int) -> str:
+    """A number the way someone types it: 1640000 or 21.5, never 1.64e+06."""
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return f"{value:.1f}"

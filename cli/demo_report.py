@@ -8,7 +8,6 @@ Markdown with the progress charts beside them.
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from okrbot.bot.markdown import messages_markdown
-from okrbot.cli.demo_company import HOLIDAY, QUARTER, DemoCompany, DemoPerson
+from okrbot.cli.demo_company import DemoCompany
+from okrbot.cli.demo_page import write_page
 from okrbot.cli.demo_stage import Stage
 from okrbot.cli.demo_watch import Record
 from okrbot.storage.models import CheckInRow, KudosRow
@@ -61,7 +61,7 @@ async def write_outputs(
     async with stage.database.reading() as session:
         checkins = len((await session.scalars(select(CheckInRow.id))).all())
         kudos = len((await session.scalars(select(KudosRow.id))).all())
-    _write_index(out, company, record)
+    write_page(out, company, record)
     return {
         "checkins_stored": checkins,
         "kudos_stored": kudos,
@@ -71,65 +71,3 @@ async def write_outputs(
         "teams_unauthorized": sum(r.status == 401 for r in stage.teams_sandbox.requests),
         "teams_app_tokens": len(stage.identity.issued),
     }
-
-
-def _write_index(out: Path, company: DemoCompany, record: Record) -> None:
-    rows = []
-    for person in company.people:
-        role = "CEO" if not person.manager_email else "manager" if person.reports else ""
-        rows.append(
-            f"<tr><td>{html.escape(person.name)}</td><td>{role}</td>"
-            f"<td>{person.platform.capitalize()}</td><td>{html.escape(person.timezone)}</td>"
-            f"<td><a href='transcripts/{person.email}.txt'>transcript</a></td>"
-            f"<td>{_manager_links(out, person)}</td></tr>"
-        )
-    joiner = company.joiner
-    events = (
-        f"{HOLIDAY:%A %d %B} is a company holiday (<code>OKRBOT_HOLIDAYS</code>): that "
-        f"week's prompts go out the next working day. {html.escape(joiner.name)} joins on "
-        f"{joiner.joins_on:%A %d %B} and is first asked at their next check-in time. "
-        "Reflections open two weeks before the quarter ends and close a week after it."
-    )
-    page = INDEX_TEMPLATE.format(
-        quarter=QUARTER,
-        events=events,
-        rows="\n".join(rows),
-        slack=len(record.slack_cards),
-        teams=len(record.teams_cards),
-    )
-    (out / "index.html").write_text(page, "utf-8")
-
-
-def _manager_links(out: Path, person: DemoPerson) -> str:
-    folder = out / "managers" / person.email
-    if not folder.exists():
-        return ""
-    links = [
-        f"<a href='managers/{person.email}/{f.name}'>{html.escape(f.stem)}</a>"
-        for f in sorted(folder.glob("*.md"))
-    ]
-    return " · ".join(links)
-
-
-INDEX_TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>okrbot demo · {quarter}</title>
-<style>
-body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}
-table{{border-collapse:collapse}}
-td,th{{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}}
-</style>
-</head><body>
-<h1>okrbot demo · a quarter ({quarter}) of a sample company</h1>
-<p>Every message below went through the real slack-bolt and botbuilder stacks to local stand-ins
-of Slack and Teams. Transcripts show what each person was sent and answered, in their own time.
-{events}</p>
-<table><tr><th>Person</th><th>Role</th><th>Platform</th><th>Time zone</th><th>Transcript</th>
-<th>Digests and summary (private to the manager)</th></tr>
-{rows}
-</table>
-<h2>Raw messages</h2>
-<p>{slack} Block Kit payloads in <a href="cards/slack/">cards/slack/</a> (paste into Slack's
-Block Kit Builder) and {teams} Adaptive Cards in <a href="cards/teams/">cards/teams/</a> (paste
-into the Adaptive Cards Designer).</p>
-</body></html>
-"""

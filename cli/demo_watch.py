@@ -29,6 +29,9 @@ class Entry:
     at: datetime
     who: str  # "okrbot" or "you"
     text: str
+    # What the chat app showed, for the demo's page: {"blocks": [...]} (Slack, with "view" for
+    # a modal's new content), {"card": {...}} (Teams) or {"files": [(title, png), ...]}.
+    shown: dict[str, Any] | None = None
 
 
 @dataclass
@@ -40,9 +43,20 @@ class Record:
     summaries: dict[str, tuple[list[Message], list[tuple[str, str, bytes]]]] = field(
         default_factory=dict
     )
+    # Modals each person opened: (how many transcript entries came before it, when, the view).
+    views: dict[str, list[tuple[int, datetime, dict[str, Any]]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
-    def say(self, email: str, at: datetime, who: str, text: str) -> None:
-        self.transcripts[email].append(Entry(at, who, text))
+    def say(
+        self, email: str, at: datetime, who: str, text: str, shown: dict[str, Any] | None = None
+    ) -> None:
+        self.transcripts[email].append(Entry(at, who, text, shown))
+
+    def keep_view(self, email: str, at: datetime, method: str, view: dict[str, Any]) -> None:
+        """A modal okrbot opened for the person: kept raw and placed in their chat."""
+        self.slack_cards.append((email, method, view))
+        self.views[email].append((len(self.transcripts[email]), at, view))
 
     def keep_manager_reports(self, stage: Stage) -> None:
         """Keep what managers were sent, as neutral messages, for the Markdown copies."""
@@ -106,6 +120,9 @@ class Watcher:
         return None
 
     def _slack_call(self, call: Any, now: datetime) -> None:
+        if call.ok and call.method == "files.completeUploadExternal":
+            self._slack_files(call, now)
+            return
         if not call.ok or call.method not in ("chat.postMessage", "chat.update"):
             return
         person = self._slack_person(str(call.params.get("channel")))
@@ -114,7 +131,7 @@ class Watcher:
         blocks = call.params.get("blocks") or []
         text = slack_text(blocks) or str(call.params.get("text", ""))
         verb = "" if call.method == "chat.postMessage" else "(updated its message) "
-        self.record.say(person.email, now, "okrbot", verb + text)
+        self.record.say(person.email, now, "okrbot", verb + text, {"blocks": blocks})
         self.record.slack_cards.append((person.email, call.method, {"blocks": blocks}))
         summary = str(call.params.get("text", ""))
         if call.method == "chat.postMessage" and summary.startswith(PROMPT_SUMMARIES):
@@ -123,6 +140,20 @@ class Watcher:
             self.listener.asked_to_reflect(person)
         if call.method == "chat.postMessage" and REVIEW_MARK in summary:
             self.listener.asked_to_approve(person)
+
+    def _slack_files(self, call: Any, now: datetime) -> None:
+        """Images okrbot shared in a DM (the quarter summary's charts)."""
+        person = self._slack_person(str(call.params.get("channel_id")))
+        if person is None:
+            return
+        files = self.stage.slack_sandbox.files
+        shared = [
+            (str(entry.get("title") or files[entry["id"]].title), files[entry["id"]].content)
+            for entry in call.params.get("files") or []
+            if isinstance(entry, dict) and entry.get("id") in files
+        ]
+        text = "\n".join(f"(shared an image: {title})" for title, _png in shared)
+        self.record.say(person.email, now, "okrbot", text, {"files": shared})
 
     def _teams_person(self, conversation: str | None) -> DemoPerson | None:
         for person in self.company.people:
@@ -139,7 +170,7 @@ class Watcher:
             return
         text = teams_text(card) if card else str(request.body.get("text") or "")
         verb = "(updated its card) " if request.method == "PUT" else ""
-        self.record.say(person.email, now, "okrbot", verb + text)
+        self.record.say(person.email, now, "okrbot", verb + text, {"card": card} if card else None)
         if card:
             self.record.teams_cards.append((person.email, card))
         summary = str(request.body.get("summary") or "")

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 from okrbot.adapters.slack import render as slack_render
 from okrbot.adapters.teams import render as teams_render
 from okrbot.bot.messages import Actions, Button, ButtonStyle, Context, Facts, Header, Message, Text
 from okrbot.cli.chat_html import card_markdown, mrkdwn, slack_blocks, slack_view, teams_card
+from okrbot.cli.demo_company import build_company
+from okrbot.cli.demo_page import write_page
+from okrbot.cli.demo_watch import Record
 
 PNG = "data:image/png;base64,iVBORw0KGgo="
 
@@ -276,3 +282,19 @@ def test_teams_card_text_is_escaped() -> None:
         }
     )
     assert "<img" not in shown and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in shown
+
+
+def test_the_demo_page_escapes_what_people_typed(tmp_path: Path) -> None:
+    company = build_company(3, 1)
+    person = company.people[1]
+    person.name = "<script>alert('name')</script>"
+    record = Record()
+    at = datetime(2026, 10, 5, 9, tzinfo=UTC)
+    record.say(person.email, at, "you", "[Check in]\n  <img src=x onerror=alert(1)>")
+    record.say(person.email, at, "okrbot", "hi", {"blocks": [{"type": "carousel"}]})
+    write_page(tmp_path, company, record)
+    page = (tmp_path / "index.html").read_text()
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#x27;name&#x27;)&lt;/script&gt;" in page
+    assert "unsupported element carousel" in page
+    assert 'data-count="2"' in page

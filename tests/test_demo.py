@@ -41,6 +41,18 @@ async def test_demo_leaves_transcripts_cards_and_an_index(tmp_path: Path) -> Non
         assert weeks == {"41", "42", "43"}, (person.email, weeks)
         assert f"[{holiday} " not in transcript, person.email  # nobody hears from okrbot
         assert re.search(r"\[Tue 13 Oct \d\d:\d\d\] okrbot:\n +(## )?Weekly check-in", transcript)
+    # The page shows each person's quarter as a chat with every message of their transcript,
+    # Slack's modals as dialogs and Teams' cards, all drawn (nothing unsupported), all offline.
+    for person in company.people:
+        transcript = (out / "transcripts" / f"{person.email}.txt").read_text()
+        count = len(re.findall(r"^\[\w{3} \d\d \w{3} \d\d:\d\d\] .+:$", transcript, re.M))
+        assert f'id="chat-{person.email.split("@")[0]}" data-count="{count}"' in index
+    assert index.count('class="msg ') == sum(
+        len(re.findall(r"^\[", p.read_text(), re.M)) for p in (out / "transcripts").glob("*")
+    )
+    assert 'class="sk-modal" role="dialog"' in index and 'class="ac-card"' in index
+    assert "unsupported element" not in index
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", index)
     assert figures["checkins"] > 0 and figures["checkins_stored"] > 0
     assert figures["slack_refused"] == []  # every Slack call was accepted by the sandbox
     # Teams ran in production mode: okrbot got app tokens and the connector refused none.
@@ -121,6 +133,11 @@ async def test_a_full_quarter_ends_with_every_manager_summarised(tmp_path: Path)
     assert "no check-in for two weeks" not in section
     managers = [p for p in company.people if p.reports]
     assert managers
+    index = (out / "index.html").read_text()
+    for manager in managers:  # each summary is in the manager's chat, with its charts drawn
+        chat = index.split(f'id="chat-{manager.email.split("@")[0]}"', 1)[1].split("</section>")[0]
+        assert 'data-kind="summary"' in chat
+        assert chat.count('src="data:image/png;base64,') == len(manager.reports)
     for manager in managers:
         folder = out / "managers" / manager.email
         summary = (folder / "summary.md").read_text()
