@@ -13,6 +13,7 @@ import json
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from okrbot.bot.quarters import Quarter
@@ -76,6 +77,12 @@ def _shown(entry: Entry, users: dict[str, str]) -> str:
     return _answer(entry.text)
 
 
+def _opened(view: dict[str, Any], person: DemoPerson) -> str:
+    if view.get("type") == "home":
+        return f"{html.escape(person.first_name)} opened okrbot's Home tab"
+    return "okrbot opened a form"
+
+
 def _kind(entry: Entry) -> str:
     """A label for the kind of message, so the page (and its test) can find digests and such."""
     text = entry.text
@@ -116,9 +123,10 @@ def _chat(person: DemoPerson, record: Record, users: dict[str, str]) -> str:
     for n, entry in enumerate([*entries, None]):
         for at, view in views.get(n, []):
             new_day(at)
+            kind = "home" if view.get("type") == "home" else "modal"
             parts.append(
-                f'<div class="dialog" data-week="{week_of(at, zone)}">'
-                f'<div class="dialog-note">okrbot opened a form · {_stamp(at, zone)}</div>'
+                f'<div class="dialog" data-week="{week_of(at, zone)}" data-kind="{kind}">'
+                f'<div class="dialog-note">{_opened(view, person)} · {_stamp(at, zone)}</div>'
                 f"{slack_view(view, users)}</div>"
             )
         if entry is None:

@@ -43,6 +43,10 @@ def hours(value: float) -> timedelta:
     return timedelta(hours=value)
 
 
+# Slack people open okrbot's Home tab after their second check-in.
+HOME_AFTER_CHECKINS = 2
+
+
 class SamplePeople:
     def __init__(
         self,
@@ -59,6 +63,7 @@ class SamplePeople:
         self.record = record
         self.plans: dict[tuple[str, str], Plan] = {}
         self.tally: Counter[str] = Counter()
+        self.checkins_by: Counter[str] = Counter()
         self.strength = {p.email: self.rng.uniform(0.45, 1.15) for p in company.people}
         self.drafted = DraftedOkr(company, stage, timeline, record)
 
@@ -228,6 +233,10 @@ class SamplePeople:
                 if "kudos-to" in answers:
                     typed["kudos-to"] = ", ".join(answers["kudos-to"])
                 await stage.teams.press(teams_user(person), activity, FORM_ID, typed)
+        self.checkins_by[person.email] += 1
+        if person.slack_user_id and self.checkins_by[person.email] == HOME_AFTER_CHECKINS:
+            # A Slack person looks at okrbot's Home tab once; the watcher keeps what it showed.
+            await stage.slack.open_home(person.slack_user_id)
         if self.rng.random() < 0.12:
             await self._kudos_command(person)
 

@@ -97,6 +97,7 @@ class Watcher:
         self.listener = listener
         self.slack_seen = 0
         self.teams_seen = 0
+        self.homes_seen: set[str] = set()
 
     def collect(self) -> None:
         """Stamp what okrbot sent since the last look with the current (simulated) time."""
@@ -123,6 +124,9 @@ class Watcher:
         if call.ok and call.method == "files.completeUploadExternal":
             self._slack_files(call, now)
             return
+        if call.ok and call.method == "views.publish":
+            self._slack_home(call, now)
+            return
         if not call.ok or call.method not in ("chat.postMessage", "chat.update"):
             return
         person = self._slack_person(str(call.params.get("channel")))
@@ -140,6 +144,15 @@ class Watcher:
             self.listener.asked_to_reflect(person)
         if call.method == "chat.postMessage" and REVIEW_MARK in summary:
             self.listener.asked_to_approve(person)
+
+    def _slack_home(self, call: Any, now: datetime) -> None:
+        """The first Home tab okrbot published for each person (later ones are alike)."""
+        person = self._slack_person(str(call.params.get("user_id")))
+        view = call.params.get("view")
+        if person is None or person.email in self.homes_seen or not isinstance(view, dict):
+            return
+        self.homes_seen.add(person.email)
+        self.record.keep_view(person.email, now, "views.publish", view)
 
     def _slack_files(self, call: Any, now: datetime) -> None:
         """Images okrbot shared in a DM (the quarter summary's charts)."""

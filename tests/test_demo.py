@@ -51,6 +51,10 @@ async def test_demo_leaves_transcripts_cards_and_an_index(tmp_path: Path) -> Non
         len(re.findall(r"^\[", p.read_text(), re.M)) for p in (out / "transcripts").glob("*")
     )
     assert 'class="sk-modal" role="dialog"' in index and 'class="ac-card"' in index
+    # Slack people open the Home tab once, after their second check-in; the page shows it.
+    slack_people = [p for p in company.people if p.platform == "slack" and p.joins_on is None]
+    assert index.count('data-kind="home"') == len(slack_people)
+    assert index.count('<div class="sk-home">') == len(slack_people)
     assert "unsupported element" not in index
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", index)
     assert figures["checkins"] > 0 and figures["checkins_stored"] > 0
@@ -82,6 +86,8 @@ async def test_demo_leaves_transcripts_cards_and_an_index(tmp_path: Path) -> Non
         payload = json.loads(path.read_text())
         if payload.get("type") == "modal":
             assert view_problems(payload) == [], path.name
+        elif payload.get("type") == "home":
+            assert blockkit_problems(payload["blocks"], "home") == [], path.name
         else:
             assert blockkit_problems(payload["blocks"], "message") == [], path.name
     for path in teams:

@@ -137,6 +137,9 @@ def test_every_chat_shows_as_many_messages_as_the_transcript_and_nothing_errs(
         assert current.get_attribute("data-person") == person_id(person)
         assert opened.page.evaluate("location.hash") == f"#{person_id(person)}"
         assert chat.locator(".unsupported").count() == 0, person.email
+        if person.platform == "slack" and person.joins_on is None:
+            assert chat.locator(".sk-home").count() == 1, person.email  # the Home tab, once
+            assert chat.locator(".sk-modal").count() > 0, person.email  # check-in modals
     assert opened.errors == [] and opened.outside == []
 
 
