@@ -28,7 +28,7 @@ from okrbot.bot.delivery import (
     Throttled,
     TransientDeliveryError,
 )
-from okrbot.storage.db import Database, dialect_insert
+from okrbot.storage.db import Database, background, dialect_insert
 from okrbot.storage.models import DeliveryRow
 
 log = logging.getLogger(__name__)
@@ -232,8 +232,13 @@ class Outbox:
         Enqueues that come while a pass runs are sent by the next pass, so a burst is sent in
         a few passes, not one each. Only the woken rows are claimed (ahead of a weekly fan-out
         the tick is working through), under a lease like any claim, so another replica's tick
-        that got there first is not doubled.
+        that got there first is not doubled. Its writes are background work: the requests
+        that enqueued these messages have their answers already.
         """
+        with background():
+            await self._send_woken(courier, concurrency)
+
+    async def _send_woken(self, courier: Courier, concurrency: int) -> None:
         gate = asyncio.Semaphore(concurrency)
 
         async def one(delivery: Delivery) -> None:

@@ -21,6 +21,7 @@ from okrbot.scheduler.outbox import (
     Outbox,
     database_unreachable,
 )
+from okrbot.storage.db import background
 from okrbot.storage.events import forget_before
 from okrbot.storage.models import DeliveryRow, ScheduleRow
 
@@ -60,13 +61,17 @@ class Ticker:
 
     async def tick(self, budget: timedelta = SEND_BUDGET) -> TickReport:
         """Plan what is due, then send until the outbox is empty or `budget` (real time) is
-        spent; a large fan-out continues at the next tick instead of holding this one."""
-        scheduled = await self.cadence.schedule_new_people()
-        queued = 0
-        while planned := await self.cadence.plan_due():
-            queued += planned
-        sent = await self.outbox.deliver_for(self.courier, budget.total_seconds(), self.concurrency)
-        await self.prune()
+        spent; a large fan-out continues at the next tick instead of holding this one. Its
+        writes are background work: people's requests take SQLite's writer first."""
+        with background():
+            scheduled = await self.cadence.schedule_new_people()
+            queued = 0
+            while planned := await self.cadence.plan_due():
+                queued += planned
+            sent = await self.outbox.deliver_for(
+                self.courier, budget.total_seconds(), self.concurrency
+            )
+            await self.prune()
         return TickReport(scheduled, queued, sent)
 
     async def next_event(self) -> datetime | None:

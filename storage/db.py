@@ -5,13 +5,20 @@ never block the writer, `synchronous=NORMAL` (durable across application crashes
 a chat bot), a busy timeout, foreign keys on, and write transactions opened with `BEGIN IMMEDIATE`
 so that two writers queue on the busy timeout instead of one failing with "database is locked"
 when it upgrades a read lock.
+
+In one process, SQLite's writers queue in `WriterQueue`, where people's requests (the replay
+key of a click, a check-in) go ahead of background work (the scheduler's planning, the outbox's
+claims and settlements, run inside `background()`): a weekly fan-out then takes what the
+requests leave of the one writer instead of making each click wait behind its writes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeAlias
 
 from sqlalchemy import event
@@ -31,6 +38,63 @@ Session: TypeAlias = AsyncSession
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///okrbot.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "okrbot_read_only"
+
+
+_BACKGROUND: ContextVar[bool] = ContextVar("okrbot_background_writes", default=False)
+
+
+@contextmanager
+def background() -> Iterator[None]:
+    """Writes made in this block (and by the tasks it starts) wait for SQLite's writer behind
+    those of people's requests: for work nobody is waiting on at this moment."""
+    token = _BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(token)
+
+
+class WriterQueue:
+    """One writer at a time, as SQLite allows; waiting requests are let in before waiting
+    background work, each group in the order it came."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._foreground: deque[asyncio.Future[None]] = deque()
+        self._background: deque[asyncio.Future[None]] = deque()
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        await self._acquire(_BACKGROUND.get())
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, background: bool) -> None:
+        if not self._busy:
+            self._busy = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._background if background else self._foreground
+        queue.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # the turn came as the waiter was cancelled: pass it on
+            elif waiter in queue:
+                queue.remove(waiter)
+            raise
+
+    def _release(self) -> None:
+        for queue in (self._foreground, self._background):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # handed over: still busy
+                    return
+        self._busy = False
 
 
 class DatabaseURLError(ValueError):
@@ -105,7 +169,7 @@ class Database:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self._sessions = session_factory(self.engine)
-        self._writer_lock = asyncio.Lock()
+        self._writers = WriterQueue()
         self._writer_loop: asyncio.AbstractEventLoop | None = None
         self._read_sessions = async_sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
@@ -126,18 +190,18 @@ class Database:
                 yield session
         else:
             # SQLite has one writer at a time. Queue this process's writers here, where waiting
-            # costs nothing, rather than in SQLite's busy handler, which polls with sleeps;
-            # other processes still wait on the busy timeout.
-            async with self._sqlite_writer(), self._sessions() as session, session.begin():
+            # costs nothing (and requests can go first), rather than in SQLite's busy handler,
+            # which polls with sleeps; other processes still wait on the busy timeout.
+            async with self._sqlite_writer().turn(), self._sessions() as session, session.begin():
                 yield session
         for committed in self.after_commit:
             committed(session.info)
 
-    def _sqlite_writer(self) -> asyncio.Lock:
+    def _sqlite_writer(self) -> WriterQueue:
         loop = asyncio.get_running_loop()
         if self._writer_loop is not loop:
-            self._writer_lock, self._writer_loop = asyncio.Lock(), loop
-        return self._writer_lock
+            self._writers, self._writer_loop = WriterQueue(), loop
+        return self._writers
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

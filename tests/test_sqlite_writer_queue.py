@@ -1,0 +1,77 @@
+"""SQLite has one writer; in one process, people's requests take it before background work (the
+scheduler's fan-out), so a click does not wait behind a weekly fan-out's writes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import text
+
+from okrbot.storage.db import Database, WriterQueue, background
+
+
+async def _take_turn(queue: WriterQueue, name: str, order: list[str], is_background: bool) -> None:
+    if is_background:
+        with background():
+            async with queue.turn():
+                order.append(name)
+    else:
+        async with queue.turn():
+            order.append(name)
+
+
+async def test_a_waiting_request_writes_before_waiting_background_work() -> None:
+    queue = WriterQueue()
+    order: list[str] = []
+    async with queue.turn():
+        waiting = [
+            asyncio.create_task(_take_turn(queue, "fan-out 1", order, True)),
+            asyncio.create_task(_take_turn(queue, "fan-out 2", order, True)),
+            asyncio.create_task(_take_turn(queue, "click", order, False)),
+            asyncio.create_task(_take_turn(queue, "check-in", order, False)),
+        ]
+        await asyncio.sleep(0)  # every task is now waiting for the turn
+        assert order == []
+    await asyncio.gather(*waiting)
+    assert order == ["click", "check-in", "fan-out 1", "fan-out 2"]
+
+
+async def test_a_writer_cancelled_while_waiting_does_not_hold_up_the_others() -> None:
+    queue = WriterQueue()
+    order: list[str] = []
+    async with queue.turn():
+        cancelled = asyncio.create_task(_take_turn(queue, "gone", order, False))
+        later = asyncio.create_task(_take_turn(queue, "fan-out", order, True))
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        await asyncio.sleep(0)
+    await asyncio.wait_for(later, 1)
+    assert order == ["fan-out"]
+    assert cancelled.cancelled()
+    async with queue.turn():  # and the writer is free again
+        order.append("next")
+    assert order == ["fan-out", "next"]
+
+
+async def test_background_writes_to_sqlite_still_commit(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
+    try:
+        async with database.transaction() as session:
+            await session.execute(text("CREATE TABLE t (n INTEGER)"))
+
+        async def write(n: int, is_background: bool) -> None:
+            if is_background:
+                with background():
+                    async with database.transaction() as session:
+                        await session.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+            else:
+                async with database.transaction() as session:
+                    await session.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+
+        await asyncio.gather(*(write(n, n % 2 == 0) for n in range(20)))
+        async with database.reading() as session:
+            stored = sorted((await session.execute(text("SELECT n FROM t"))).scalars())
+        assert stored == list(range(20))
+    finally:
+        await database.dispose()
