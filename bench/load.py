@@ -249,6 +249,23 @@ async def checkins(url: str, forget: bool = False) -> int:
     return count
 
 
+async def settled(url: str, acked: int, quiet: float = 3.0, most: float = 90.0) -> None:
+    """Acked check-ins are written after the ack, and an overloaded server is still working
+    through its backlog when the window closes: wait until all are there, or until the count
+    has not moved for `quiet` seconds (at most `most`), before counting them."""
+    deadline = time.monotonic() + most
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        stored = await checkins(url)
+        if stored >= acked:
+            return
+        if stored != last:
+            last, since = stored, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        await asyncio.sleep(0.25)
+
+
 async def due_left(url: str) -> int:
     database = Database(url)
     async with database.reading() as session:
@@ -522,12 +539,7 @@ async def run_okrbot(
                     step = await measure_step(
                         "okrbot", backend, rate, sizes, traffic, probe, base, sandbox, cohort
                     )
-                    # Acked check-ins are written after the ack: give them a moment to land.
-                    for _ in range(40):
-                        stored = await checkins(url)
-                        if stored >= len(traffic.submitted):
-                            break
-                        await asyncio.sleep(0.25)
+                    await settled(url, len(traffic.submitted))
                     step.checkins_acked = len(traffic.submitted)
                     step.checkins_stored = await checkins(url, forget=True)
                     traffic.forget()
