@@ -6,10 +6,18 @@ every request was acked, and that every check-in okrbot acked was stored."""
 from __future__ import annotations
 
 import asyncio
+import importlib
+import sys
+from pathlib import Path
 
 import pytest
 
-from bench import load
+# bench/ is the repository's, not the installed package's: `python -m bench` runs it from the
+# checkout, and plain `pytest` (as .ci/run calls it) does not put the checkout on sys.path.
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+load = importlib.import_module("bench.load")
 
 
 # Starts okrbot serve and bare Bolt: about half a minute on two cores.
