@@ -54,12 +54,20 @@ def background() -> Iterator[None]:
         _BACKGROUND.reset(token)
 
 
+# Requests let in one after another while background work waits, before one background writer
+# goes: under a steady stream of requests the fan-out (and the renewal of its leases) slows
+# down but never stops.
+FOREGROUND_RUN = 8
+
+
 class WriterQueue:
     """One writer at a time, as SQLite allows; waiting requests are let in before waiting
-    background work, each group in the order it came."""
+    background work, each group in the order it came, but never more than FOREGROUND_RUN
+    requests in a row while background work waits."""
 
     def __init__(self) -> None:
         self._busy = False
+        self._run = 0  # requests let in in a row while background work waited
         self._foreground: deque[asyncio.Future[None]] = deque()
         self._background: deque[asyncio.Future[None]] = deque()
 
@@ -88,13 +96,20 @@ class WriterQueue:
             raise
 
     def _release(self) -> None:
+        self._drop_cancelled()
+        if self._foreground and not (self._background and self._run >= FOREGROUND_RUN):
+            self._run = self._run + 1 if self._background else 0
+            self._foreground.popleft().set_result(None)  # handed over: still busy
+        elif self._background:
+            self._run = 0
+            self._background.popleft().set_result(None)
+        else:
+            self._busy = False
+
+    def _drop_cancelled(self) -> None:
         for queue in (self._foreground, self._background):
-            while queue:
-                waiter = queue.popleft()
-                if not waiter.done():
-                    waiter.set_result(None)  # handed over: still busy
-                    return
-        self._busy = False
+            while queue and queue[0].done():
+                queue.popleft()
 
 
 class DatabaseURLError(ValueError):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from okrbot.storage.db import Database, WriterQueue, background
+from okrbot.storage.db import FOREGROUND_RUN, Database, WriterQueue, background
 
 
 async def _take_turn(queue: WriterQueue, name: str, order: list[str], is_background: bool) -> None:
@@ -75,3 +75,20 @@ async def test_background_writes_to_sqlite_still_commit(tmp_path: Path) -> None:
         assert stored == list(range(20))
     finally:
         await database.dispose()
+
+
+async def test_a_stream_of_requests_never_stops_background_work() -> None:
+    """Requests go first, but a fan-out waiting behind a steady stream of them (and the renewal
+    of its leases) gets the writer after every FOREGROUND_RUN requests."""
+    queue = WriterQueue()
+    order: list[str] = []
+    async with queue.turn():
+        waiting = [asyncio.create_task(_take_turn(queue, "fan-out", order, True))]
+        waiting += [
+            asyncio.create_task(_take_turn(queue, f"click {n}", order, False)) for n in range(20)
+        ]
+        await asyncio.sleep(0)
+    await asyncio.gather(*waiting)
+    assert order.index("fan-out") == FOREGROUND_RUN
+    assert order[:FOREGROUND_RUN] == [f"click {n}" for n in range(FOREGROUND_RUN)]
+    assert len(order) == 21
