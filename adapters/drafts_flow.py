@@ -151,15 +151,7 @@ class DraftsFlow:
             approved_by_id=None if manager else person.id,
         )
         if manager is not None:
-            await enqueue(
-                session,
-                key=f"{DeliveryKind.DRAFT_REVIEW}:{objective.id}",
-                kind=DeliveryKind.DRAFT_REVIEW,
-                due_at=now,
-                wake=True,
-                person_id=manager.id,
-                payload={"objective_id": objective.id},
-            )
+            await _tell(session, DeliveryKind.DRAFT_REVIEW, manager, objective, now)
         return objective, manager
 
     async def _reviewable(
@@ -185,15 +177,7 @@ class DraftsFlow:
                 return Decision(False, found)
             objective, drafter = found
             if await approve_draft(session, objective.id, manager.id, now):
-                await enqueue(
-                    session,
-                    key=f"{DeliveryKind.DRAFT_APPROVED}:{objective.id}",
-                    kind=DeliveryKind.DRAFT_APPROVED,
-                    due_at=now,
-                    wake=True,
-                    person_id=drafter.id,
-                    payload={"objective_id": objective.id},
-                )
+                await _tell(session, DeliveryKind.DRAFT_APPROVED, drafter, objective, now)
                 approver = manager.name
             else:  # approved a moment ago (a double click): the same answer
                 who = await get_person(session, objective.approved_by_id or 0)
@@ -224,14 +208,15 @@ class DraftsFlow:
             if isinstance(found, Message):
                 return Answered(message=found)
             objective, drafter = found
-            await enqueue(
+            await _tell(
                 session,
-                key=f"{DeliveryKind.DRAFT_COMMENT}:{objective.id}:{submission or now.isoformat()}",
-                kind=DeliveryKind.DRAFT_COMMENT,
-                due_at=now,
-                wake=True,
-                person_id=drafter.id,
-                payload={"objective_id": objective.id, "manager_id": manager.id, "comment": text},
+                DeliveryKind.DRAFT_COMMENT,
+                drafter,
+                objective,
+                now,
+                once_per=submission or now.isoformat(),
+                manager_id=manager.id,
+                comment=text,
             )
         return Answered(message=comment_sent(drafter.name, objective))
 
@@ -263,3 +248,21 @@ class DraftsFlow:
             comment = str(delivery.payload.get("comment") or "")
             name = manager.name if manager else "Your manager"
             return person, comment_for_drafter(objective, name, comment)
+
+
+async def _tell(
+    session: Session,
+    kind: DeliveryKind,
+    whom: Person,
+    objective: Objective,
+    now: datetime,
+    once_per: str | None = None,
+    **more: object,
+) -> None:
+    """Queue a message about a draft to `whom`, now: one per draft and kind (and per
+    `once_per`, for what may come more than once, such as comments)."""
+    key = f"{kind}:{objective.id}" + (f":{once_per}" if once_per is not None else "")
+    payload = {"objective_id": objective.id, **more}
+    await enqueue(
+        session, key=key, kind=kind, due_at=now, wake=True, person_id=whom.id, payload=payload
+    )
