@@ -24,7 +24,9 @@ from okrbot.bot.scoring import objective_score, progress_bar
 
 # The words after the command that mean something other than a search: the person's own
 # commands (`kudos`, `settings` and `home` are Teams', and answered as unknown by Slack's `/okr`).
-OWN_COMMANDS = frozenset({"", "help", "?", "checkin", "check-in", "kudos", "settings", "home"})
+OWN_COMMANDS = frozenset(
+    {"", "help", "?", "checkin", "check-in", "kudos", "settings", "home", "1on1", "agenda"}
+)
 NEW = "new"  # alone: draft a personal OKR; `new customers` is still a search
 TEAM = "team"
 COMPANY = "company"

@@ -319,3 +319,35 @@ class TeamChannelRow(Base):
     # Who chose it: "cli" or the email of the manager who set it in chat.
     set_by: Mapped[str] = mapped_column(String(255))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AgendaItemRow(Base):
+    """Something a manager or their direct report wants to talk about at their next 1:1. Only
+    the pair ever reads it; `discussed_at` is set when either marks their agenda discussed."""
+
+    __tablename__ = "agenda_items"
+    __table_args__ = (Index("ix_agenda_items_pair", "manager_id", "report_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    report_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    # The check-in whose note this item came from, when it was added from one.
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    discussed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OneOnOneRow(Base):
+    """A 1:1 a manager and their direct report held (marked discussed): the next agenda starts
+    from the latest one."""
+
+    __tablename__ = "one_on_ones"
+    __table_args__ = (Index("ix_one_on_ones_pair_held", "manager_id", "report_id", "held_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    report_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))

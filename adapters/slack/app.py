@@ -19,6 +19,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from okrbot.adapters.agenda_flow import AgendaFlow
 from okrbot.adapters.browse_flow import BrowseFlow
 from okrbot.adapters.conversations import CheckIns, Submitted
 from okrbot.adapters.drafts_flow import DraftsFlow
@@ -47,6 +48,7 @@ from okrbot.adapters.slack.payloads import (
 )
 from okrbot.adapters.slack.shapes import answer_unreadable_bodies, dig, first_action, string
 from okrbot.adapters.team_updates import TeamChannelFlow
+from okrbot.bot.agenda import AGENDA, MARK_DISCUSSED, ONE_ON_ONE, Kind, parse_agenda
 from okrbot.bot.browse import BrowseRequest, browse_request
 from okrbot.bot.checkins import CHECK_IN, FORM_ID, SKIP, SNOOZE
 from okrbot.bot.digests import NUDGE_ACTION
@@ -87,7 +89,17 @@ OKR_COMMAND = "/okr"
 # What this app handles; manifest/slack.yaml must declare exactly these (a test compares them).
 SLASH_COMMANDS = (OKR_COMMAND, KUDOS_COMMAND)
 EVENTS = ("app_home_opened",)
-ACTIONS = (CHECK_IN, SNOOZE, SKIP, REFLECT, NUDGE_ACTION, PREFS_OPEN, DRAFT_APPROVE, DRAFT_COMMENT)
+ACTIONS = (
+    CHECK_IN,
+    SNOOZE,
+    SKIP,
+    REFLECT,
+    NUDGE_ACTION,
+    PREFS_OPEN,
+    DRAFT_APPROVE,
+    DRAFT_COMMENT,
+    MARK_DISCUSSED,
+)
 VIEWS = (
     FORM_ID,
     KUDOS_FORM_ID,
@@ -128,6 +140,7 @@ class SlackAdapter:
         self.team_channels = TeamChannelFlow(database, checkins)
         self.home_flow = HomeFlow(checkins, next_prompt)
         self.drafts = DraftsFlow(database, checkins)
+        self.agendas = AgendaFlow(database, checkins)
         # The runtime's, which owns the scheduler the settings must move.
         self.preferences = preferences
         # Work done after Slack has its answer (the summary after a check-in) takes at most
@@ -164,6 +177,7 @@ class SlackAdapter:
             PREFS_OPEN: self.open_preferences,
             DRAFT_APPROVE: self.approve_draft,
             DRAFT_COMMENT: self.open_draft_comment,
+            MARK_DISCUSSED: self.mark_discussed,
         }
         views = {
             FORM_ID: self.submit_checkin,
@@ -467,6 +481,9 @@ class SlackAdapter:
             )
             return
         typed = string(command.get("text")) or ""
+        if sub in (ONE_ON_ONE, AGENDA):
+            await self._agenda(ack, person, typed)
+            return
         request = browse_request(typed, slack_mentions(typed))
         if request is not None:
             # Slack escapes &, < and > in the text it sends; the search is for what was typed.
@@ -492,6 +509,39 @@ class SlackAdapter:
             f"I don't know `{OKR_COMMAND} {' '.join(words)[:50]}`. Here is what I can do:"
         )
         await ack(**render.message_kwargs(Message(helping.summary, (unknown, *helping.blocks[1:]))))
+
+    async def _agenda(self, ack: AsyncAck, person: Person, typed: str) -> None:
+        """`/okr 1on1 @person` and `/okr agenda add @person …`: the agenda goes to the caller's
+        DM with okrbot, where only they read it and its Mark discussed button can update it."""
+        request = parse_agenda(typed, slack_mentions(typed), OKR_COMMAND)
+        if isinstance(request, str):
+            await ack(**render.message_kwargs(Message.plain(request)))
+            return
+        other = await self._person(request.mention.platform_id)
+        if request.kind is Kind.ADD:
+            # Slack escapes &, < and > in the text it sends; the item is what was typed.
+            text = request.text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+            await ack(
+                **render.message_kwargs(await self.agendas.add(person, other, text, OKR_COMMAND))
+            )
+            return
+        agenda = await self.agendas.show(person, other, OKR_COMMAND)
+        if not agenda.ok or other is None:
+            await ack(**render.message_kwargs(agenda.message))  # said where they typed
+            return
+        pointer = f"Your 1:1 agenda with {other.name} is in your DM with okrbot."
+        await ack(**render.message_kwargs(Message.plain(pointer)))
+        await self.messenger.send(person, [agenda.message])
+
+    async def mark_discussed(self, ack: AsyncAck, body: dict[str, Any], person: Person) -> None:
+        await ack()
+        decision = await self.agendas.discussed(
+            person, first_action(body).get("value"), OKR_COMMAND
+        )
+        if decision.ok:
+            await self._replace_clicked_message(body, decision.message)
+        else:
+            await self._tell(body, decision.message)
 
     async def _team_channel_form(
         self, ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, person: Person

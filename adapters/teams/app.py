@@ -23,6 +23,7 @@ from botbuilder.schema import (
     InvokeResponse,
 )
 
+from okrbot.adapters.agenda_flow import AgendaFlow
 from okrbot.adapters.browse_flow import BrowseFlow
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.drafts_flow import DraftsFlow
@@ -56,6 +57,7 @@ from okrbot.adapters.teams.replies import (
     private_pointer,
     welcome_message,
 )
+from okrbot.bot.agenda import AGENDA, MARK_DISCUSSED, ONE_ON_ONE, Kind, parse_agenda
 from okrbot.bot.browse import BrowseRequest, browse_request
 from okrbot.bot.checkins import (
     CHECK_IN,
@@ -103,7 +105,15 @@ TEAMS_CHANNEL = f"`{TEAM_CHANNEL_COMMAND}`"
 TEAMS_HELP = help_message(OKR_COMMAND, KUDOS_COMMAND, TEAMS_SETTINGS, TEAMS_HOME, TEAMS_CHANNEL)
 TEAMS_CHANGE_HINT = f"Change them any time: type `{SETTINGS_COMMAND}` in our chat."
 # What only the person may see, so only answered in their 1:1 chat with the bot.
-PRIVATE_COMMANDS = ("checkin", "check-in", SETTINGS_COMMAND, HOME_COMMAND, NEW_DRAFT)
+PRIVATE_COMMANDS = (
+    "checkin",
+    "check-in",
+    SETTINGS_COMMAND,
+    HOME_COMMAND,
+    NEW_DRAFT,
+    ONE_ON_ONE,
+    AGENDA,
+)
 # Card submits that record something, so that acting on one twice would say or store it twice.
 RECORDING_ACTIONS = (
     FORM_ID,
@@ -145,6 +155,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         self.team_channels = TeamChannelFlow(database, checkins)
         self.home_flow = HomeFlow(checkins, next_prompt)
         self.drafts = DraftsFlow(database, checkins)
+        self.agendas = AgendaFlow(database, checkins)
         # The runtime's, which owns the scheduler the settings must move.
         self.preferences = preferences
         self.settings = settings
@@ -283,6 +294,8 @@ class OkrTeamsBot(TeamsActivityHandler):
                 SETTINGS_COMMAND: "Your settings are",
                 HOME_COMMAND: "Your Home and next prompt are",
                 NEW_DRAFT: "OKR drafts are",
+                ONE_ON_ONE: "1:1 agendas are",
+                AGENDA: "1:1 agendas are",
             }
             said = what.get(command, "Check-ins are")
             await self._reply(context, private_pointer(context.activity, said))
@@ -293,6 +306,8 @@ class OkrTeamsBot(TeamsActivityHandler):
             await self._reply(context, await self._overview(person))
         elif command in ("checkin", "check-in"):
             await self._send_card(context, await self._checkin_card(person))
+        elif command in (ONE_ON_ONE, AGENDA):
+            await self._agenda(context, person, text)
         elif command == HOME_COMMAND:
             await self._reply(context, await self.home(person))
         elif command == NEW_DRAFT and len(words) == 1:
@@ -337,6 +352,23 @@ class OkrTeamsBot(TeamsActivityHandler):
                 await self._reply(context, form)
             else:
                 await self._send_card(context, render.form_card(form, page=0, period=""))
+
+    async def _agenda(self, context: TurnContext, person: Person, text: str) -> None:
+        """`1on1 @person` and `agenda add @person …`, in the 1:1 chat only: the agenda card's
+        Mark discussed replaces it."""
+        activity = context.activity
+        bot_id = activity.recipient.id if activity.recipient else ""
+        mentions = [m for m in teams_mentions(activity) if m.platform_id != bot_id]
+        typed = after_okr(text)
+        request = parse_agenda(text if typed is None else typed, mentions, "")
+        if isinstance(request, str):
+            await self._reply(context, Message.plain(request))
+            return
+        other = await mentioned_person(self.database, context, request.mention)
+        if request.kind is Kind.ADD:
+            await self._reply(context, await self.agendas.add(person, other, request.text, ""))
+            return
+        await self._reply(context, (await self.agendas.show(person, other, "")).message)
 
     def _browse_request(self, activity: Activity, text: str) -> BrowseRequest | None:
         """`okr @person`, `okr team [@manager]`, `okr company` or `okr <words>`; None for
@@ -417,6 +449,13 @@ class OkrTeamsBot(TeamsActivityHandler):
                 await self._replace(context, render.message_card(message), message.summary)
         elif action in DRAFT_ACTIONS:
             await self._draft_action(context, person, action, value)
+        elif action == MARK_DISCUSSED:
+            decision = await self.agendas.discussed(person, value.get(render.VALUE_KEY), "")
+            if decision.ok:
+                message = decision.message
+                await self._replace(context, render.message_card(message), message.summary)
+            else:
+                await self._reply(context, decision.message)
         elif action == NUDGE_ACTION:
             raw = str(value.get(render.VALUE_KEY) or "")
             message = await self.reports.nudge(person, int(raw) if raw.isdigit() else -1)

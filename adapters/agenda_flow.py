@@ -1,0 +1,154 @@
+"""1:1 agendas, once for every platform: building a pair's agenda, adding an item, and Mark
+discussed.
+
+The person acting is always the one the platform authenticated, and the other one is whoever
+they named; the two must be a manager and their direct report, read again from the database
+on every request (a button's value only names the pair and the moment its agenda was read).
+Marking discussed is keyed by that value in the same transaction as its writes, so a double
+click, or both of the pair clicking their own copy, records the 1:1 once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from okrbot.adapters.conversations import CheckIns
+from okrbot.adapters.drafts_flow import Decision
+from okrbot.bot.agenda import (
+    NO_SUCH_AGENDA,
+    AgendaData,
+    KudosReceived,
+    added_message,
+    agenda_message,
+    discussed_message,
+    left_message,
+    pair_of,
+    parse_discussed_value,
+    refusal,
+)
+from okrbot.bot.domain import Person
+from okrbot.bot.messages import Message
+from okrbot.storage.agenda import (
+    add_item,
+    discussed_when_held,
+    last_held,
+    notes_since,
+    open_items,
+    record_held,
+)
+from okrbot.storage.db import Database, Session
+from okrbot.storage.events import first_time_in
+from okrbot.storage.kudos import quarter_bounds, received_in
+from okrbot.storage.people import get_person
+
+
+class AgendaFlow:
+    def __init__(self, database: Database, checkins: CheckIns) -> None:
+        self.database = database
+        self.checkins = checkins
+
+    def _now(self) -> datetime:
+        return self.checkins.clock.now().astimezone(UTC)
+
+    async def _pair(
+        self, caller: Person, other: Person | None, command: str
+    ) -> tuple[Person, Person] | Message:
+        """(manager, report), or what to tell the caller instead."""
+        pair = pair_of(caller, other)
+        if pair is None:
+            return Message.plain(refusal(command))
+        manager, report = pair
+        if report.deactivated and caller.id == manager.id:
+            return left_message(report)
+        if report.deactivated or manager.deactivated:
+            return Message.plain(refusal(command))
+        return pair
+
+    async def show(self, caller: Person, other: Person | None, command: str) -> Decision:
+        """The pair's agenda as the caller sees it (ok; for them alone), or why there is none."""
+        pair = await self._pair(caller, other, command)
+        if isinstance(pair, Message):
+            return Decision(False, pair)
+        manager, report = pair
+        now = self._now()
+        async with self.database.reading() as session:
+            data = await self._data(session, manager, report, now)
+        return Decision(True, agenda_message(data, caller, command))
+
+    async def _data(
+        self, session: Session, manager: Person, report: Person, now: datetime
+    ) -> AgendaData:
+        held = await last_held(session, manager.id, report.id)
+        moment, statuses = await self.checkins.statuses(report, session)
+        since = held or quarter_bounds(moment.quarter)[0]
+        # A second past now, so that a kudos stored in this very second is counted.
+        received = await received_in(session, report.id, since, now + timedelta(seconds=1))
+        zone = self.checkins.zone(manager)
+        return AgendaData(
+            manager=manager,
+            report=report,
+            since=since.astimezone(zone).date(),
+            since_last_one_on_one=held is not None,
+            as_of=now,
+            key_results=statuses,
+            notes=await notes_since(session, report.id, since),
+            kudos=[
+                KudosReceived(r.giver_name or "a colleague", r.kudos.message)
+                for r in reversed(received)
+            ],
+            items=await open_items(session, manager.id, report.id),
+            # Feedback requests on check-ins join here once check-ins carry them.
+            feedback_requests=(),
+        )
+
+    async def add(self, caller: Person, other: Person | None, text: str, command: str) -> Message:
+        pair = await self._pair(caller, other, command)
+        if isinstance(pair, Message):
+            return pair
+        manager, report = pair
+        async with self.database.transaction() as session:
+            await add_item(
+                session,
+                manager_id=manager.id,
+                report_id=report.id,
+                author_id=caller.id,
+                text=text,
+                now=self._now(),
+            )
+        return added_message(report if caller.id == manager.id else manager, text, command)
+
+    async def discussed(self, caller: Person, raw: object, command: str) -> Decision:
+        """Mark discussed: the agenda's items done and the 1:1 recorded as held, once."""
+        named = parse_discussed_value(raw)
+        if named is None:
+            return Decision(False, NO_SUCH_AGENDA)
+        manager_id, report_id, stamp = named
+        now = self._now()
+        async with self.database.transaction() as session:
+            other = await get_person(session, report_id if caller.id == manager_id else manager_id)
+            pair = await self._pair(caller, other, command)
+            if isinstance(pair, Message):
+                return Decision(False, pair)
+            manager, report = pair
+            if (manager.id, report.id) != (manager_id, report_id):
+                return Decision(False, NO_SUCH_AGENDA)
+            as_of = datetime.fromtimestamp(stamp, UTC)
+            key = f"agenda:held:{manager.id}:{report.id}:{stamp}"
+            items = 0
+            if await first_time_in(session, key, now):
+                items = await record_held(
+                    session,
+                    manager_id=manager.id,
+                    report_id=report.id,
+                    as_of=as_of,
+                    now=now,
+                    recorded_by_id=caller.id,
+                )
+                marked_by, held = caller.name, now
+            else:  # clicked a moment ago (a double click): the same answer
+                marked_by = caller.name
+                held = await last_held(session, manager.id, report.id) or now
+                items = await discussed_when_held(session, manager.id, report.id, held)
+        other_person = report if caller.id == manager.id else manager
+        day = held.astimezone(self.checkins.zone(caller)).date()
+        return Decision(True, discussed_message(other_person, marked_by, day, items))

@@ -1,0 +1,254 @@
+"""1:1 agendas: what a manager and one of their direct reports bring to their next 1:1.
+
+`/okr 1on1 @person` (Teams: `1on1 @person`) builds the agenda from the weeks since the pair's
+last 1:1 (or the quarter's start): the report's key results at risk, off track or stale, the
+notes and blockers of their check-ins, the kudos they received, and the items either of them
+added with `/okr agenda add @person …`. Only the two of them may build it, add to it or mark it
+discussed, and it only ever reaches the one who asked: anyone else is told what the command is
+for, never whether the person they named has an agenda, a manager or a report.
+
+The request is parsed here once for every platform: an adapter passes the words typed after the
+command and the mentions its platform found in them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from okrbot.bot.checkins import KeyResultStatus, week_label, where_it_stands
+from okrbot.bot.domain import Confidence, Person
+from okrbot.bot.kudos import Mention
+from okrbot.bot.messages import Actions, Block, Button, ButtonStyle, Context, Header, Message, Text
+
+ONE_ON_ONE = "1on1"
+AGENDA = "agenda"
+ADD = "add"
+MARK_DISCUSSED = "agenda_discussed"
+# Longer than anyone says in a line; the agenda is a list, not a document.
+MAX_ITEM = 500
+
+
+class Kind(enum.StrEnum):
+    SHOW = "show"
+    ADD = "add"
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaRequest:
+    """`1on1 @person` (show) or `agenda add @person text` (add)."""
+
+    kind: Kind
+    mention: Mention
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaItem:
+    id: int
+    author: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A check-in's note or blocker on one of the report's key results."""
+
+    period: str
+    key_result: str
+    text: str
+    confidence: Confidence
+
+
+@dataclass(frozen=True, slots=True)
+class KudosReceived:
+    giver: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaData:
+    """Everything an agenda shows, as read for one pair at `as_of`."""
+
+    manager: Person
+    report: Person
+    since: date
+    since_last_one_on_one: bool
+    as_of: datetime
+    key_results: Sequence[KeyResultStatus]
+    notes: Sequence[Note]
+    kudos: Sequence[KudosReceived]
+    items: Sequence[AgendaItem]
+    # Key results the report asked for feedback on (the check-in form's request, when present).
+    feedback_requests: Sequence[str] = ()
+
+
+def typed(command: str, words: str) -> str:
+    """How someone types a command on their platform: `/okr 1on1 @Ana` in Slack, `1on1 @Ana`
+    in Teams (whose `command` is empty)."""
+    return f"`{command} {words}`" if command else f"`{words}`"
+
+
+def usage(command: str) -> str:
+    return (
+        f"{typed(command, ONE_ON_ONE + ' @person')} builds your private 1:1 agenda with your "
+        f"manager or one of your direct reports; "
+        f"{typed(command, f'{AGENDA} {ADD} @person <what to talk about>')} adds an item to it."
+    )
+
+
+def refusal(command: str) -> str:
+    """What anyone who is not one of the pair reads: nothing about the person named."""
+    return (
+        f"{typed(command, ONE_ON_ONE)} works only between a manager and their direct report: name "
+        "your manager or someone who reports to you. " + usage(command)
+    )
+
+
+def parse_agenda(text: str, mentions: Sequence[Mention], command: str) -> AgendaRequest | str:
+    """The request in the text typed after the command word (`1on1 …` or `agenda add …`), or
+    what to tell the person when it is not one."""
+    words = text.split()
+    first = words[0].lower() if words else ""
+    if first == AGENDA and (len(words) < 2 or words[1].lower() != ADD):
+        return usage(command)
+    mention = next((m for m in mentions if m.token in text), None)
+    if mention is None:
+        return f"Name the person with an @mention. {usage(command)}"
+    if first == ONE_ON_ONE:
+        return AgendaRequest(Kind.SHOW, mention)
+    after = text.split(mention.token, 1)[1] if mention.token in text else ""
+    item = " ".join(after.split())
+    if not item:
+        example = typed(command, f"{AGENDA} {ADD} @person …")
+        return f"Say what to talk about after the name: {example}."
+    if len(item) > MAX_ITEM:
+        return f"That item is {len(item)} characters; keep it to {MAX_ITEM}."
+    return AgendaRequest(Kind.ADD, mention, item)
+
+
+def pair_of(caller: Person, other: Person | None) -> tuple[Person, Person] | None:
+    """(manager, report) when the caller and `other` are a manager and their direct report."""
+    if other is None or other.id == caller.id:
+        return None
+    if other.manager_id == caller.id:
+        return caller, other
+    if caller.manager_id == other.id:
+        return other, caller
+    return None
+
+
+def left_message(report: Person) -> Message:
+    """The pair's report was offboarded: told only to their manager, who knew them."""
+    return Message.plain(
+        f"{report.name} no longer uses okrbot (deactivated), so there is no 1:1 agenda to build "
+        "or add to."
+    )
+
+
+def short_date(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def other_of(data: AgendaData, viewer: Person) -> Person:
+    return data.report if viewer.id == data.manager.id else data.manager
+
+
+def discussed_value(data: AgendaData) -> str:
+    """What the Mark discussed button carries: the pair and the moment the agenda was read,
+    so one click marks what it showed, and a second click of it nothing more."""
+    return f"{data.manager.id}:{data.report.id}:{int(data.as_of.timestamp())}"
+
+
+def parse_discussed_value(raw: object) -> tuple[int, int, int] | None:
+    parts = str(raw or "").split(":")
+    if len(parts) != 3 or not all(p.isdigit() and len(p) < 13 for p in parts):
+        return None
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+def _at_stake(status: KeyResultStatus) -> bool:
+    last = status.last_checkin
+    risky = last is not None and last.confidence in (Confidence.AT_RISK, Confidence.OFF_TRACK)
+    return risky or status.stale
+
+
+def _section(title: str, lines: Sequence[str]) -> list[Block]:
+    return [Text(f"**{title}**\n" + "\n".join(f"• {line}" for line in lines))] if lines else []
+
+
+def agenda_message(data: AgendaData, viewer: Person, command: str) -> Message:
+    """The agenda as `viewer` (one of the pair) sees it."""
+    other = other_of(data, viewer)
+    report = data.report
+    first = report.name.split()[0]
+    since = short_date(data.since)
+    started = (
+        f"Since your last 1:1 ({since})"
+        if data.since_last_one_on_one
+        else f"Since the quarter started ({since}); no 1:1 recorded yet"
+    )
+    header = Header(f"1:1 agenda · {other.name}")
+    at_stake = [
+        f"**{s.key_result.title}**: {where_it_stands(s, private=True)}"
+        for s in data.key_results
+        if _at_stake(s)
+    ]
+    notes = [
+        f"{week_label(n.period).capitalize()}, {n.key_result} ({n.confidence.label}): “{n.text}”"
+        for n in data.notes
+    ]
+    kudos = [f"From {k.giver}: “{k.message}”" for k in data.kudos]
+    items = [f"{item.author}: “{item.text}”" for item in data.items]
+    body = [
+        *_section("Key results at risk or stale", at_stake),
+        *_section("Blockers and notes from check-ins", notes),
+        *_section(f"Feedback {first} asked for", data.feedback_requests),
+        *_section(f"Kudos {first} received", kudos),
+        *_section("Added to the agenda", items),
+    ]
+    private = f"Only you see this; {other.name} gets theirs by running it too."
+    if not body:
+        nothing = Text(
+            f"Nothing to discuss yet: no key result at risk or stale, no blockers or notes, no "
+            f"kudos and no items added. Add one with "
+            f"{typed(command, f'{AGENDA} {ADD} @{other.name} …')}."
+        )
+        return Message(
+            f"1:1 agenda with {other.name}: nothing to discuss yet",
+            (header, Context(started), nothing, Context(private)),
+        )
+    count = len(at_stake) + len(notes) + len(data.feedback_requests) + len(kudos) + len(items)
+    button = Button("Mark discussed", MARK_DISCUSSED, discussed_value(data), ButtonStyle.PRIMARY)
+    hint = Context(f"{private} Add to it: {typed(command, f'{AGENDA} {ADD} @{other.name} …')}.")
+    return Message(
+        f"1:1 agenda with {other.name}: {count} to talk about",
+        (header, Context(started), *body, hint, Actions((button,))),
+    )
+
+
+def added_message(other: Person, text: str, command: str) -> Message:
+    return Message.plain(
+        f"Added to your 1:1 agenda with {other.name}: “{text}”. "
+        f"{typed(command, f'{ONE_ON_ONE} @{other.name}')} shows the whole agenda."
+    )
+
+
+def discussed_message(other: Person, marked_by: str, held: date, items: int) -> Message:
+    done = f"{items} item{'s' if items != 1 else ''} marked discussed" if items else "no items open"
+    return Message(
+        f"1:1 with {other.name} marked discussed",
+        (
+            Header(f"1:1 agenda · {other.name} · discussed ✅"),
+            Text(
+                f"{marked_by} marked this 1:1 held on {short_date(held)} ({done}). "
+                "The next agenda starts from here."
+            ),
+        ),
+    )
+
+
+NO_SUCH_AGENDA = Message.plain("That agenda is not one of yours, so nothing was marked.")

@@ -1,0 +1,201 @@
+"""1:1 agendas on Slack, end to end: `/okr 1on1 @person` between a manager and a direct report
+puts a private agenda in the caller's DM (valid Block Kit), `/okr agenda add @person …` adds to
+it, Mark discussed records the 1:1 once; anyone else is refused without learning anything, and
+nothing of it reaches a public answer, another person's Home or an export."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from okrbot.adapters.slack.blockkit_limits import blockkit_problems
+from okrbot.bot.agenda import MARK_DISCUSSED
+from okrbot.bot.quarters import Quarter
+from okrbot.storage.db import Database
+from okrbot.storage.export import export_okrs_csv, export_okrs_json
+from okrbot.storage.models import AgendaItemRow, CheckInRow, KeyResultRow, OneOnOneRow, PersonRow
+from tests.test_slack_e2e import SlackWorld, slack_world, texts
+
+ANA, LI, MIA, ZOE = "<@U0ANA|ana>", "<@U0LI|li>", "<@U0MIA|mia>", "<@U0ZOE|zoe>"
+REFUSED = "works only between a manager and their direct report"
+
+
+@pytest.fixture
+async def world(database: Database) -> AsyncIterator[SlackWorld]:
+    async with slack_world(database) as running:
+        # Zoe manages Mia: Ana's skip-level manager.
+        running.sandbox.add_user("U0ZOE", "zoe", "zoe@example.com", tz="Europe/London")
+        async with database.transaction() as session:
+            zoe = PersonRow(email="zoe@example.com", name="Zoe Chief")
+            session.add(zoe)
+            await session.flush()
+            await session.execute(
+                update(PersonRow)
+                .where(PersonRow.email == "mia@example.com")
+                .values(manager_id=zoe.id)
+            )
+        yield running
+
+
+async def okr(world: SlackWorld, user: str, text: str) -> str:
+    """Run `/okr text` as `user`; the text of okrbot's private answer where they typed."""
+    reply = await world.slack.command(user, "/okr", text)
+    assert reply.status == 200
+    body = reply.json()
+    assert blockkit_problems(body.get("blocks") or [], "message") == []
+    return texts(body) or body.get("text", "")
+
+
+def mia_dm(world: SlackWorld) -> str:
+    return world.sandbox.dm_channel("U0MIA") or ""
+
+
+async def ana_checked_in_at_risk(world: SlackWorld) -> None:
+    """Ana's last week's check-in: Activation at risk, with a blocker."""
+    now = world.clock.now()
+    async with world.database.transaction() as session:
+        kr = await session.scalar(
+            select(KeyResultRow).where(KeyResultRow.title.startswith("Activation"))
+        )
+        assert kr is not None
+        session.add(
+            CheckInRow(
+                key_result_id=kr.id,
+                person_id=kr.owner_id,
+                period="2026-W46",
+                value=44,
+                confidence="at_risk",
+                note="Blocked on access to the analytics warehouse",
+                platform="slack",
+                created_at=now - timedelta(days=7),
+                updated_at=now - timedelta(days=7),
+            )
+        )
+
+
+async def test_a_manager_gets_the_agenda_in_their_dm_and_marks_it_discussed(
+    world: SlackWorld,
+) -> None:
+    await ana_checked_in_at_risk(world)
+    await world.slack.command("U0LI", "/kudos", f"{ANA} thanks for the onboarding guide")
+    added = await okr(world, "U0ANA", f"agenda add {MIA} Career path: the staff engineer role")
+    assert "Added to your 1:1 agenda with Mia Boss" in added
+    world.clock.advance(timedelta(hours=1))
+
+    pointer = await okr(world, "U0MIA", f"1on1 {ANA}")
+    assert pointer == "Your 1:1 agenda with Ana Lima is in your DM with okrbot."
+    [agenda] = [m for m in world.dm("U0MIA") if "1:1 agenda" in texts(m)]
+    assert blockkit_problems(agenda["blocks"], "message") == []
+    shown = texts(agenda)
+    assert "1:1 agenda · Ana Lima" in shown
+    assert "Since the quarter started (Thu 1 Oct); no 1:1 recorded yet" in shown
+    assert "*Activation from 40% to 60%*" in shown and "At risk" in shown
+    assert "Week 46, Activation from 40% to 60% (At risk): “Blocked on access" in shown
+    assert "From Li Wei: “thanks for the onboarding guide”" in shown
+    assert "Ana Lima: “Career path: the staff engineer role”" in shown
+    assert "Only you see this" in shown
+
+    for _ in range(2):  # a double click
+        await world.slack.click("U0MIA", agenda, MARK_DISCUSSED, mia_dm(world))
+    [now] = [m for m in world.dm("U0MIA") if m["ts"] == agenda["ts"]]
+    assert "Mia Boss marked this 1:1 held on Mon 16 Nov (1 item marked discussed)" in texts(now)
+    async with world.database.reading() as session:
+        assert len(list(await session.scalars(select(OneOnOneRow)))) == 1
+        [item] = await session.scalars(select(AgendaItemRow))
+        assert item.discussed_at is not None
+
+    # The next agenda starts from this 1:1: the key result still at risk stays on it; the
+    # notes, kudos and items from before it do not.
+    world.clock.advance(timedelta(days=1))
+    await okr(world, "U0ANA", f"1on1 {MIA}")
+    latest = texts(world.dm("U0ANA")[-1])
+    assert "Since your last 1:1 (Mon 16 Nov)" in latest
+    assert "*Activation from 40% to 60%*" in latest
+    for before in ("Career path", "Blocked on", "onboarding guide"):
+        assert before not in latest
+
+
+async def test_the_report_may_run_it_on_their_manager(world: SlackWorld) -> None:
+    await okr(world, "U0ANA", f"1on1 {MIA}")
+    [agenda] = world.dm("U0ANA")
+    assert "1:1 agenda · Mia Boss" in texts(agenda)
+
+
+async def test_an_agenda_with_nothing_to_discuss_says_so_plainly(world: SlackWorld) -> None:
+    await okr(world, "U0MIA", f"1on1 {LI}")
+    [agenda] = world.dm("U0MIA")
+    shown = texts(agenda)
+    assert "Nothing to discuss yet: no key result at risk or stale, no blockers or notes" in shown
+    assert "`/okr agenda add @Li Wei …`" in shown
+    assert not any(b["type"] == "actions" for b in agenda["blocks"])
+
+
+@pytest.mark.parametrize(
+    ("who", "named"),
+    [("U0LI", ANA), ("U0ZOE", ANA), ("U0ANA", ANA), ("U0LI", "<@U0NOBODY|nobody>")],
+    ids=["a peer", "a skip-level manager", "themself", "someone okrbot does not know"],
+)
+async def test_anyone_but_the_pair_is_refused_and_learns_nothing(
+    world: SlackWorld, who: str, named: str
+) -> None:
+    await ana_checked_in_at_risk(world)
+    answer = await okr(world, who, f"1on1 {named}")
+    assert REFUSED in answer
+    assert "Ana" not in answer and "Blocked" not in answer
+    assert world.dm(who) == []
+
+
+async def test_adding_an_item_for_someone_not_your_report_or_manager_stores_nothing(
+    world: SlackWorld,
+) -> None:
+    assert REFUSED in await okr(world, "U0LI", f"agenda add {ANA} Her salary")
+    assert REFUSED in await okr(world, "U0ZOE", f"agenda add {ANA} Skip-level item")
+    assert "Say what to talk about" in await okr(world, "U0MIA", f"agenda add {ANA}")
+    assert "Name the person with an @mention" in await okr(world, "U0MIA", "1on1 Ana")
+    assert "adds an item to it" in await okr(world, "U0MIA", "agenda")
+    async with world.database.reading() as session:
+        assert list(await session.scalars(select(AgendaItemRow))) == []
+
+
+async def test_a_deactivated_report_has_no_agenda(world: SlackWorld) -> None:
+    async with world.database.transaction() as session:
+        await session.execute(
+            update(PersonRow)
+            .where(PersonRow.email == "ana@example.com")
+            .values(deactivated_at=datetime(2026, 11, 10, tzinfo=UTC))
+        )
+    answer = await okr(world, "U0MIA", f"1on1 {ANA}")
+    assert answer.startswith("Ana Lima no longer uses okrbot (deactivated)")
+    assert "no longer uses okrbot" in await okr(world, "U0MIA", f"agenda add {ANA} Handover")
+    assert REFUSED in await okr(world, "U0LI", f"1on1 {ANA}")  # nothing said to a peer
+    assert world.dm("U0MIA") == []
+
+
+async def test_agenda_items_never_reach_a_public_answer_another_home_or_an_export(
+    world: SlackWorld,
+) -> None:
+    secret = "Performance concern about the release"
+    await okr(world, "U0MIA", f"agenda add {ANA} {secret}")
+    await okr(world, "U0MIA", f"1on1 {ANA}")
+    [agenda] = world.dm("U0MIA")
+    await world.slack.click("U0MIA", agenda, MARK_DISCUSSED, mia_dm(world))
+    await okr(world, "U0ANA", f"agenda add {MIA} A second private item")
+
+    public = [
+        await okr(world, who, text)
+        for who in ("U0LI", "U0ZOE", "U0ANA")
+        for text in (f"{ANA}", "team", "release", "")
+    ]
+    await world.slack.open_home("U0LI")
+    homes = [texts(view) for view in world.sandbox.home_views.values()]
+    async with world.database.reading() as session:
+        exports = [
+            await export_okrs_csv(session, Quarter.parse("2026-Q4")),
+            await export_okrs_json(session, Quarter.parse("2026-Q4")),
+        ]
+    for seen in (*public, *homes, *exports):
+        assert secret not in seen and "second private item" not in seen
+        assert "1:1" not in seen
