@@ -1,0 +1,136 @@
+"""1:1 agendas on Teams, end to end: `1on1 @person` (a real Teams mention) between a manager and
+a direct report answers in the 1:1 chat with an agenda card (valid Adaptive Card 1.5) whose Mark
+discussed replaces it; `agenda add @person …` adds to it; anyone else is refused without
+learning anything, and in a group chat nobody's agenda is shown."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from okrbot.adapters.teams.simulator import TeamsUser
+from okrbot.bot.agenda import MARK_DISCUSSED
+from okrbot.bot.settings import Settings
+from okrbot.storage.db import Database
+from okrbot.storage.models import AgendaItemRow, CheckInRow, OneOnOneRow, PersonRow
+from tests.test_teams_e2e import TeamsWorld, assert_cards_valid, seed, start_world, texts
+from tests.world import ANA, LI, MIA, add_members
+
+ZOE = TeamsUser.named("Zoe Chief", "zoe@example.com")
+REFUSED = "works only between a manager and their direct report"
+GROUP = ("19:meeting_team-chat@thread.v2", "groupChat")
+
+
+@pytest.fixture
+async def world(database: Database) -> AsyncIterator[TeamsWorld]:
+    ids = await seed(database)
+    async with database.transaction() as session:
+        zoe = PersonRow(email=ZOE.email, name=ZOE.name, teams_aad_id=ZOE.aad_object_id)
+        session.add(zoe)
+        await session.flush()
+        await session.execute(
+            update(PersonRow).where(PersonRow.email == MIA.email).values(manager_id=zoe.id)
+        )
+        session.add(
+            CheckInRow(
+                key_result_id=ids["activation"],
+                person_id=(
+                    await session.scalar(select(PersonRow.id).where(PersonRow.email == ANA.email))
+                ),
+                period="2026-W46",
+                value=44,
+                confidence="off_track",
+                note="Waiting on the design review",
+                platform="teams",
+                created_at=datetime(2026, 11, 9, 15, tzinfo=UTC),
+                updated_at=datetime(2026, 11, 9, 15, tzinfo=UTC),
+            )
+        )
+    settings = Settings(database_url=database.url, teams_dev_no_auth=True)
+    async for running in start_world(database, settings):
+        add_members(running.sandbox, ZOE)
+        for user in (ANA, LI, MIA, ZOE):
+            await running.teams.install(user)
+        yield running
+        assert_cards_valid(running.sandbox)
+
+
+async def say(world: TeamsWorld, user: TeamsUser, text: str, *named: TeamsUser) -> str:
+    reply = await world.teams.say(user, text, mentions=list(named))
+    assert reply.status in (200, 201)
+    return texts(world.last(user))
+
+
+async def test_a_manager_gets_the_agenda_card_and_marks_it_discussed(world: TeamsWorld) -> None:
+    added = await say(world, ANA, "agenda add @Mia Boss Moving to the platform team", MIA)
+    assert "Added to your 1:1 agenda with Mia Boss: “Moving to the platform team”" in added
+    world.clock.advance(timedelta(hours=1))
+
+    shown = await say(world, MIA, "1on1 @Ana Lima", ANA)
+    agenda = world.last(MIA)
+    assert "1:1 agenda · Ana Lima" in shown
+    assert "Since the quarter started (Thu 1 Oct); no 1:1 recorded yet" in shown
+    assert "Off track" in shown and "Activation from 40% to 60%" in shown
+    assert "“Waiting on the design review”" in shown
+    assert "Ana Lima: “Moving to the platform team”" in shown
+    assert "`agenda add @Ana Lima …`" in shown  # Teams' own spelling, no slash
+
+    for _ in range(2):  # a double click: the same card's submit twice
+        await world.teams.press(MIA, agenda, MARK_DISCUSSED)
+    [now] = [a for a in world.chat(MIA) if a["id"] == agenda["id"]]
+    assert "Mia Boss marked this 1:1 held on Mon 16 Nov (1 item marked discussed)" in texts(now)
+    async with world.database.reading() as session:
+        assert len(list(await session.scalars(select(OneOnOneRow)))) == 1
+        [item] = await session.scalars(select(AgendaItemRow))
+        assert item.discussed_at is not None
+
+    # `okr 1on1` works too, and the report sees the agenda from their side.
+    world.clock.advance(timedelta(days=1))
+    again = await say(world, ANA, "okr 1on1 @Mia Boss", MIA)
+    assert "1:1 agenda · Mia Boss" in again and "Since your last 1:1 (Mon 16 Nov)" in again
+    assert "platform team" not in again and "design review" not in again
+
+
+async def test_an_agenda_with_nothing_to_discuss_says_so_plainly(world: TeamsWorld) -> None:
+    shown = await say(world, MIA, "1on1 @Li Wei", LI)
+    assert "Nothing to discuss yet: no key result at risk or stale" in shown
+    assert "Mark discussed" not in str(world.last(MIA))
+
+
+@pytest.mark.parametrize(
+    ("who", "named"),
+    [(LI, ANA), (ZOE, ANA), (ANA, ANA)],
+    ids=["a peer", "a skip-level manager", "themself"],
+)
+async def test_anyone_but_the_pair_is_refused_and_learns_nothing(
+    world: TeamsWorld, who: TeamsUser, named: TeamsUser
+) -> None:
+    for typed in (f"1on1 @{named.name}", f"agenda add @{named.name} Her next review"):
+        answer = await say(world, who, typed, named)
+        assert REFUSED in answer
+        assert "design review" not in answer and "Off track" not in answer
+    async with world.database.reading() as session:
+        assert list(await session.scalars(select(AgendaItemRow))) == []
+
+
+async def test_in_a_group_chat_no_agenda_is_shown(world: TeamsWorld) -> None:
+    reply = await world.teams.say(MIA, "1on1 @Ana Lima", mentions=[ANA], where=GROUP)
+    assert reply.status in (200, 201)
+    [answer] = world.sandbox.activities_in(GROUP[0])
+    assert "1:1 agendas are" in texts(answer)
+    assert "design review" not in texts(answer)
+
+
+async def test_a_deactivated_report_has_no_agenda(world: TeamsWorld) -> None:
+    async with world.database.transaction() as session:
+        await session.execute(
+            update(PersonRow)
+            .where(PersonRow.email == ANA.email)
+            .values(deactivated_at=datetime(2026, 11, 10, tzinfo=UTC))
+        )
+    answer = await say(world, MIA, "1on1 @Ana Lima", ANA)
+    assert "Ana Lima no longer uses okrbot (deactivated)" in answer
+    assert REFUSED in await say(world, LI, "1on1 @Ana Lima", ANA)
