@@ -115,6 +115,8 @@ def help_message(
                 + "".join(f"{line}\n" for line in browse_help(okr_command))
                 + f"`{okr_command} checkin` — check in on your key results now\n"
                 + f"{draft_help(okr_command)}\n"
+                f"`{okr_command} 1on1 @someone` — your private 1:1 agenda with your manager or a "
+                f"direct report; `{okr_command} agenda add @someone …` adds to it\n"
                 f"`{okr_command} help` — this help\n"
                 f"`{kudos_command} @someone thanks for … #value` — recognise a colleague\n"
                 f"{home} — your key results, kudos, your team's and the company's OKRs\n"

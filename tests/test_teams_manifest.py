@@ -51,6 +51,7 @@ def test_manifest_declares_the_bot_okrbot_needs() -> None:
         "home",
         "okr new",
         "checkin",
+        "1on1",
         "kudos",
         "settings",
         "channel",
