@@ -87,7 +87,7 @@ class AgendaFlow:
         return AgendaData(
             manager=manager,
             report=report,
-            since=since.astimezone(zone).date(),
+            since=held.astimezone(zone).date() if held else moment.quarter.start,
             since_last_one_on_one=held is not None,
             as_of=now,
             key_results=statuses,

@@ -57,6 +57,7 @@ async def run_demo(
             cast.plan_time_off(quarter)
             cast.plan_new_hire()
             cast.plan_draft(quarter)
+            cast.plan_one_on_one(quarter)
             watcher.collect()
             end = _last_moment(company, stage, quarter, opening, weeks)
             if show_progress:

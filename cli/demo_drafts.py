@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from okrbot.adapters.teams.simulator import action_of, card_of, walk
+from okrbot.adapters.teams.simulator import card_of, walk
 from okrbot.bot.drafts import APPROVE, FORM_ID, PARENT, TITLE, kr_field
 from okrbot.bot.quarters import Quarter
 from okrbot.cli.demo_company import DemoCompany, DemoPerson
-from okrbot.cli.demo_stage import Stage, teams_user
+from okrbot.cli.demo_scene import Scene
+from okrbot.cli.demo_stage import Stage, press_latest, teams_user
 from okrbot.cli.demo_timeline import Timeline
 from okrbot.cli.demo_watch import Record, slack_text
 
@@ -26,14 +27,11 @@ KEY_RESULTS = (
 )
 
 
-class DraftedOkr:
+class DraftedOkr(Scene):
     def __init__(
         self, company: DemoCompany, stage: Stage, timeline: Timeline, record: Record
     ) -> None:
-        self.company = company
-        self.stage = stage
-        self.timeline = timeline
-        self.record = record
+        super().__init__(company, stage, timeline, record)
         self.drafter = next(
             (p for p in company.people if p.manager_email and not p.reports and p.joins_on is None),
             None,
@@ -45,9 +43,6 @@ class DraftedOkr:
             drafter = self.drafter
             moment = datetime.combine(quarter.start + timedelta(days=1), time(13), UTC)
             self.timeline.at(moment, lambda: self.draft(drafter))
-
-    def _say(self, person: DemoPerson, text: str) -> None:
-        self.record.say(person.email, self.stage.clock.now(), "you", text)
 
     def _answers(self, options: list[tuple[str, str]]) -> dict[str, Any]:
         assert self.drafter is not None
@@ -107,19 +102,4 @@ class DraftedOkr:
         stage = self.stage
         drafter = self.drafter.name if self.drafter else "their report"
         self._say(manager, f"[Approve] {drafter}'s drafted OKR")
-        if manager.slack_user_id:
-            channel = stage.slack_sandbox.dm_channel(manager.slack_user_id) or ""
-            for message in reversed(stage.slack_sandbox.messages_in(manager.slack_user_id)):
-                elements = [e for b in message.get("blocks") or [] for e in b.get("elements") or []]
-                if any(e.get("action_id") == APPROVE for e in elements):
-                    await stage.slack.click(manager.slack_user_id, message, APPROVE, channel)
-                    return
-            return
-        user = teams_user(manager)
-        for activity in reversed(stage.teams_sandbox.activities_in(user.conversation_id)):
-            try:
-                action_of(card_of(activity), APPROVE)
-            except (LookupError, KeyError):
-                continue
-            await stage.teams.press(user, activity, APPROVE)
-            return
+        await press_latest(stage, manager, APPROVE)

@@ -24,6 +24,7 @@ from okrbot.bot.domain import KeyResultType, Person
 from okrbot.bot.quarters import Quarter, week_key
 from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
+from okrbot.cli.demo_agenda import OneOnOne
 from okrbot.cli.demo_company import DemoCompany, DemoPerson
 from okrbot.cli.demo_drafts import DraftedOkr
 from okrbot.cli.demo_stage import KUDOS_CHANNEL, Stage, teams_user
@@ -66,6 +67,7 @@ class SamplePeople:
         self.checkins_by: Counter[str] = Counter()
         self.strength = {p.email: self.rng.uniform(0.45, 1.15) for p in company.people}
         self.drafted = DraftedOkr(company, stage, timeline, record)
+        self.one_on_one = OneOnOne(company, stage, timeline, record)
 
     def _say(self, person: DemoPerson, text: str) -> None:
         self.record.say(person.email, self.stage.clock.now(), "you", text)
@@ -98,6 +100,11 @@ class SamplePeople:
     def plan_draft(self, quarter: Quarter) -> None:
         """In week 1 one person drafts a personal OKR in chat; their manager approves it."""
         self.drafted.plan(quarter)
+
+    def plan_one_on_one(self, quarter: Quarter) -> None:
+        """In week 3 a report adds to the 1:1 agenda; their manager runs it and marks it
+        discussed."""
+        self.one_on_one.plan(quarter)
 
     def asked_to_approve(self, manager: DemoPerson) -> None:
         self.drafted.review_arrived(manager)

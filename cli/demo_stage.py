@@ -18,7 +18,7 @@ from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.adapters.slack.simulator import SlackSimulator
 from okrbot.adapters.teams.identity_sandbox import IdentitySandbox
 from okrbot.adapters.teams.sandbox import TeamsSandbox
-from okrbot.adapters.teams.simulator import TeamsSimulator, TeamsUser
+from okrbot.adapters.teams.simulator import TeamsSimulator, TeamsUser, action_of, card_of
 from okrbot.bot.clock import FakeClock
 from okrbot.bot.import_problems import raise_problems
 from okrbot.bot.okr_import import check_okrs, parse_okrs
@@ -164,3 +164,24 @@ async def import_company(
         emails = [p.email for p in existing]
         raise_problems([*okrs.problems, *check_okrs(okrs, emails, {})])
         await upsert_okrs(session, okrs, now)
+
+
+async def press_latest(stage: Stage, person: DemoPerson, action: str) -> None:
+    """The person clicks the button `action` on the latest message okrbot sent them that has
+    one (Slack: in their DM; Teams: a card's Action.Submit in their 1:1 chat)."""
+    if person.slack_user_id:
+        channel = stage.slack_sandbox.dm_channel(person.slack_user_id) or ""
+        for message in reversed(stage.slack_sandbox.messages_in(person.slack_user_id)):
+            elements = [e for b in message.get("blocks") or [] for e in b.get("elements") or []]
+            if any(e.get("action_id") == action for e in elements):
+                await stage.slack.click(person.slack_user_id, message, action, channel)
+                return
+        return
+    user = teams_user(person)
+    for activity in reversed(stage.teams_sandbox.activities_in(user.conversation_id)):
+        try:
+            action_of(card_of(activity), action)
+        except (LookupError, KeyError):
+            continue
+        await stage.teams.press(user, activity, action)
+        return

@@ -79,6 +79,27 @@ async def test_demo_leaves_transcripts_cards_and_an_index(tmp_path: Path) -> Non
     managing = (out / "transcripts" / f"{drafter.manager_email}.txt").read_text()
     assert f"OKR draft from {drafter.name}" in managing and "[Approve]" in managing
 
+    # In week 3 a report adds to their 1:1 agenda; the manager runs the 1:1 agenda the next
+    # day, privately, and marks it discussed after the meeting. The page draws it.
+    report = [
+        p for p in company.people if p.manager_email and not p.reports and p.joins_on is None
+    ][1]
+    assert report.manager_email is not None
+    manager = company.by_email(report.manager_email)
+    reporting = (out / "transcripts" / f"{report.email}.txt").read_text()
+    assert re.search(r"\[Tue 20 Oct 15:20\] \w+:\n +(/okr )?agenda add @", reporting)
+    assert f"Added to your 1:1 agenda with {manager.name}" in reporting
+    held = (out / "transcripts" / f"{manager.email}.txt").read_text()
+    agenda = held[held.index(f"1:1 agenda · {report.name}\n") :]
+    assert "Since the quarter started (Thu 1 Oct); no 1:1 recorded yet" in agenda
+    assert f"{report.name}: “How I can take over the onboarding metrics" in agenda
+    assert "[Mark discussed]" in agenda and "marked this 1:1 held on Wed 21 Oct" in agenda
+    assert f"1:1 agenda · {report.name} · discussed ✅" in index
+    for person in company.people:  # nobody else hears of it
+        if person.email not in (report.email, manager.email):
+            other = (out / "transcripts" / f"{person.email}.txt").read_text()
+            assert "1:1 agenda" not in other and "onboarding metrics next" not in other
+
     slack = sorted((out / "cards" / "slack").glob("*.json"))
     teams = sorted((out / "cards" / "teams").glob("*.json"))
     assert slack and teams  # both platforms played
@@ -137,6 +158,15 @@ async def test_a_full_quarter_ends_with_every_manager_summarised(tmp_path: Path)
     others = [company.by_email(r).name for r in manager.reports if r != joiner.email]
     section = min((section.split(name, 1)[0] for name in others), key=len)
     assert "no check-in for two weeks" not in section
+    # This company's 1:1 is on Slack: `/okr 1on1` answers where it was typed, the agenda
+    # comes in the manager's DM, and Mark discussed updates it there.
+    report = [
+        p for p in company.people if p.manager_email and not p.reports and p.joins_on is None
+    ][1]
+    held = (out / "transcripts" / f"{report.manager_email}.txt").read_text()
+    assert report.platform == "slack" and f"/okr 1on1 @{report.name}" in held
+    assert f"Your 1:1 agenda with {report.name} is in your DM with okrbot." in held
+    assert f"(updated its message) ## 1:1 agenda · {report.name} · discussed ✅" in held
     managers = [p for p in company.people if p.reports]
     assert managers
     index = (out / "index.html").read_text()

@@ -1,0 +1,23 @@
+"""What each scripted scene of the demo's quarter (a drafted OKR, a 1:1) works with: the
+company, the stage, the timeline its moments go on, and the record its people's words go to."""
+
+from __future__ import annotations
+
+from okrbot.cli.demo_company import DemoCompany, DemoPerson
+from okrbot.cli.demo_stage import Stage
+from okrbot.cli.demo_timeline import Timeline
+from okrbot.cli.demo_watch import Record
+
+
+class Scene:
+    def __init__(
+        self, company: DemoCompany, stage: Stage, timeline: Timeline, record: Record
+    ) -> None:
+        self.company = company
+        self.stage = stage
+        self.timeline = timeline
+        self.record = record
+
+    def _say(self, person: DemoPerson, text: str) -> None:
+        """What the person typed or clicked, in their transcript, now."""
+        self.record.say(person.email, self.stage.clock.now(), "you", text)
