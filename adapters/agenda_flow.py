@@ -10,24 +10,29 @@ click, or both of the pair clicking their own copy, records the 1:1 once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from okrbot.adapters.conversations import CheckIns
-from okrbot.adapters.drafts_flow import Decision
+from okrbot.adapters.drafts_flow import Answered, Decision
 from okrbot.bot.agenda import (
+    NO_MANAGER,
     NO_SUCH_AGENDA,
     AgendaData,
     KudosReceived,
     added_message,
     agenda_message,
+    check_item,
     discussed_message,
+    item_form,
     left_message,
     pair_of,
     parse_discussed_value,
     refusal,
 )
+from okrbot.bot.checkins import is_week_key
 from okrbot.bot.domain import Person
-from okrbot.bot.messages import Message
+from okrbot.bot.messages import Form, Message
 from okrbot.storage.agenda import (
     add_item,
     discussed_when_held,
@@ -35,6 +40,7 @@ from okrbot.storage.agenda import (
     notes_since,
     open_items,
     record_held,
+    week_notes,
 )
 from okrbot.storage.db import Database, Session
 from okrbot.storage.events import first_time_in
@@ -152,3 +158,51 @@ class AgendaFlow:
         other_person = report if caller.id == manager.id else manager
         day = held.astimezone(self.checkins.zone(caller)).date()
         return Decision(True, discussed_message(other_person, marked_by, day, items))
+
+    # -- the check-in summary's "Add to 1:1 agenda" -------------------------------------------
+
+    async def _manager_of(self, session: Session, person: Person) -> Person | None:
+        manager = await get_person(session, person.manager_id) if person.manager_id else None
+        return manager if manager is not None and not manager.deactivated else None
+
+    async def item_form(self, person: Person, period: object) -> Form | Message:
+        """The form for a week's check-in notes, prefilled with them."""
+        async with self.database.reading() as session:
+            manager = await self._manager_of(session, person)
+            week = str(period) if is_week_key(period) else ""
+            notes = await week_notes(session, person.id, week) if week else []
+        if manager is None:
+            return NO_MANAGER
+        return item_form(manager, [note for _id, note in notes])
+
+    async def add_from_checkin(
+        self,
+        person: Person,
+        period: object,
+        answers: Mapping[str, object],
+        submission: str | None,
+        command: str,
+    ) -> Answered:
+        """The form's item, stored once for the person and their manager, pointing at the
+        week's first check-in with a note."""
+        text, errors = check_item(answers)
+        if text is None:
+            return Answered(errors=errors)
+        now = self._now()
+        async with self.database.transaction() as session:
+            manager = await self._manager_of(session, person)
+            if manager is None:
+                return Answered(message=NO_MANAGER)
+            week = str(period) if is_week_key(period) else ""
+            notes = await week_notes(session, person.id, week) if week else []
+            if submission is None or await first_time_in(session, submission, now):
+                await add_item(
+                    session,
+                    manager_id=manager.id,
+                    report_id=person.id,
+                    author_id=person.id,
+                    text=text,
+                    now=now,
+                    checkin_id=notes[0][0] if notes else None,
+                )
+        return Answered(message=added_message(manager, text, command))

@@ -168,7 +168,7 @@ class CheckIns:
             previous = before[last.key_result_id].value if last.key_result_id in before else None
             start = status.key_result.start if previous is None else previous
             recorded.append((status, entry, start))
-        return summary_message(moment.period, recorded, kudos_note)
+        return summary_message(moment.period, recorded, kudos_note, person.manager_id is not None)
 
     async def snooze(self, person: Person) -> Message:
         """Record the snooze and queue the prompt again for then; what to show instead."""

@@ -14,19 +14,34 @@ command and the mentions its platform found in them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from okrbot.bot.checkins import KeyResultStatus, week_label, where_it_stands
+from okrbot.bot.checkins import ADD_TO_AGENDA, KeyResultStatus, week_label, where_it_stands
 from okrbot.bot.domain import Confidence, Person
 from okrbot.bot.kudos import Mention
-from okrbot.bot.messages import Actions, Block, Button, ButtonStyle, Context, Header, Message, Text
+from okrbot.bot.messages import (
+    Actions,
+    Block,
+    Button,
+    ButtonStyle,
+    Context,
+    Form,
+    Header,
+    Message,
+    Text,
+    TextInput,
+)
 
 ONE_ON_ONE = "1on1"
 AGENDA = "agenda"
 ADD = "add"
 MARK_DISCUSSED = "agenda_discussed"
+# The check-in summary's "Add to 1:1 agenda": the button, and the form it opens.
+ADD_NOTE = ADD_TO_AGENDA
+ITEM_FORM = "agenda_item_form"
+ITEM_TEXT = "agenda_item_text"
 # Longer than anyone says in a line; the agenda is a list, not a document.
 MAX_ITEM = 500
 
@@ -252,3 +267,38 @@ def discussed_message(other: Person, marked_by: str, held: date, items: int) -> 
 
 
 NO_SUCH_AGENDA = Message.plain("That agenda is not one of yours, so nothing was marked.")
+
+
+def item_form(manager: Person, notes: Sequence[str]) -> Form:
+    """The check-in's notes, to put on the next 1:1's agenda as they are or edited."""
+    return Form(
+        ITEM_FORM,
+        "Add to 1:1 agenda",
+        "Add",
+        (
+            TextInput(
+                ITEM_TEXT,
+                f"What to talk about with {manager.name}",
+                initial=" ".join(notes)[:MAX_ITEM] or None,
+                optional=False,
+                multiline=True,
+                max_length=MAX_ITEM,
+            ),
+        ),
+        intro=f"Only you and {manager.name} see your 1:1 agenda.",
+    )
+
+
+def check_item(answers: Mapping[str, object]) -> tuple[str | None, dict[str, str]]:
+    """The item typed in the form, or the error to show on its field."""
+    text = " ".join(str(answers.get(ITEM_TEXT) or "").split())
+    if not text:
+        return None, {ITEM_TEXT: "Write what you would like to talk about."}
+    if len(text) > MAX_ITEM:
+        return None, {ITEM_TEXT: f"That item is {len(text)} characters; keep it to {MAX_ITEM}."}
+    return text, {}
+
+
+NO_MANAGER = Message.plain(
+    "You have no manager in okrbot to have a 1:1 with, so there is no agenda to add to."
+)

@@ -36,6 +36,8 @@ from okrbot.bot.scoring import format_value, key_result_progress, progress_bar, 
 
 CHECK_IN = "checkin_open"
 SNOOZE = "checkin_snooze"
+# The check-in summary's button putting its note on the next 1:1's agenda (bot/agenda.py).
+ADD_TO_AGENDA = "agenda_add_note"
 SKIP = "checkin_skip"
 FORM_ID = "checkin_form"
 KUDOS_TO = "kudos-to"
@@ -376,10 +378,12 @@ def summary_message(
     period: str,
     recorded: Sequence[tuple[KeyResultStatus, CheckInEntry, float]],
     kudos_note: str | None = None,
+    has_manager: bool = False,
 ) -> Message:
     """What the prompt turns into once answered: what was recorded, with the new progress.
 
     `recorded` holds each key result (as it was), the entry stored, and its previous value.
+    Someone with a manager who wrote a note can put it on their next 1:1's agenda from here.
     """
     blocks: list[Block] = [Header(f"Checked in · {week_label(period)} ✅")]
     for status, entry, previous in recorded:
@@ -400,7 +404,10 @@ def summary_message(
     blocks.append(
         Context("Thanks! You can amend this week's answers any time before the week ends.")
     )
-    blocks.append(Actions((Button("Amend", CHECK_IN, period),)))
+    buttons = [Button("Amend", CHECK_IN, period)]
+    if has_manager and any(entry.note for _status, entry, _previous in recorded):
+        buttons.append(Button("Add to 1:1 agenda", ADD_TO_AGENDA, period))
+    blocks.append(Actions(tuple(buttons)))
     return Message(summary=f"Checked in for {week_label(period)}", blocks=tuple(blocks[:50]))
 
 

@@ -130,3 +130,19 @@ async def discussed_when_held(
         )
     )
     return int(count or 0)
+
+
+async def week_notes(session: AsyncSession, person_id: int, period: str) -> list[tuple[int, str]]:
+    """The notes a person wrote in their check-ins of a week: (check-in id, note), in order."""
+    rows = await session.execute(
+        select(CheckInRow.id, CheckInRow.note)
+        .join(KeyResultRow, CheckInRow.key_result_id == KeyResultRow.id)
+        .where(
+            CheckInRow.person_id == person_id,
+            CheckInRow.period == period,
+            CheckInRow.note.is_not(None),
+            CheckInRow.note != "",
+        )
+        .order_by(KeyResultRow.position, KeyResultRow.id)
+    )
+    return [(checkin_id, note or "") for checkin_id, note in rows]

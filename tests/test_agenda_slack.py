@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from okrbot.adapters.slack.blockkit_limits import blockkit_problems
-from okrbot.bot.agenda import MARK_DISCUSSED
+from okrbot.adapters.slack.blockkit_limits import blockkit_problems, view_problems
+from okrbot.bot.agenda import ADD_NOTE, ITEM_TEXT, MARK_DISCUSSED
 from okrbot.bot.quarters import Quarter
 from okrbot.storage.db import Database
 from okrbot.storage.export import export_okrs_csv, export_okrs_json
 from okrbot.storage.models import AgendaItemRow, CheckInRow, KeyResultRow, OneOnOneRow, PersonRow
-from tests.test_slack_e2e import SlackWorld, slack_world, texts
+from tests.test_slack_e2e import SlackWorld, checkin_as, slack_world, texts
 
 ANA, LI, MIA, ZOE = "<@U0ANA|ana>", "<@U0LI|li>", "<@U0MIA|mia>", "<@U0ZOE|zoe>"
 REFUSED = "works only between a manager and their direct report"
@@ -199,3 +199,44 @@ async def test_agenda_items_never_reach_a_public_answer_another_home_or_an_expor
     for seen in (*public, *homes, *exports):
         assert secret not in seen and "second private item" not in seen
         assert "1:1" not in seen
+
+
+async def test_a_check_in_note_goes_on_the_agenda_from_the_summary(world: SlackWorld) -> None:
+    await checkin_as(world, "U0ANA", "ana@example.com", "45", "Blocked on the data export")
+    summary = world.dm("U0ANA")[-1]
+    assert "Add to 1:1 agenda" in texts(summary)
+    await world.slack.click("U0ANA", summary, ADD_NOTE, world.sandbox.dm_channel("U0ANA") or "")
+    # As the sandbox stored it, with its id and hash: submitting it twice is a double click.
+    modal = list(world.sandbox.views.values())[-1]
+    assert view_problems(world.last_modal()) == []
+    [field] = [b for b in modal["blocks"] if b.get("block_id") == ITEM_TEXT]
+    assert field["label"]["text"] == "What to talk about with Mia Boss"
+    assert field["element"]["initial_value"].startswith("Blocked on the data export")
+
+    reply = await world.slack.submit("U0ANA", modal, {ITEM_TEXT: "  "})
+    assert reply.json()["errors"] == {ITEM_TEXT: "Write what you would like to talk about."}
+    for _ in range(2):  # a double submit: one item
+        reply = await world.slack.submit(
+            "U0ANA", modal, {ITEM_TEXT: "The data export blocks activation"}
+        )
+    assert "Added to your 1:1 agenda with Mia Boss" in texts(reply.json()["view"])
+    async with world.database.reading() as session:
+        [item] = await session.scalars(select(AgendaItemRow))
+    assert item.checkin_id is not None and item.author_id == item.report_id
+
+    world.clock.advance(timedelta(minutes=5))
+    await okr(world, "U0MIA", f"1on1 {ANA}")
+    assert "Ana Lima: “The data export blocks activation”" in texts(world.dm("U0MIA")[-1])
+
+
+async def test_without_a_manager_or_a_note_the_summary_has_no_agenda_button(
+    world: SlackWorld,
+) -> None:
+    await checkin_as(world, "U0ANA", "ana@example.com", "45", "")
+    assert "Add to 1:1 agenda" not in texts(world.dm("U0ANA")[-1])
+    async with world.database.transaction() as session:  # Mia's own manager leaves okrbot
+        await session.execute(
+            update(PersonRow).where(PersonRow.email == "mia@example.com").values(manager_id=None)
+        )
+    await checkin_as(world, "U0MIA", "mia@example.com", "31", "NPS survey delayed")
+    assert "Add to 1:1 agenda" not in texts(world.dm("U0MIA")[-1])

@@ -12,11 +12,18 @@ import pytest
 from sqlalchemy import select, update
 
 from okrbot.adapters.teams.simulator import TeamsUser
-from okrbot.bot.agenda import MARK_DISCUSSED
+from okrbot.bot.agenda import ADD_NOTE, ITEM_FORM, ITEM_TEXT, MARK_DISCUSSED
 from okrbot.bot.settings import Settings
 from okrbot.storage.db import Database
-from okrbot.storage.models import AgendaItemRow, CheckInRow, OneOnOneRow, PersonRow
-from tests.test_teams_e2e import TeamsWorld, assert_cards_valid, seed, start_world, texts
+from okrbot.storage.models import AgendaItemRow, CheckInRow, KeyResultRow, OneOnOneRow, PersonRow
+from tests.test_teams_e2e import (
+    TeamsWorld,
+    assert_cards_valid,
+    elements,
+    seed,
+    start_world,
+    texts,
+)
 from tests.world import ANA, LI, MIA, add_members
 
 ZOE = TeamsUser.named("Zoe Chief", "zoe@example.com")
@@ -134,3 +141,51 @@ async def test_a_deactivated_report_has_no_agenda(world: TeamsWorld) -> None:
     answer = await say(world, MIA, "1on1 @Ana Lima", ANA)
     assert "Ana Lima no longer uses okrbot (deactivated)" in answer
     assert REFUSED in await say(world, LI, "1on1 @Ana Lima", ANA)
+
+
+async def key_result_id(world: TeamsWorld, title: str) -> int:
+    async with world.database.reading() as session:
+        found = await session.scalar(select(KeyResultRow.id).where(KeyResultRow.title == title))
+    assert found is not None
+    return found
+
+
+async def test_a_check_in_note_goes_on_the_agenda_from_the_summary(world: TeamsWorld) -> None:
+    await world.send_prompts()
+    prompt = world.last(ANA)
+    activation = await key_result_id(world, "Activation from 40% to 60%")
+    guide = await key_result_id(world, "Publish the setup guide")
+    await world.teams.press(
+        ANA,
+        prompt,
+        "checkin_form",
+        {
+            f"kr-{activation}-value": "46",
+            f"kr-{activation}-confidence": "at_risk",
+            f"kr-{activation}-note": "Signups stall at the email step",
+            f"kr-{guide}-value": "not_done",
+            f"kr-{guide}-confidence": "on_track",
+        },
+    )
+    summary = world.sandbox.activity(ANA.conversation_id, prompt["id"])
+    assert "Checked in · week 47" in texts(summary)
+    await world.teams.press(ANA, summary, ADD_NOTE)
+    form = world.last(ANA)
+    [field] = [e for e in elements(form, "Input.Text") if e.get("id") == ITEM_TEXT]
+    assert field["label"] == "What to talk about with Mia Boss"
+    assert field["value"] == "Signups stall at the email step"
+
+    await world.teams.press(ANA, form, ITEM_FORM, {ITEM_TEXT: ""})
+    fixed = world.last(ANA)
+    assert "Write what you would like to talk about." in texts(fixed)
+    for _ in range(2):  # the same card's submit twice
+        await world.teams.press(ANA, fixed, ITEM_FORM, {ITEM_TEXT: "Email step drop-off"})
+    assert "Added to your 1:1 agenda with Mia Boss: “Email step drop-off”" in texts(world.last(ANA))
+    async with world.database.reading() as session:
+        [item] = await session.scalars(select(AgendaItemRow))
+    assert item.checkin_id is not None
+
+    world.clock.advance(timedelta(minutes=5))
+    shown = await say(world, MIA, "1on1 @Ana Lima", ANA)
+    assert "Ana Lima: “Email step drop-off”" in shown
+    assert "“Signups stall at the email step”" in shown  # the note itself, as a note

@@ -98,7 +98,7 @@ async def test_demo_leaves_transcripts_cards_and_an_index(tmp_path: Path) -> Non
     for person in company.people:  # nobody else hears of it
         if person.email not in (report.email, manager.email):
             other = (out / "transcripts" / f"{person.email}.txt").read_text()
-            assert "1:1 agenda" not in other and "onboarding metrics next" not in other
+            assert "1:1 agenda ·" not in other and "onboarding metrics next" not in other
 
     slack = sorted((out / "cards" / "slack").glob("*.json"))
     teams = sorted((out / "cards" / "teams").glob("*.json"))

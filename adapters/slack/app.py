@@ -48,7 +48,15 @@ from okrbot.adapters.slack.payloads import (
 )
 from okrbot.adapters.slack.shapes import answer_unreadable_bodies, dig, first_action, string
 from okrbot.adapters.team_updates import TeamChannelFlow
-from okrbot.bot.agenda import AGENDA, MARK_DISCUSSED, ONE_ON_ONE, Kind, parse_agenda
+from okrbot.bot.agenda import (
+    ADD_NOTE,
+    AGENDA,
+    ITEM_FORM,
+    MARK_DISCUSSED,
+    ONE_ON_ONE,
+    Kind,
+    parse_agenda,
+)
 from okrbot.bot.browse import BrowseRequest, browse_request
 from okrbot.bot.checkins import CHECK_IN, FORM_ID, SKIP, SNOOZE
 from okrbot.bot.digests import NUDGE_ACTION
@@ -99,6 +107,7 @@ ACTIONS = (
     DRAFT_APPROVE,
     DRAFT_COMMENT,
     MARK_DISCUSSED,
+    ADD_NOTE,
 )
 VIEWS = (
     FORM_ID,
@@ -108,6 +117,7 @@ VIEWS = (
     TEAM_CHANNEL_FORM,
     DRAFT_FORM,
     DRAFT_COMMENT_FORM,
+    ITEM_FORM,
 )
 # The context entry the person who signed the request is kept under; Bolt passes context
 # entries to listeners by name, so a listener asks for them with a `person` argument.
@@ -178,6 +188,7 @@ class SlackAdapter:
             DRAFT_APPROVE: self.approve_draft,
             DRAFT_COMMENT: self.open_draft_comment,
             MARK_DISCUSSED: self.mark_discussed,
+            ADD_NOTE: self.open_agenda_item,
         }
         views = {
             FORM_ID: self.submit_checkin,
@@ -187,6 +198,7 @@ class SlackAdapter:
             TEAM_CHANNEL_FORM: self.submit_team_channel,
             DRAFT_FORM: self.submit_draft,
             DRAFT_COMMENT_FORM: self.submit_draft_comment,
+            ITEM_FORM: self.submit_agenda_item,
         }
         commands = {OKR_COMMAND: self.okr_command, KUDOS_COMMAND: self.kudos_command}
         events = {"app_home_opened": self.app_home_opened}
@@ -542,6 +554,34 @@ class SlackAdapter:
             await self._replace_clicked_message(body, decision.message)
         else:
             await self._tell(body, decision.message)
+
+    async def open_agenda_item(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, person: Person
+    ) -> None:
+        """The check-in summary's Add to 1:1 agenda: a modal with the week's notes."""
+        await ack()
+        period = string(first_action(body).get("value")) or ""
+        form = await self.agendas.item_form(person, period)
+        if isinstance(form, Message):
+            await self._tell(body, form)
+            return
+        await client.views_open(
+            trigger_id=string(body.get("trigger_id")), view=render.modal(form, {"period": period})
+        )
+
+    async def submit_agenda_item(self, ack: AsyncAck, view: dict[str, Any], person: Person) -> None:
+        period = private_metadata(view).get("period")
+        answers = render.state_values(view)
+        result = await self.agendas.add_from_checkin(
+            person, period, answers, view_submission_key(view), OKR_COMMAND
+        )
+        if result.errors or result.message is None:
+            await ack(response_action="errors", errors=result.errors)
+            return
+        await ack(
+            response_action="update",
+            view=render.closing_view(ITEM_FORM, "Added to 1:1 agenda", result.message),
+        )
 
     async def _team_channel_form(
         self, ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, person: Person

@@ -57,7 +57,15 @@ from okrbot.adapters.teams.replies import (
     private_pointer,
     welcome_message,
 )
-from okrbot.bot.agenda import AGENDA, MARK_DISCUSSED, ONE_ON_ONE, Kind, parse_agenda
+from okrbot.bot.agenda import (
+    ADD_NOTE,
+    AGENDA,
+    ITEM_FORM,
+    MARK_DISCUSSED,
+    ONE_ON_ONE,
+    Kind,
+    parse_agenda,
+)
 from okrbot.bot.browse import BrowseRequest, browse_request
 from okrbot.bot.checkins import (
     CHECK_IN,
@@ -124,6 +132,7 @@ RECORDING_ACTIONS = (
     DRAFT_FORM,
     DRAFT_APPROVE,
     DRAFT_COMMENT_FORM,
+    ITEM_FORM,
 )
 DRAFT_ACTIONS = (DRAFT_FORM, DRAFT_APPROVE, DRAFT_COMMENT, DRAFT_COMMENT_FORM)
 TEAM_CHANNEL_USAGE = (
@@ -370,6 +379,35 @@ class OkrTeamsBot(TeamsActivityHandler):
             return
         await self._reply(context, (await self.agendas.show(person, other, "")).message)
 
+    async def _agenda_item(
+        self, context: TurnContext, person: Person, action: object, value: dict
+    ) -> None:
+        """The check-in summary's Add to 1:1 agenda: a form card below the summary with the
+        week's notes (the week travels as the card's period); its submit replaces it."""
+        period = value.get(render.VALUE_KEY) or value.get(render.PERIOD_KEY)
+        typed = render.answers(value) if action == ITEM_FORM else {}
+        if action == ITEM_FORM:
+            # A repeated submit of the same card never gets here (RECORDING_ACTIONS).
+            result = await self.agendas.add_from_checkin(person, period, typed, None, "")
+            if result.message is not None:
+                message = result.message
+                await self._replace(context, render.message_card(message), message.summary)
+                return
+            errors = result.errors
+        else:
+            errors = {}
+        form = await self.agendas.item_form(person, period)
+        if isinstance(form, Message):
+            await self._reply(context, form)
+            return
+        card = render.form_card(
+            form, page=0, period=str(period or ""), errors=errors or None, typed=typed or None
+        )
+        if action == ITEM_FORM:
+            await self._replace(context, card, "Add to 1:1 agenda: please fix the field")
+        else:
+            await self._send_card(context, card)
+
     def _browse_request(self, activity: Activity, text: str) -> BrowseRequest | None:
         """`okr @person`, `okr team [@manager]`, `okr company` or `okr <words>`; None for
         anything else (`okr` alone, `okr checkin`, `okr kudos …`, other commands)."""
@@ -449,6 +487,8 @@ class OkrTeamsBot(TeamsActivityHandler):
                 await self._replace(context, render.message_card(message), message.summary)
         elif action in DRAFT_ACTIONS:
             await self._draft_action(context, person, action, value)
+        elif action in (ADD_NOTE, ITEM_FORM):
+            await self._agenda_item(context, person, action, value)
         elif action == MARK_DISCUSSED:
             decision = await self.agendas.discussed(person, value.get(render.VALUE_KEY), "")
             if decision.ok:
