@@ -16,30 +16,43 @@ from datetime import UTC, datetime, timedelta
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.drafts_flow import Answered, Decision
 from okrbot.bot.agenda import (
+    AGENDA_AHEAD,
     NO_MANAGER,
     NO_SUCH_AGENDA,
     AgendaData,
     KudosReceived,
+    Rhythm,
     added_message,
     agenda_message,
     check_item,
     discussed_message,
     item_form,
     left_message,
+    meeting_after,
+    next_meeting,
     pair_of,
     parse_discussed_value,
     refusal,
+    rhythm_set_message,
+    rhythm_stopped_message,
+    short_date,
 )
 from okrbot.bot.checkins import is_week_key
+from okrbot.bot.delivery import DeliveryKind, Suppressed, active
 from okrbot.bot.domain import Person
 from okrbot.bot.messages import Form, Message
+from okrbot.scheduler.outbox import Delivery, enqueue
 from okrbot.storage.agenda import (
     add_item,
     discussed_when_held,
+    get_rhythm,
     last_held,
     notes_since,
     open_items,
     record_held,
+    rhythm_of,
+    set_rhythm,
+    stop_rhythm,
     week_notes,
 )
 from okrbot.storage.db import Database, Session
@@ -106,6 +119,69 @@ class AgendaFlow:
             # Feedback requests on check-ins join here once check-ins carry them.
             feedback_requests=(),
         )
+
+    # -- a rhythm: the agenda to both, an hour before each meeting --------------------------------
+
+    async def set_rhythm(
+        self, caller: Person, other: Person | None, rhythm: Rhythm | None, command: str
+    ) -> Message:
+        """Either of the pair sets (or, with None, stops) their 1:1's rhythm; the first
+        meeting's agendas are queued at once."""
+        pair = await self._pair(caller, other, command)
+        if isinstance(pair, Message):
+            return pair
+        manager, report = pair
+        named = report if caller.id == manager.id else manager
+        now = self._now()
+        zone = self.checkins.zone(manager)
+        async with self.database.transaction() as session:
+            if rhythm is None:
+                return rhythm_stopped_message(named, await stop_rhythm(session, *_ids(pair)))
+            first = next_meeting(rhythm, zone, now)
+            await set_rhythm(
+                session,
+                manager_id=manager.id,
+                report_id=report.id,
+                rhythm=rhythm,
+                next_meeting=first,
+                now=now,
+            )
+            await _queue_agendas(session, manager, report, first, now)
+        return rhythm_set_message(named, rhythm, first, zone)
+
+    async def delivery_message(self, delivery: Delivery) -> tuple[Person, Message]:
+        """The agenda of a rhythm's meeting, for one of the pair, as things stand now; the next
+        meeting's agendas are queued on the way (once, by key, whichever of the two goes
+        first). Nothing goes for a rhythm changed or stopped since, or a pair that is no
+        longer one."""
+        payload = delivery.payload
+        person_id = delivery.person_id or 0
+        manager_id, report_id = (
+            int(payload.get("manager_id") or 0),
+            int(payload.get("report_id") or 0),
+        )
+        meeting = datetime.fromisoformat(str(payload.get("meeting")))
+        now = self._now()
+        async with self.database.transaction() as session:
+            person = active(await get_person(session, person_id), person_id)
+            manager = await get_person(session, manager_id)
+            report = await get_person(session, report_id)
+            if manager is None or report is None or pair_of(manager, report) != (manager, report):
+                raise Suppressed(f"{delivery.key}: the pair is no longer manager and report")
+            if manager.deactivated or report.deactivated:
+                raise Suppressed(f"{delivery.key}: one of the pair is deactivated")
+            row = await get_rhythm(session, manager_id, report_id)
+            if row is None or row.set_at != datetime.fromisoformat(str(payload.get("set_at"))):
+                raise Suppressed(f"{delivery.key}: the rhythm was changed or stopped")
+            zone = self.checkins.zone(manager)
+            following = meeting_after(rhythm_of(row), zone, meeting)
+            if row.next_meeting <= meeting:
+                row.next_meeting = following
+            await _queue_agendas(session, manager, report, following, row.set_at)
+            data = await self._data(session, manager, report, now)
+        local = meeting.astimezone(self.checkins.zone(person))
+        when = f"{short_date(local.date())} {local:%H:%M}"
+        return person, agenda_message(data, person, "/okr" if person.slack_user_id else "", when)
 
     async def add(self, caller: Person, other: Person | None, text: str, command: str) -> Message:
         pair = await self._pair(caller, other, command)
@@ -206,3 +282,28 @@ class AgendaFlow:
                     checkin_id=notes[0][0] if notes else None,
                 )
         return Answered(message=added_message(manager, text, command))
+
+
+def _ids(pair: tuple[Person, Person]) -> tuple[int, int]:
+    return pair[0].id, pair[1].id
+
+
+async def _queue_agendas(
+    session: Session, manager: Person, report: Person, meeting: datetime, set_at: datetime
+) -> None:
+    """The meeting's agenda to each of the pair, an hour before it: one delivery per person
+    and meeting, so a retry, a second replica or the other's delivery never queues it twice."""
+    for person in (manager, report):
+        await enqueue(
+            session,
+            key=f"{DeliveryKind.AGENDA}:{manager.id}:{report.id}:{meeting:%Y%m%dT%H%MZ}:{person.id}",
+            kind=DeliveryKind.AGENDA,
+            due_at=meeting - AGENDA_AHEAD,
+            person_id=person.id,
+            payload={
+                "manager_id": manager.id,
+                "report_id": report.id,
+                "meeting": meeting.isoformat(),
+                "set_at": set_at.isoformat(),
+            },
+        )

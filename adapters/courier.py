@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from okrbot.adapters.agenda_flow import AgendaFlow
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.drafts_flow import DraftsFlow
 from okrbot.adapters.kudos_courier import KudosCourier
@@ -60,6 +61,7 @@ class Courier:
         self.teams = teams
         self.reports = Reports(database, checkins)
         self.drafts = DraftsFlow(database, checkins)
+        self.agendas = AgendaFlow(database, checkins)
         messengers = {Platform.SLACK.value: slack, Platform.TEAMS.value: teams}
         configured = {name: found for name, found in messengers.items() if found is not None}
         self.kudos = KudosCourier(database, configured)
@@ -89,6 +91,10 @@ class Courier:
             return
         if delivery.kind in DRAFTS:
             person, message = await self.drafts.delivery_message(delivery)
+            await self._send_once(person, [message], delivery)
+            return
+        if delivery.kind == DeliveryKind.AGENDA:
+            person, message = await self.agendas.delivery_message(delivery)
             await self._send_once(person, [message], delivery)
             return
         if delivery.person_id is None:

@@ -16,10 +16,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from okrbot.bot.checkins import ADD_TO_AGENDA, KeyResultStatus, week_label, where_it_stands
-from okrbot.bot.domain import Confidence, Person
+from okrbot.bot.domain import Confidence, Person, Weekday, parse_local_time
 from okrbot.bot.kudos import Mention
 from okrbot.bot.messages import (
     Actions,
@@ -49,15 +50,31 @@ MAX_ITEM = 500
 class Kind(enum.StrEnum):
     SHOW = "show"
     ADD = "add"
+    RHYTHM = "rhythm"
+
+
+@dataclass(frozen=True, slots=True)
+class Rhythm:
+    """When a pair meets: `weekday` at `at` (the manager's local time), every `every_weeks`."""
+
+    weekday: Weekday
+    at: time
+    every_weeks: int = 1
+
+    def describe(self) -> str:
+        every = "every other" if self.every_weeks == 2 else "every"
+        return f"{every} {self.weekday.full_name} at {self.at:%H:%M}"
 
 
 @dataclass(frozen=True, slots=True)
 class AgendaRequest:
-    """`1on1 @person` (show) or `agenda add @person text` (add)."""
+    """`1on1 @person` (show), `agenda add @person text` (add), or `1on1 @person every …` /
+    `… off` (a rhythm; `rhythm` None stops it)."""
 
     kind: Kind
     mention: Mention
     text: str = ""
+    rhythm: Rhythm | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +150,14 @@ def parse_agenda(text: str, mentions: Sequence[Mention], command: str) -> Agenda
     mention = next((m for m in mentions if m.token in text), None)
     if mention is None:
         return f"Name the person with an @mention. {usage(command)}"
+    after = text.split(mention.token, 1)[1]
     if first == ONE_ON_ONE:
-        return AgendaRequest(Kind.SHOW, mention)
-    after = text.split(mention.token, 1)[1] if mention.token in text else ""
+        if not after.split():
+            return AgendaRequest(Kind.SHOW, mention)
+        rhythm = parse_rhythm(after, command)
+        if isinstance(rhythm, str):
+            return rhythm
+        return AgendaRequest(Kind.RHYTHM, mention, rhythm=rhythm)
     item = " ".join(after.split())
     if not item:
         example = typed(command, f"{AGENDA} {ADD} @person …")
@@ -143,6 +165,74 @@ def parse_agenda(text: str, mentions: Sequence[Mention], command: str) -> Agenda
     if len(item) > MAX_ITEM:
         return f"That item is {len(item)} characters; keep it to {MAX_ITEM}."
     return AgendaRequest(Kind.ADD, mention, item)
+
+
+def rhythm_usage(command: str) -> str:
+    return (
+        f"Set your 1:1's rhythm with {typed(command, ONE_ON_ONE + ' @person every tuesday 10:00')}"
+        f" or {typed(command, ONE_ON_ONE + ' @person every other tuesday 10:00')} (the time is "
+        f"the manager's), or stop it with {typed(command, ONE_ON_ONE + ' @person off')}."
+    )
+
+
+def parse_rhythm(text: str, command: str) -> Rhythm | str | None:
+    """`every [other] <weekday> HH:MM`, or `off` (None); else what is wrong with it."""
+    words = text.lower().split()
+    if words in (["off"], ["stop"]):
+        return None
+    if not words or words[0] != "every":
+        return f"I couldn't read “{text.strip()[:60]}” as a rhythm. " + rhythm_usage(command)
+    every = 2 if len(words) > 1 and words[1] in ("other", "second", "2nd") else 1
+    rest = words[2:] if every == 2 else words[1:]
+    if len(rest) != 2:
+        return "Say the day and the time, e.g. `every tuesday 10:00`. " + rhythm_usage(command)
+    try:
+        day = Weekday.parse(rest[0].removesuffix("s"))
+        at = parse_local_time(rest[1])
+    except ValueError as error:
+        return f"{error}. " + rhythm_usage(command)
+    return Rhythm(day, at, every)
+
+
+def next_meeting(rhythm: Rhythm, zone: ZoneInfo, now: datetime) -> datetime:
+    """The first meeting more than an hour from `now` (so that its agenda can still go an hour
+    before), at the rhythm's local time on the manager's calendar."""
+    day = now.astimezone(zone).date()
+    day += timedelta(days=(rhythm.weekday - day.weekday()) % 7)
+    while meeting_at(rhythm, zone, day) <= now + AGENDA_AHEAD:
+        day += timedelta(days=7)
+    return meeting_at(rhythm, zone, day)
+
+
+def meeting_after(rhythm: Rhythm, zone: ZoneInfo, meeting: datetime) -> datetime:
+    """The meeting after `meeting`: the same local time, `every_weeks` weeks later on the
+    calendar (across a daylight-saving change, its UTC time moves and the local one does not)."""
+    day = meeting.astimezone(zone).date() + timedelta(weeks=rhythm.every_weeks)
+    return meeting_at(rhythm, zone, day)
+
+
+def meeting_at(rhythm: Rhythm, zone: ZoneInfo, day: date) -> datetime:
+    return datetime.combine(day, rhythm.at, zone).astimezone(UTC)
+
+
+# The agenda of a rhythm's meeting goes to both of the pair this long before it.
+AGENDA_AHEAD = timedelta(hours=1)
+
+
+def rhythm_set_message(other: Person, rhythm: Rhythm, first: datetime, zone: ZoneInfo) -> Message:
+    local = first.astimezone(zone)
+    return Message.plain(
+        f"Your 1:1 with {other.name} is {rhythm.describe()} ({zone.key} time); the first is "
+        f"{short_date(local.date())} at {local:%H:%M}. You both get the agenda an hour before."
+    )
+
+
+def rhythm_stopped_message(other: Person, had: bool) -> Message:
+    if not had:
+        return Message.plain(f"Your 1:1 with {other.name} had no rhythm; nothing changed.")
+    return Message.plain(
+        f"Your 1:1 with {other.name} has no rhythm now: no more agendas come by themselves."
+    )
 
 
 def pair_of(caller: Person, other: Person | None) -> tuple[Person, Person] | None:
@@ -195,8 +285,11 @@ def _section(title: str, lines: Sequence[str]) -> list[Block]:
     return [Text(f"**{title}**\n" + "\n".join(f"• {line}" for line in lines))] if lines else []
 
 
-def agenda_message(data: AgendaData, viewer: Person, command: str) -> Message:
-    """The agenda as `viewer` (one of the pair) sees it."""
+def agenda_message(
+    data: AgendaData, viewer: Person, command: str, meeting: str | None = None
+) -> Message:
+    """The agenda as `viewer` (one of the pair) sees it; `meeting` says when the rhythm's
+    meeting is, for the agenda that comes by itself an hour before."""
     other = other_of(data, viewer)
     report = data.report
     first = report.name.split()[0]
@@ -226,6 +319,8 @@ def agenda_message(data: AgendaData, viewer: Person, command: str) -> Message:
         *_section("Added to the agenda", items),
     ]
     private = f"Only you see this; {other.name} gets theirs by running it too."
+    if meeting is not None:
+        header = Header(f"1:1 agenda · {other.name} · {meeting}")
     if not body:
         nothing = Text(
             f"Nothing to discuss yet: no key result at risk or stale, no blockers or notes, no "

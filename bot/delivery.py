@@ -35,6 +35,10 @@ class DeliveryKind(StrEnum):
     DRAFT_REVIEW = "okr_draft_review"
     DRAFT_COMMENT = "okr_draft_comment"
     DRAFT_APPROVED = "okr_draft_approved"
+    # A pair's 1:1 agenda, to each of them an hour before a meeting of the rhythm they set. It
+    # counts against the budget like the digest, and like it always goes: it is the loop they
+    # asked for, at the time they chose (so not held for quiet hours either).
+    AGENDA = "one_on_one_agenda"
 
 
 # What counts against the weekly notification budget: every message okrbot sends a person that

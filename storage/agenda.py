@@ -8,12 +8,13 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from okrbot.bot.agenda import AgendaItem, Note
-from okrbot.bot.domain import Confidence
+from okrbot.bot.agenda import AgendaItem, Note, Rhythm
+from okrbot.bot.domain import Confidence, Weekday
 from okrbot.storage.models import (
     AgendaItemRow,
     CheckInRow,
     KeyResultRow,
+    OneOnOneRhythmRow,
     OneOnOneRow,
     PersonRow,
 )
@@ -146,3 +147,45 @@ async def week_notes(session: AsyncSession, person_id: int, period: str) -> list
         .order_by(KeyResultRow.position, KeyResultRow.id)
     )
     return [(checkin_id, note or "") for checkin_id, note in rows]
+
+
+async def get_rhythm(
+    session: AsyncSession, manager_id: int, report_id: int
+) -> OneOnOneRhythmRow | None:
+    return await session.get(OneOnOneRhythmRow, (manager_id, report_id))
+
+
+async def set_rhythm(
+    session: AsyncSession,
+    *,
+    manager_id: int,
+    report_id: int,
+    rhythm: Rhythm,
+    next_meeting: datetime,
+    now: datetime,
+) -> None:
+    """The pair's rhythm from now on (replacing any earlier one)."""
+    row = await get_rhythm(session, manager_id, report_id)
+    if row is None:
+        row = OneOnOneRhythmRow(manager_id=manager_id, report_id=report_id)
+        session.add(row)
+    row.weekday = int(rhythm.weekday)
+    row.every_weeks = rhythm.every_weeks
+    row.local_time = rhythm.at
+    row.next_meeting = next_meeting
+    row.set_at = now
+    await session.flush()
+
+
+async def stop_rhythm(session: AsyncSession, manager_id: int, report_id: int) -> bool:
+    """No rhythm for the pair any more; whether they had one."""
+    row = await get_rhythm(session, manager_id, report_id)
+    if row is None:
+        return False
+    await session.delete(row)
+    await session.flush()
+    return True
+
+
+def rhythm_of(row: OneOnOneRhythmRow) -> Rhythm:
+    return Rhythm(Weekday(row.weekday), row.local_time, row.every_weeks)

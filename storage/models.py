@@ -351,3 +351,24 @@ class OneOnOneRow(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     held_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+
+class OneOnOneRhythmRow(Base):
+    """When a manager and their direct report meet for their 1:1, if they set a rhythm: each
+    `weekday` at `local_time` in the manager's time zone, every `every_weeks` weeks. Both get
+    the agenda an hour before `next_meeting`. `set_at` tells a queued agenda of an earlier
+    rhythm (changed or stopped since) from one of this rhythm."""
+
+    __tablename__ = "one_on_one_rhythms"
+
+    manager_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    every_weeks: Mapped[int] = mapped_column(SmallInteger)
+    local_time: Mapped[time] = mapped_column(Time)
+    next_meeting: Mapped[datetime] = mapped_column(UTCDateTime)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -16,7 +16,14 @@ from okrbot.bot.agenda import ADD_NOTE, ITEM_TEXT, MARK_DISCUSSED
 from okrbot.bot.quarters import Quarter
 from okrbot.storage.db import Database
 from okrbot.storage.export import export_okrs_csv, export_okrs_json
-from okrbot.storage.models import AgendaItemRow, CheckInRow, KeyResultRow, OneOnOneRow, PersonRow
+from okrbot.storage.models import (
+    AgendaItemRow,
+    CheckInRow,
+    DeliveryRow,
+    KeyResultRow,
+    OneOnOneRow,
+    PersonRow,
+)
 from tests.test_slack_e2e import SlackWorld, checkin_as, slack_world, texts
 
 ANA, LI, MIA, ZOE = "<@U0ANA|ana>", "<@U0LI|li>", "<@U0MIA|mia>", "<@U0ZOE|zoe>"
@@ -161,6 +168,7 @@ async def test_adding_an_item_for_someone_not_your_report_or_manager_stores_noth
 
 
 async def test_a_deactivated_report_has_no_agenda(world: SlackWorld) -> None:
+    await okr(world, "U0MIA", f"1on1 {ANA} every tuesday 10:00")
     async with world.database.transaction() as session:
         await session.execute(
             update(PersonRow)
@@ -171,7 +179,10 @@ async def test_a_deactivated_report_has_no_agenda(world: SlackWorld) -> None:
     assert answer.startswith("Ana Lima no longer uses okrbot (deactivated)")
     assert "no longer uses okrbot" in await okr(world, "U0MIA", f"agenda add {ANA} Handover")
     assert REFUSED in await okr(world, "U0LI", f"1on1 {ANA}")  # nothing said to a peer
+    world.clock.set(datetime(2026, 11, 17, 8, 0, tzinfo=UTC))  # the rhythm's agenda is due
+    await deliver(world)
     assert world.dm("U0MIA") == []
+    assert [status for _who, _due, status in await agenda_deliveries(world)] == ["suppressed"] * 2
 
 
 async def test_agenda_items_never_reach_a_public_answer_another_home_or_an_export(
@@ -240,3 +251,120 @@ async def test_without_a_manager_or_a_note_the_summary_has_no_agenda_button(
         )
     await checkin_as(world, "U0MIA", "mia@example.com", "31", "NPS survey delayed")
     assert "Add to 1:1 agenda" not in texts(world.dm("U0MIA")[-1])
+
+
+async def deliver(world: SlackWorld) -> int:
+    sent = 0
+    while count := await world.runtime.outbox.deliver_due(world.runtime.courier):
+        sent += count
+    return sent
+
+
+async def agenda_deliveries(world: SlackWorld) -> list[tuple[int | None, datetime, str]]:
+    async with world.database.reading() as session:
+        rows = await session.scalars(
+            select(DeliveryRow)
+            .where(DeliveryRow.kind == "one_on_one_agenda")
+            .order_by(DeliveryRow.id)
+        )
+        return [(row.person_id, row.due_at, row.status) for row in rows]
+
+
+async def test_with_a_rhythm_both_get_the_agenda_an_hour_before_once(world: SlackWorld) -> None:
+    answer = await okr(world, "U0MIA", f"1on1 {ANA} every tuesday 10:00")
+    assert answer == (
+        "Your 1:1 with Ana Lima is every Tuesday at 10:00 (Europe/Berlin time); the first is "
+        "Tue 17 Nov at 10:00. You both get the agenda an hour before."
+    )
+    await okr(world, "U0ANA", f"agenda add {MIA} Conference budget")
+    world.clock.set(datetime(2026, 11, 17, 7, 59, tzinfo=UTC))  # 08:59 in Berlin
+    assert await deliver(world) == 0
+    world.clock.set(datetime(2026, 11, 17, 8, 0, tzinfo=UTC))  # 09:00 in Berlin
+    await deliver(world)
+    [for_mia] = [m for m in world.dm("U0MIA") if "1:1 agenda" in texts(m)]
+    [for_ana] = [m for m in world.dm("U0ANA") if "1:1 agenda" in texts(m)]
+    assert "1:1 agenda · Ana Lima · Tue 17 Nov 10:00" in texts(for_mia)
+    assert "1:1 agenda · Mia Boss · Tue 17 Nov 04:00" in texts(for_ana)  # Ana's New York time
+    assert "Ana Lima: “Conference budget”" in texts(for_mia)
+    assert blockkit_problems(for_mia["blocks"], "message") == []
+
+    # Delivering again (a second replica, a retry) sends nothing more; the next meeting's two
+    # agendas are queued once.
+    assert await deliver(world) == 0
+    await world.runtime.ticker.tick()
+    assert len([m for m in world.dm("U0MIA") if "1:1 agenda" in texts(m)]) == 1
+    deliveries = await agenda_deliveries(world)
+    assert sorted((due, status) for _who, due, status in deliveries) == [
+        (datetime(2026, 11, 17, 8, 0, tzinfo=UTC), "sent"),
+        (datetime(2026, 11, 17, 8, 0, tzinfo=UTC), "sent"),
+        (datetime(2026, 11, 24, 8, 0, tzinfo=UTC), "pending"),
+        (datetime(2026, 11, 24, 8, 0, tzinfo=UTC), "pending"),
+    ]
+
+    # Its Mark discussed works like the one of `/okr 1on1`: from either of the two.
+    await world.slack.click(
+        "U0ANA", for_ana, MARK_DISCUSSED, world.sandbox.dm_channel("U0ANA") or ""
+    )
+    assert "Ana Lima marked this 1:1 held" in texts(world.dm("U0ANA")[-1])
+
+
+async def test_the_agenda_stays_an_hour_before_the_local_time_across_a_dst_change(
+    world: SlackWorld,
+) -> None:
+    """Berlin leaves summer time on Sunday 25 October: a 10:00 meeting is at 08:00 UTC on the
+    20th and at 09:00 UTC on the 27th, and its agenda goes at 09:00 Berlin time both times."""
+    world.clock.set(datetime(2026, 10, 19, 12, 0, tzinfo=UTC))
+    answer = await okr(world, "U0MIA", f"1on1 {ANA} every tuesday 10:00")
+    assert "the first is Tue 20 Oct at 10:00" in answer
+    world.clock.set(datetime(2026, 10, 20, 7, 0, tzinfo=UTC))  # 09:00 in Berlin (CEST)
+    await deliver(world)
+    assert "1:1 agenda · Ana Lima · Tue 20 Oct 10:00" in texts(world.dm("U0MIA")[-1])
+    world.clock.set(datetime(2026, 10, 27, 7, 0, tzinfo=UTC))  # 08:00 in Berlin (CET): not yet
+    assert await deliver(world) == 0
+    world.clock.set(datetime(2026, 10, 27, 8, 0, tzinfo=UTC))  # 09:00 in Berlin
+    await deliver(world)
+    assert "1:1 agenda · Ana Lima · Tue 27 Oct 10:00" in texts(world.dm("U0MIA")[-1])
+
+
+async def test_every_other_week_skips_a_week_and_off_stops_what_was_queued(
+    world: SlackWorld,
+) -> None:
+    answer = await okr(world, "U0ANA", f"1on1 {MIA} every other thursday 15:30")
+    assert "every other Thursday at 15:30 (Europe/Berlin time); the first is Thu 19 Nov" in answer
+    world.clock.set(datetime(2026, 11, 19, 13, 30, tzinfo=UTC))  # 14:30 in Berlin
+    await deliver(world)
+    pending = [due for _who, due, status in await agenda_deliveries(world) if status == "pending"]
+    assert pending == [datetime(2026, 12, 3, 13, 30, tzinfo=UTC)] * 2
+
+    stopped = await okr(world, "U0MIA", f"1on1 {ANA} off")
+    assert stopped == (
+        "Your 1:1 with Ana Lima has no rhythm now: no more agendas come by themselves."
+    )
+    before = len(world.dm("U0MIA"))
+    world.clock.set(datetime(2026, 12, 3, 13, 30, tzinfo=UTC))
+    await deliver(world)
+    assert len(world.dm("U0MIA")) == before
+    assert "had no rhythm; nothing changed" in await okr(world, "U0MIA", f"1on1 {ANA} off")
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ("every funday 10:00", "'funday' is not a day; use one of mon, tue"),
+        ("every tuesday 25:00", "'25:00' is not a time; write it as HH:MM"),
+        ("every tuesday", "Say the day and the time, e.g. `every tuesday 10:00`"),
+        ("sometimes", "I couldn't read “sometimes” as a rhythm"),
+    ],
+)
+async def test_a_rhythm_that_cannot_be_read_is_refused_with_what_to_type(
+    world: SlackWorld, typed: str, error: str
+) -> None:
+    answer = await okr(world, "U0MIA", f"1on1 {ANA} {typed}")
+    assert error in answer and "`/okr 1on1 @person every other tuesday 10:00`" in answer
+    assert await agenda_deliveries(world) == []
+
+
+async def test_only_the_pair_may_set_a_rhythm(world: SlackWorld) -> None:
+    assert REFUSED in await okr(world, "U0LI", f"1on1 {ANA} every tuesday 10:00")
+    assert REFUSED in await okr(world, "U0ZOE", f"1on1 {ANA} every tuesday 10:00")
+    assert await agenda_deliveries(world) == []

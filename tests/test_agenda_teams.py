@@ -189,3 +189,24 @@ async def test_a_check_in_note_goes_on_the_agenda_from_the_summary(world: TeamsW
     shown = await say(world, MIA, "1on1 @Ana Lima", ANA)
     assert "Ana Lima: “Email step drop-off”" in shown
     assert "“Signups stall at the email step”" in shown  # the note itself, as a note
+
+
+async def test_with_a_rhythm_both_get_the_agenda_card_an_hour_before_once(
+    world: TeamsWorld,
+) -> None:
+    answer = await say(world, ANA, "1on1 @Mia Boss every other tuesday 10:00", MIA)
+    assert "Your 1:1 with Mia Boss is every other Tuesday at 10:00 (Europe/Berlin time)" in answer
+    assert "the first is Tue 17 Nov at 10:00" in answer
+    assert "couldn't read" in await say(world, ANA, "1on1 @Mia Boss weekly-ish", MIA)
+    world.clock.set(datetime(2026, 11, 17, 8, 0, tzinfo=UTC))  # 09:00 in Berlin
+    for _ in range(2):  # two replicas' outboxes, one after the other
+        while await world.deliver():
+            pass
+    for_mia = [a for a in world.chat(MIA) if "1:1 agenda · Ana Lima" in texts(a)]
+    for_ana = [a for a in world.chat(ANA) if "1:1 agenda · Mia Boss" in texts(a)]
+    assert len(for_mia) == 1 and len(for_ana) == 1
+    assert "Tue 17 Nov 10:00" in texts(for_mia[0]) and "Tue 17 Nov 04:00" in texts(for_ana[0])
+    assert "“Waiting on the design review”" in texts(for_mia[0])
+    await world.teams.press(MIA, for_mia[0], MARK_DISCUSSED)
+    [now] = [a for a in world.chat(MIA) if a["id"] == for_mia[0]["id"]]
+    assert "Mia Boss marked this 1:1 held on Tue 17 Nov" in texts(now)

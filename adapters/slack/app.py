@@ -530,6 +530,10 @@ class SlackAdapter:
             await ack(**render.message_kwargs(Message.plain(request)))
             return
         other = await self._person(request.mention.platform_id)
+        if request.kind is Kind.RHYTHM:
+            answer = await self.agendas.set_rhythm(person, other, request.rhythm, OKR_COMMAND)
+            await ack(**render.message_kwargs(answer))
+            return
         if request.kind is Kind.ADD:
             # Slack escapes &, < and > in the text it sends; the item is what was typed.
             text = request.text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -374,6 +374,11 @@ class OkrTeamsBot(TeamsActivityHandler):
             await self._reply(context, Message.plain(request))
             return
         other = await mentioned_person(self.database, context, request.mention)
+        if request.kind is Kind.RHYTHM:
+            await self._reply(
+                context, await self.agendas.set_rhythm(person, other, request.rhythm, "")
+            )
+            return
         if request.kind is Kind.ADD:
             await self._reply(context, await self.agendas.add(person, other, request.text, ""))
             return

@@ -1,4 +1,4 @@
-"""1:1 agendas: items a manager and a direct report add, and the 1:1s they held
+"""1:1 agendas: items a manager and a direct report add, the 1:1s they held, their rhythm
 
 Revision ID: 0015
 Revises: 0013
@@ -57,9 +57,21 @@ def upgrade() -> None:
     op.create_index(
         'ix_one_on_ones_pair_held', 'one_on_ones', ['manager_id', 'report_id', 'held_at']
     )
+    op.create_table(
+        'one_on_one_rhythms',
+        *_person('manager_id', 'one_on_one_rhythms', 'CASCADE'),
+        *_person('report_id', 'one_on_one_rhythms', 'CASCADE'),
+        sa.Column('weekday', sa.SmallInteger(), nullable=False),
+        sa.Column('every_weeks', sa.SmallInteger(), nullable=False),
+        sa.Column('local_time', sa.Time(), nullable=False),
+        sa.Column('next_meeting', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('set_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('manager_id', 'report_id', name=op.f('pk_one_on_one_rhythms')),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('one_on_one_rhythms')
     op.drop_index('ix_one_on_ones_pair_held', table_name='one_on_ones')
     op.drop_table('one_on_ones')
     op.drop_index('ix_agenda_items_pair', table_name='agenda_items')
