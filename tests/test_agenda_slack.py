@@ -25,6 +25,7 @@ from okrbot.storage.models import (
     PersonRow,
 )
 from tests.test_slack_e2e import SlackWorld, checkin_as, slack_world, texts
+from tests.test_team_updates import FRIDAY_CLOSE, TEAM_CHANNEL, opt_in
 
 ANA, LI, MIA, ZOE = "<@U0ANA|ana>", "<@U0LI|li>", "<@U0MIA|mia>", "<@U0ZOE|zoe>"
 REFUSED = "works only between a manager and their direct report"
@@ -188,10 +189,14 @@ async def test_a_deactivated_report_has_no_agenda(world: SlackWorld) -> None:
 async def test_agenda_items_never_reach_a_public_answer_another_home_or_an_export(
     world: SlackWorld,
 ) -> None:
+    world.sandbox.add_channel(TEAM_CHANNEL)
+    await opt_in(world)  # Mia's team's weekly OKR update goes to a channel
+    await world.runtime.ticker.tick()  # everyone's digest time is planned
+    await world.send_prompts()  # this week's: the digests report on it
     secret = "Performance concern about the release"
     await okr(world, "U0MIA", f"agenda add {ANA} {secret}")
     await okr(world, "U0MIA", f"1on1 {ANA}")
-    [agenda] = world.dm("U0MIA")
+    agenda = world.dm("U0MIA")[-1]
     await world.slack.click("U0MIA", agenda, MARK_DISCUSSED, mia_dm(world))
     await okr(world, "U0ANA", f"agenda add {MIA} A second private item")
 
@@ -207,7 +212,16 @@ async def test_agenda_items_never_reach_a_public_answer_another_home_or_an_expor
             await export_okrs_csv(session, Quarter.parse("2026-Q4")),
             await export_okrs_json(session, Quarter.parse("2026-Q4")),
         ]
-    for seen in (*public, *homes, *exports):
+    # The week closes: the team's channel post, Mia's digest and her manager Zoe's.
+    world.clock.set(FRIDAY_CLOSE)
+    await world.runtime.ticker.tick()
+    channel = [texts(m) for m in world.sandbox.messages_in(TEAM_CHANNEL)]
+    digests = [texts(m) for m in world.dm("U0MIA") if "Your team" in texts(m)]
+    skip_level = [texts(m) for m in world.dm("U0ZOE")]
+    assert channel, "no team post"
+    assert digests, "no digest for Mia"
+    assert skip_level, "no digest for Zoe"
+    for seen in (*public, *homes, *exports, *channel, *digests, *skip_level):
         assert secret not in seen and "second private item" not in seen
         assert "1:1" not in seen
 
