@@ -34,6 +34,7 @@ from okrbot.bot.messages import (
     Text,
     TextInput,
 )
+from okrbot.bot.paging import text_blocks
 
 ONE_ON_ONE = "1on1"
 AGENDA = "agenda"
@@ -282,7 +283,8 @@ def _at_stake(status: KeyResultStatus) -> bool:
 
 
 def _section(title: str, lines: Sequence[str]) -> list[Block]:
-    return [Text(f"**{title}**\n" + "\n".join(f"• {line}" for line in lines))] if lines else []
+    """A titled list, in as many blocks as its length needs (a note may be long)."""
+    return text_blocks([f"**{title}**", *(f"• {line}" for line in lines)]) if lines else []
 
 
 def agenda_message(
@@ -321,6 +323,7 @@ def agenda_message(
     private = f"Only you see this; {other.name} gets theirs by running it too."
     if meeting is not None:
         header = Header(f"1:1 agenda · {other.name} · {meeting}")
+        private = f"Only you see this; {other.name} got theirs too."
     if not body:
         nothing = Text(
             f"Nothing to discuss yet: no key result at risk or stale, no blockers or notes, no "
