@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from okrbot.adapters.agenda_flow import AgendaFlow
+from okrbot.adapters.checkin_replies_flow import CheckInReplies
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.drafts_flow import DraftsFlow
 from okrbot.adapters.kudos_courier import KudosCourier
@@ -62,6 +63,7 @@ class Courier:
         self.reports = Reports(database, checkins)
         self.drafts = DraftsFlow(database, checkins)
         self.agendas = AgendaFlow(database, checkins)
+        self.replies = CheckInReplies(database, checkins)
         messengers = {Platform.SLACK.value: slack, Platform.TEAMS.value: teams}
         configured = {name: found for name, found in messengers.items() if found is not None}
         self.kudos = KudosCourier(database, configured)
@@ -88,6 +90,9 @@ class Courier:
             return
         if delivery.kind == DeliveryKind.TEAM_UPDATE:
             await self.team_updates.deliver(delivery)
+            return
+        if delivery.kind == DeliveryKind.CHECKIN_MESSAGE:
+            await self._checkin_message(delivery)
             return
         if delivery.kind in DRAFTS:
             person, message = await self.drafts.delivery_message(delivery)
@@ -144,6 +149,17 @@ class Courier:
             f"{person.email} already had {sent} unsolicited messages this week "
             f"(budget {budget}); the next regular prompt will catch up"
         )
+
+    async def _checkin_message(self, delivery: Delivery) -> None:
+        """A reply or 👍 on a check-in: under the person's summary when it is on the platform
+        they are reached on, else (and to the manager) a message of its own."""
+        outgoing = await self.replies.outgoing(delivery)
+        reached_on = Platform.TEAMS if self.messenger_for(outgoing.person) is self.teams else None
+        thread = outgoing.thread
+        if thread is not None and thread.get("platform") != (reached_on or Platform.SLACK):
+            thread = None  # checked in on the other platform: no summary here to answer under
+        refs = await self._send_once(outgoing.person, [outgoing.message], delivery, thread)
+        await self.replies.delivered(delivery, refs[0] if refs else None)
 
     async def _kudos_roundup(self, delivery: Delivery) -> None:
         async with self.database.reading() as session:
@@ -227,7 +243,11 @@ class Courier:
             await record_progress(self.database, delivery, attached=filename)
 
     async def _send_once(
-        self, person: Person, messages: list[Message], delivery: Delivery
+        self,
+        person: Person,
+        messages: list[Message],
+        delivery: Delivery,
+        thread: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """Send what earlier attempts did not: each part is recorded as soon as the platform
         has it, so a retry after part 2 of 3 failed sends part 3 only; where the outcome of the
@@ -249,7 +269,8 @@ class Courier:
         async def record(part: int, ref: dict[str, Any]) -> None:
             await record_progress(self.database, delivery, part=(part, ref))
 
-        return await messenger.send_parts(person, messages, Progress(delivery.key, sent, record))
+        progress = Progress(delivery.key, sent, record)
+        return await messenger.send_parts(person, messages, progress, thread)
 
     def _check_wanted(
         self, person: Person, delivery: Delivery, period: str, week: PersonWeekRow | None

@@ -198,7 +198,7 @@ async def _same_kudos_at(
     return min(when[key] for key in keys)
 
 
-def _refused(reason: str) -> KudosOutcome:
+def refused(reason: str) -> KudosOutcome:
     return KudosOutcome(False, reason, Message.plain(reason))
 
 
@@ -227,7 +227,7 @@ class KudosFlow:
         settings = self.checkins.settings
         addressed = address(giver, giver_platform_id, named)
         if not addressed.recipients:
-            return _refused(addressed.nobody_reason)
+            return refused(addressed.nobody_reason)
         recipients = [
             Recipient(r.person.id if r.person else None, r.platform_id, r.display_name)
             for r in addressed.recipients
@@ -248,9 +248,9 @@ class KudosFlow:
         )
         if given.repeat_of is not None:
             ago = self.checkins.clock.now() - given.repeat_of
-            return _refused(repeated_message([r.name for r in recipients], ago))
+            return refused(repeated_message([r.name for r in recipients], ago))
         if not given.ok:
-            return _refused(given.message)
+            return refused(given.message)
         reply = receipt(
             addressed, platform, where, given.limit, words.unknown_values, settings.company_values
         )

@@ -39,14 +39,18 @@ class DeliveryKind(StrEnum):
     # counts against the budget like the digest, and like it always goes: it is the loop they
     # asked for, at the time they chose (so not held for quiet hours either).
     AGENDA = "one_on_one_agenda"
+    # A reply or 👍 on a check-in, between a person and their manager (its row in
+    # checkin_messages says which).
+    CHECKIN_MESSAGE = "checkin_message"
 
 
 # What counts against the weekly notification budget: every message okrbot sends a person that
 # is not a direct answer to something they just did. A prompt they snoozed comes back because
 # they asked, so it does not count; a kudos post and a team's update go to a channel, not to a
-# person.
+# person. A reply on a check-in is a person answering the person, not okrbot writing first.
 UNSOLICITED = frozenset(DeliveryKind) - {
     DeliveryKind.SNOOZED_PROMPT,
+    DeliveryKind.CHECKIN_MESSAGE,
     DeliveryKind.KUDOS_POST,
     DeliveryKind.TEAM_UPDATE,
 }
@@ -68,6 +72,8 @@ QUIET_HOURS = frozenset(
         # A draft waits for its manager's working hours; the answers to the drafter go at
         # once, since the manager acted on them just now.
         DeliveryKind.DRAFT_REVIEW,
+        # A reply on a check-in reaches the other one in their working hours.
+        DeliveryKind.CHECKIN_MESSAGE,
     }
 )
 # The weekly prompt and the deliveries that repeat it (after a snooze, as a reminder or a nudge).

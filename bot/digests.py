@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from okrbot.bot.checkin_replies import CheckInRef, digest_actions
 from okrbot.bot.checkins import week_label
 from okrbot.bot.domain import CheckIn, Confidence, KeyResult, KeyResultType, Person
 from okrbot.bot.messages import Actions, Block, Button, Context, Header, Message, Text
@@ -176,7 +177,7 @@ def describe_change(item: KeyResultWeek) -> list[str]:
     return lines
 
 
-def _report_section(report: ReportWeek) -> list[Block]:
+def _report_section(report: ReportWeek, period: str) -> list[Block]:
     lines = [f"**{report.person.name}** · {_status_label(report)}"]
     for item in report.key_results:
         lines.extend(describe_change(item))
@@ -184,7 +185,12 @@ def _report_section(report: ReportWeek) -> list[Block]:
         lines.append("No key results this quarter.")
     for kudos in report.kudos:
         lines.append(f"🙌 Kudos from **{kudos.giver}**: {kudos.message}")
-    return text_blocks(lines)
+    blocks = text_blocks(lines)
+    if report.status is WeekStatus.CHECKED_IN:
+        # Answer the check-in from here: 👍, recognition, or a reply in its thread.
+        ref = CheckInRef(report.person.id, period)
+        blocks.append(digest_actions(ref, first_name(report.person)))
+    return blocks
 
 
 def _counts(data: DigestData) -> tuple[int, int, int, int, int, int]:
@@ -263,7 +269,7 @@ def build_digest(data: DigestData) -> list[Message]:
         ]
     line = team_line(data)
     sections: list[list[Block]] = [text_blocks([f"**{line}**"])]
-    sections.extend(_report_section(report) for report in data.reports)
+    sections.extend(_report_section(report, data.period) for report in data.reports)
     sections.append(_nudge_section(data.reports))
     sections.append(_rollup_section(data.rollup))
     pages = paginate([s for s in sections if s], reserved=2)

@@ -454,11 +454,9 @@ def received_blocks(received: Iterable[tuple[str, str]], limit: int = 10) -> tup
     return tuple(blocks)
 
 
-def kudos_form(company_values: Sequence[str]) -> Form:
-    """The `/kudos` form: who, which value (if the company has any), and what for."""
-    items: list[FormItem] = [
-        PersonInput(KUDOS_TO, "Who do you want to recognise?", optional=False, multiple=True)
-    ]
+def kudos_fields(company_values: Sequence[str]) -> list[FormItem]:
+    """What a kudos says: which value (if the company has any), and what for."""
+    items: list[FormItem] = []
     if company_values:
         choices = tuple(Choice(value, f"#{value}") for value in company_values)
         items.append(ChoiceInput(KUDOS_VALUE, "Which value did they live?", choices, optional=True))
@@ -472,6 +470,15 @@ def kudos_form(company_values: Sequence[str]) -> Form:
             placeholder="Thanks for …",
         )
     )
+    return items
+
+
+def kudos_form(company_values: Sequence[str]) -> Form:
+    """The `/kudos` form: who, which value (if the company has any), and what for."""
+    items: list[FormItem] = [
+        PersonInput(KUDOS_TO, "Who do you want to recognise?", optional=False, multiple=True),
+        *kudos_fields(company_values),
+    ]
     return Form(
         id=KUDOS_FORM_ID,
         title="Give kudos",

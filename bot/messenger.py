@@ -35,9 +35,14 @@ class Messenger(Protocol):
         ...
 
     async def send_parts(
-        self, person: Person, messages: list[Message], progress: Progress = FIRST_TRY
+        self,
+        person: Person,
+        messages: list[Message],
+        progress: Progress = FIRST_TRY,
+        thread: Ref | None = None,
     ) -> list[Ref]:
-        """Send the parts not yet sent, reporting each as the platform takes it (`progress`)."""
+        """Send the parts not yet sent, reporting each as the platform takes it (`progress`);
+        as answers to the message at `thread` (one of this platform's refs) when given."""
         ...
 
     async def find_tagged(self, person: Person, key: str) -> dict[int, Ref]:

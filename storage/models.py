@@ -173,6 +173,8 @@ class CheckInRow(Base):
     confidence: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     platform: Mapped[str] = mapped_column(String(8))
+    # "I'd like feedback on this": the person asked their manager about this key result.
+    feedback_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -241,6 +243,33 @@ class PersonWeekRow(Base):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Where the prompt landed on each platform, so answering can update it in place.
     prompt_refs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Where the check-in's summary is (a Slack channel and ts, a Teams activity), so a manager's
+    # answer can be threaded under it; `summary_thread` is the same place as one searchable key.
+    summary_ref: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    summary_thread: Mapped[str | None] = mapped_column(String(200), index=True)
+
+
+class CheckInMessageRow(Base):
+    """The private conversation on a week's check-in, between the person and their manager:
+    a reply or a reaction, who wrote it, to whom, and when it reached them."""
+
+    __tablename__ = "checkin_messages"
+    __table_args__ = (Index("ix_checkin_messages_report_period", "report_id", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Makes a retried click or submit store (and send) nothing new.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(8))
+    author_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where it reached the recipient, as a thread key (see `PersonWeekRow.summary_thread`), so
+    # an answer in that thread finds its way back.
+    delivered_thread: Mapped[str | None] = mapped_column(String(200), index=True)
 
 
 class DeliveryRow(Base):

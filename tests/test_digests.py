@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from okrbot.bot.checkin_replies import REACT, RECOGNISE, REPLY
 from okrbot.bot.digests import (
     NUDGE_ACTION,
     DigestData,
@@ -149,11 +150,36 @@ def test_nudge_buttons_for_everyone_not_checked_in_yet() -> None:
         for block in message.blocks
         if isinstance(block, Actions)
         for button in block.buttons
+        if button.action == NUDGE_ACTION
     ]
     assert [(b.label, b.action, b.value) for b in buttons] == [
         ("Nudge Dee", NUDGE_ACTION, "5"),
         ("Nudge Fay", NUDGE_ACTION, "7"),
     ]
+
+
+def test_each_check_in_can_be_answered_from_the_digest_and_only_those() -> None:
+    data = sample()
+    buttons = [
+        (button.label, button.action, button.value)
+        for message in build_digest(data)
+        for block in message.blocks
+        if isinstance(block, Actions)
+        for button in block.buttons
+        if button.action != NUDGE_ACTION
+    ]
+    checked = [r.person for r in data.reports if r.status is WeekStatus.CHECKED_IN]
+    assert checked
+    expected = []
+    for person in checked:
+        value = f"{person.id}:{data.period}"
+        first = person.name.split()[0]
+        expected += [
+            ("👍", REACT, value),
+            ("🙌 Recognise", RECOGNISE, value),
+            (f"Reply to {first}", REPLY, value),
+        ]
+    assert buttons == expected
 
 
 def test_ends_with_privacy_and_coaching_reminder() -> None:

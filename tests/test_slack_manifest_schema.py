@@ -97,7 +97,7 @@ def test_manifest_declares_what_okrbot_relies_on(manifest: dict[str, Any]) -> No
         ]
     )
     settings = manifest["settings"]
-    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened", "message.im"]
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is False
     urls = {

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from okrbot.adapters.agenda_flow import AgendaFlow
 from okrbot.adapters.browse_flow import BrowseFlow
+from okrbot.adapters.checkin_replies_flow import CheckInReplies
 from okrbot.adapters.conversations import CheckIns, Submitted
 from okrbot.adapters.drafts_flow import DraftsFlow
 from okrbot.adapters.home_flow import HomeFlow, NextPrompt
@@ -58,6 +59,11 @@ from okrbot.bot.agenda import (
     parse_agenda,
 )
 from okrbot.bot.browse import BrowseRequest, browse_request
+from okrbot.bot.checkin_replies import REACT as CHECKIN_REACT
+from okrbot.bot.checkin_replies import RECOGNISE as CHECKIN_RECOGNISE
+from okrbot.bot.checkin_replies import RECOGNISE_FORM as CHECKIN_RECOGNISE_FORM
+from okrbot.bot.checkin_replies import REPLY as CHECKIN_REPLY
+from okrbot.bot.checkin_replies import REPLY_FORM as CHECKIN_REPLY_FORM
 from okrbot.bot.checkins import CHECK_IN, FORM_ID, SKIP, SNOOZE
 from okrbot.bot.digests import NUDGE_ACTION
 from okrbot.bot.domain import Person, Platform
@@ -96,7 +102,8 @@ log = logging.getLogger(__name__)
 OKR_COMMAND = "/okr"
 # What this app handles; manifest/slack.yaml must declare exactly these (a test compares them).
 SLASH_COMMANDS = (OKR_COMMAND, KUDOS_COMMAND)
-EVENTS = ("app_home_opened",)
+# Manifest event names; "message.im" is a `message` event in a DM with okrbot.
+EVENTS = ("app_home_opened", "message.im")
 ACTIONS = (
     CHECK_IN,
     SNOOZE,
@@ -108,8 +115,13 @@ ACTIONS = (
     DRAFT_COMMENT,
     MARK_DISCUSSED,
     ADD_NOTE,
+    CHECKIN_REACT,
+    CHECKIN_REPLY,
+    CHECKIN_RECOGNISE,
 )
 VIEWS = (
+    CHECKIN_REPLY_FORM,
+    CHECKIN_RECOGNISE_FORM,
     FORM_ID,
     KUDOS_FORM_ID,
     REFLECTION_FORM,
@@ -151,6 +163,7 @@ class SlackAdapter:
         self.home_flow = HomeFlow(checkins, next_prompt)
         self.drafts = DraftsFlow(database, checkins)
         self.agendas = AgendaFlow(database, checkins)
+        self.replies = CheckInReplies(database, checkins)
         # The runtime's, which owns the scheduler the settings must move.
         self.preferences = preferences
         # Work done after Slack has its answer (the summary after a check-in) takes at most
@@ -189,8 +202,13 @@ class SlackAdapter:
             DRAFT_COMMENT: self.open_draft_comment,
             MARK_DISCUSSED: self.mark_discussed,
             ADD_NOTE: self.open_agenda_item,
+            CHECKIN_REACT: self.react_to_checkin,
+            CHECKIN_REPLY: self.open_checkin_reply,
+            CHECKIN_RECOGNISE: self.open_recognise,
         }
         views = {
+            CHECKIN_REPLY_FORM: self.submit_checkin_reply,
+            CHECKIN_RECOGNISE_FORM: self.submit_recognise,
             FORM_ID: self.submit_checkin,
             KUDOS_FORM_ID: self.submit_kudos,
             REFLECTION_FORM: self.submit_reflection,
@@ -201,7 +219,7 @@ class SlackAdapter:
             ITEM_FORM: self.submit_agenda_item,
         }
         commands = {OKR_COMMAND: self.okr_command, KUDOS_COMMAND: self.kudos_command}
-        events = {"app_home_opened": self.app_home_opened}
+        events = {"app_home_opened": self.app_home_opened, "message.im": self.direct_message}
         track = self.in_flight.track
         knows, needs = [self._know_the_person], [self._know_the_person, self._needs_person]
         for action in ACTIONS:
@@ -211,7 +229,11 @@ class SlackAdapter:
         for command in SLASH_COMMANDS:
             app.command(command, middleware=knows)(track(commands[command]))
         for event in EVENTS:
-            app.event(event, middleware=knows)(track(events[event]))
+            name, _, channel_type = event.partition(".")
+            matcher: str | dict[str, str] = (
+                {"type": name, "channel_type": channel_type} if channel_type else name
+            )
+            app.event(matcher, middleware=knows)(track(events[event]))
 
     async def _deduplicate_events(
         self, body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
@@ -418,6 +440,94 @@ class SlackAdapter:
         value = string(first_action(body).get("value")) or ""
         report_id = int(value) if value.isdigit() else -1
         await self.messenger.send(person, [await self.reports.nudge(person, report_id)])
+
+    # -- answering a check-in -------------------------------------------------------------------
+
+    async def react_to_checkin(self, ack: AsyncAck, body: dict[str, Any], person: Person) -> None:
+        await ack()
+        answer = await self.replies.react(person, first_action(body).get("value"))
+        await self._tell(body, answer)
+
+    async def open_checkin_reply(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, person: Person
+    ) -> None:
+        await ack()
+        value = string(first_action(body).get("value")) or ""
+        form = await self.replies.reply_form(person, value)
+        if isinstance(form, Message):
+            await self._tell(body, form)
+            return
+        await client.views_open(
+            trigger_id=string(body.get("trigger_id")), view=render.modal(form, {"checkin": value})
+        )
+
+    async def submit_checkin_reply(
+        self, ack: AsyncAck, view: dict[str, Any], person: Person
+    ) -> None:
+        value = private_metadata(view).get("checkin")
+        answers = render.state_values(view)
+        outcome = await self.replies.reply(person, value, answers, view_submission_key(view))
+        if outcome.errors or outcome.message is None:
+            await ack(response_action="errors", errors=dict(outcome.errors))
+            return
+        await ack(
+            response_action="update",
+            view=render.closing_view(CHECKIN_REPLY_FORM, "Reply", outcome.message),
+        )
+
+    async def open_recognise(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, person: Person
+    ) -> None:
+        await ack()
+        value = string(first_action(body).get("value")) or ""
+        channel = bool(self.checkins.settings.kudos_channel)
+        form = await self.replies.recognise_form(person, value, channel)
+        if isinstance(form, Message):
+            await self._tell(body, form)
+            return
+        await client.views_open(
+            trigger_id=string(body.get("trigger_id")), view=render.modal(form, {"checkin": value})
+        )
+
+    async def submit_recognise(
+        self, ack: AsyncAck, view: dict[str, Any], context: AsyncBoltContext, person: Person
+    ) -> None:
+        channel = self.checkins.settings.kudos_channel
+        outcome = await self.replies.recognise(
+            person,
+            private_metadata(view).get("checkin"),
+            render.state_values(view),
+            platform=Platform.SLACK,
+            command=KUDOS_COMMAND,
+            giver_platform_id=context.user_id,
+            post_to=channel,
+            where=where_posted(channel, channel),
+            submission=view_submission_key(view),
+        )
+        if isinstance(outcome, Message) or not outcome.sent:
+            headline = outcome.summary if isinstance(outcome, Message) else outcome.headline
+            await ack(response_action="errors", errors={KUDOS_MESSAGE: headline})
+            return
+        await ack(response_action="update", view=sent_view(outcome.reply))
+
+    async def direct_message(self, event: dict[str, Any], person: Person | None) -> None:
+        """Someone wrote in their DM with okrbot. In the thread of a check-in's summary (or of
+        a reply in it) it is an answer for the other one of the pair; anything else is not
+        okrbot's to read."""
+        thread_ts, channel = string(event.get("thread_ts")), string(event.get("channel"))
+        if person is None or event.get("subtype") or event.get("bot_id"):
+            return
+        if not thread_ts or not channel or thread_ts == event.get("ts"):
+            return
+        text = string(event.get("text")) or ""
+        key = f"slack:{channel}:{event.get('ts')}"
+        answer = await self.replies.answer_in_thread(
+            person, f"slack:{channel}:{thread_ts}", text, key
+        )
+        if answer is not None:
+            await self.messenger.client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, **render.message_kwargs(answer)
+            )
 
     # -- drafting a personal OKR ---------------------------------------------------------------
 

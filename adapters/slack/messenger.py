@@ -34,6 +34,7 @@ from okrbot.bot.domain import Person
 from okrbot.bot.messages import Context, Message
 from okrbot.bot.messenger import Target
 from okrbot.scheduler.ratelimit import PostThrottle
+from okrbot.storage.checkin_messages import remember_summary
 from okrbot.storage.checkins import get_week
 from okrbot.storage.db import Database
 from okrbot.storage.people import (
@@ -205,7 +206,11 @@ class SlackMessenger:
         return await self.send_parts(person, messages)
 
     async def send_parts(
-        self, person: Person, messages: list[Message], progress: Progress = FIRST_TRY
+        self,
+        person: Person,
+        messages: list[Message],
+        progress: Progress = FIRST_TRY,
+        thread: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """Post the parts not yet `sent`, each tagged with the outbox `key` and its part number
         in Slack's message metadata (so a sender that crashed after posting can later find
@@ -216,6 +221,10 @@ class SlackMessenger:
             target, cached = await self.dm_target(person)
             if sent:
                 target = str(next(iter(sent.values())).get("channel") or target)
+            if thread is not None:
+                # A thread reply: Slack's history (find_tagged) lists only the thread's parent,
+                # so a retry whose outcome was unknown may post it twice.
+                target = str(thread["channel"])
             for part, message in enumerate(messages):
                 if part in sent:
                     refs.append(sent[part])
@@ -223,6 +232,8 @@ class SlackMessenger:
                 if self.throttle is not None:
                     await self.throttle.before_post(target)
                 extra: dict[str, Any] = {}
+                if thread is not None:
+                    extra["thread_ts"] = thread["ts"]
                 if key is not None:
                     extra["metadata"] = {
                         "event_type": DELIVERY_EVENT,
@@ -328,12 +339,17 @@ class SlackMessenger:
         async with self.database.reading() as session:
             week = await get_week(session, person.id, period)
         refs = [ref for ref in (week.prompt_refs if week else []) if ref.get("platform") == "slack"]
-        if not refs:
-            await self.send(person, [summary])
-            return
-        await self.update(refs[-1], summary)
-        for ref in refs[:-1]:
-            await self.update(ref, Message("Checked in", (Context("Checked in ✅ (see below)"),)))
+        if refs:
+            shown = refs[-1]
+            await self.update(shown, summary)
+            pointer = Message("Checked in", (Context("Checked in ✅ (see below)"),))
+            for ref in refs[:-1]:
+                await self.update(ref, pointer)
+        else:
+            [shown] = await self.send(person, [summary])
+        # Where the manager's answers to this check-in will be threaded.
+        async with self.database.transaction() as session:
+            await remember_summary(session, person.id, period, shown)
 
     async def update(self, ref: dict[str, Any], message: Message) -> None:
         try:

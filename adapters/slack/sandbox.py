@@ -20,6 +20,7 @@ import math
 import random
 import secrets
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -97,10 +98,23 @@ REQUIRED_SCOPES: dict[str, str | None] = {
 HISTORY_SCOPES = {"D": "im:history", "C": "channels:history", "G": "groups:history"}
 
 
+def _manifest() -> dict[str, Any]:
+    manifest = resources.files("okrbot.manifest").joinpath("slack.yaml").read_text("utf-8")
+    return dict(yaml.safe_load(manifest))
+
+
 def manifest_bot_scopes() -> frozenset[str]:
     """The bot scopes manifest/slack.yaml requests: what an install of okrbot is granted."""
-    manifest = resources.files("okrbot.manifest").joinpath("slack.yaml").read_text("utf-8")
-    return frozenset(yaml.safe_load(manifest)["oauth_config"]["scopes"]["bot"])
+    return frozenset(_manifest()["oauth_config"]["scopes"]["bot"])
+
+
+def manifest_bot_events() -> frozenset[str]:
+    """The events manifest/slack.yaml subscribes the bot to."""
+    return frozenset(_manifest()["settings"]["event_subscriptions"].get("bot_events") or [])
+
+
+# The scope Slack requires before it sends a bot event ("Required scopes" of each event).
+EVENT_SCOPES = {"message.im": "im:history", "app_home_opened": None}
 
 
 @dataclass
@@ -194,10 +208,13 @@ class SlackSandbox(StandInServer):
         team_id: str = "T0SANDBOX",
         bot_user_id: str = "U0BOTUSER",
         scopes: Iterable[str] | None = None,
+        events: Iterable[str] | None = None,
     ) -> None:
         self.token = token
         # What the bot token was granted: by default exactly what the manifest requests.
         self.scopes = frozenset(scopes) if scopes is not None else manifest_bot_scopes()
+        # The bot events the app subscribes to: by default the manifest's.
+        self.events = frozenset(events) if events is not None else manifest_bot_events()
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = "B0SANDBOX"
@@ -429,6 +446,46 @@ class SlackSandbox(StandInServer):
         """Messages in a channel, oldest first; a user id means the bot's DM with that user."""
         channel = self._dm_by_user.get(channel, channel)
         return list(self.channels.get(channel, {}).values())
+
+    def user_writes(
+        self, user_id: str, text: str, thread_ts: str | None = None
+    ) -> dict[str, Any] | None:
+        """`user_id` types `text` in their DM with the bot (in the thread of `thread_ts`): the
+        message joins the DM, and the `message` event Slack sends the app comes back, or None
+        when Slack would send none (not subscribed to message.im, or without im:history)."""
+        self._require_user(user_id)
+        channel = self._open_dm(user_id)
+        if thread_ts is not None and thread_ts not in self.channels[channel]:
+            raise SlackError("thread_not_found")
+        ts = self._next_ts()
+        event: dict[str, Any] = {
+            "client_msg_id": str(uuid.uuid4()),
+            "type": "message",
+            "text": text,
+            "user": user_id,
+            "ts": ts,
+            "blocks": [
+                {
+                    "type": "rich_text",
+                    "block_id": self._new_id("b"),
+                    "elements": [
+                        {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
+                    ],
+                }
+            ],
+            "team": self.team_id,
+            "channel": channel,
+            "event_ts": ts,
+            "channel_type": "im",
+        }
+        if thread_ts is not None:
+            event["thread_ts"] = thread_ts
+            event["parent_user_id"] = self.channels[channel][thread_ts].get("user")
+        self.channels[channel][ts] = {k: v for k, v in event.items() if k != "channel_type"}
+        needed = EVENT_SCOPES.get("message.im")
+        if "message.im" not in self.events or (needed and needed not in self.scopes):
+            return None
+        return event
 
     def ephemeral_for(self, user_id: str) -> list[dict[str, Any]]:
         return [message for message in self.ephemeral if message["user"] == user_id]

@@ -355,6 +355,16 @@ class SlackSimulator(SimulatorClient[SlackSandbox]):
             del body["enterprise_id"]
         return await self.deliver("events_api", body, retry=retry)
 
+    async def write(
+        self, user_id: str, text: str, thread_ts: str | None = None, retry: int | None = None
+    ) -> Reply | None:
+        """`user_id` writes in their DM with the bot; the event Slack sends for it (None when
+        the app's manifest does not get it: no message.im subscription, or no im:history)."""
+        event = self.sandbox.user_writes(user_id, text, thread_ts)
+        if event is None:
+            return None
+        return await self.event(event, retry=retry)
+
     async def open_home(self, user_id: str, tab: str = "home", **kwargs: Any) -> Reply:
         event: dict[str, Any] = {
             "type": "app_home_opened",

@@ -25,6 +25,7 @@ from botbuilder.schema import (
 
 from okrbot.adapters.agenda_flow import AgendaFlow
 from okrbot.adapters.browse_flow import BrowseFlow
+from okrbot.adapters.checkin_replies_flow import CheckInReplies
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.drafts_flow import DraftsFlow
 from okrbot.adapters.home_flow import HomeFlow, NextPrompt
@@ -67,6 +68,11 @@ from okrbot.bot.agenda import (
     parse_agenda,
 )
 from okrbot.bot.browse import BrowseRequest, browse_request
+from okrbot.bot.checkin_replies import REACT as CHECKIN_REACT
+from okrbot.bot.checkin_replies import RECOGNISE as CHECKIN_RECOGNISE
+from okrbot.bot.checkin_replies import RECOGNISE_FORM as CHECKIN_RECOGNISE_FORM
+from okrbot.bot.checkin_replies import REPLY as CHECKIN_REPLY
+from okrbot.bot.checkin_replies import REPLY_FORM as CHECKIN_REPLY_FORM
 from okrbot.bot.checkins import (
     CHECK_IN,
     FORM_ID,
@@ -85,6 +91,7 @@ from okrbot.bot.drafts import COMMENT_FORM as DRAFT_COMMENT_FORM
 from okrbot.bot.drafts import FORM_ID as DRAFT_FORM
 from okrbot.bot.drafts import NEW as NEW_DRAFT
 from okrbot.bot.home import after_welcome
+from okrbot.bot.kudos import KUDOS_MESSAGE
 from okrbot.bot.messages import NOT_SET_UP, Context, Form, Header, Message, Text
 from okrbot.bot.overview import help_message, okr_overview, public_overview, with_kudos
 from okrbot.bot.preferences import FORM_ID as PREFS_FORM
@@ -97,6 +104,7 @@ from okrbot.bot.team_updates import FORM_ID as TEAM_CHANNEL_FORM
 from okrbot.bot.team_updates import ChannelError, teams_channel
 from okrbot.scheduler.ratelimit import PostThrottle
 from okrbot.storage import checkins as weeks
+from okrbot.storage.checkin_messages import remember_summary
 from okrbot.storage.db import Database
 from okrbot.storage.events import first_time, forget
 from okrbot.storage.people import (
@@ -133,7 +141,11 @@ RECORDING_ACTIONS = (
     DRAFT_APPROVE,
     DRAFT_COMMENT_FORM,
     ITEM_FORM,
+    CHECKIN_REPLY_FORM,
+    CHECKIN_RECOGNISE_FORM,
 )
+CHECKIN_ACTIONS = (CHECKIN_REACT, CHECKIN_REPLY, CHECKIN_REPLY_FORM)
+RECOGNISE_ACTIONS = (CHECKIN_RECOGNISE, CHECKIN_RECOGNISE_FORM)
 DRAFT_ACTIONS = (DRAFT_FORM, DRAFT_APPROVE, DRAFT_COMMENT, DRAFT_COMMENT_FORM)
 TEAM_CHANNEL_USAGE = (
     "Type `channel` in the channel of your team where its weekly OKR update should go "
@@ -165,6 +177,7 @@ class OkrTeamsBot(TeamsActivityHandler):
         self.home_flow = HomeFlow(checkins, next_prompt)
         self.drafts = DraftsFlow(database, checkins)
         self.agendas = AgendaFlow(database, checkins)
+        self.replies = CheckInReplies(database, checkins)
         # The runtime's, which owns the scheduler the settings must move.
         self.preferences = preferences
         self.settings = settings
@@ -501,6 +514,10 @@ class OkrTeamsBot(TeamsActivityHandler):
                 await self._replace(context, render.message_card(message), message.summary)
             else:
                 await self._reply(context, decision.message)
+        elif action in CHECKIN_ACTIONS:
+            await self._checkin_reply(context, person, action, value)
+        elif action in RECOGNISE_ACTIONS:
+            await self._recognise(context, person, action, value)
         elif action == NUDGE_ACTION:
             raw = str(value.get(render.VALUE_KEY) or "")
             message = await self.reports.nudge(person, int(raw) if raw.isdigit() else -1)
@@ -580,6 +597,77 @@ class OkrTeamsBot(TeamsActivityHandler):
             )
             await self._replace(context, card, "Comment: please fix a field")
 
+    async def _checkin_reply(
+        self, context: TurnContext, person: Person, action: object, value: dict
+    ) -> None:
+        """👍 or Reply on a check-in (from the digest, or on a reply received), or the reply
+        typed. The check-in a button names travels in the card's value (the form's period)."""
+        named = str(value.get(render.VALUE_KEY) or value.get(render.PERIOD_KEY) or "")
+        if action == CHECKIN_REACT:
+            await self._reply(context, await self.replies.react(person, named))
+            return
+        typed = render.answers(value) if action == CHECKIN_REPLY_FORM else {}
+        errors: dict[str, str] = {}
+        if action == CHECKIN_REPLY_FORM:
+            key = submission_key(context.activity) or f"teams:{context.activity.id}"
+            outcome = await self.replies.reply(person, named, typed, key)
+            if outcome.message is not None:
+                message = outcome.message
+                await self._replace(context, render.message_card(message), message.summary)
+                return
+            errors = dict(outcome.errors)
+        form = await self.replies.reply_form(person, named)
+        await self._show_form(context, form, named, errors, typed)
+
+    async def _recognise(
+        self, context: TurnContext, person: Person, action: object, value: dict
+    ) -> None:
+        """🙌 Recognise from the digest: a kudos for the person, sent to them (a Teams 1:1 chat
+        has no channel to post it in)."""
+        named = str(value.get(render.VALUE_KEY) or value.get(render.PERIOD_KEY) or "")
+        typed: dict[str, object] = {}
+        errors: dict[str, str] = {}
+        if action == CHECKIN_RECOGNISE_FORM:
+            typed = render.answers(value)
+            outcome = await self.replies.recognise(
+                person,
+                named,
+                typed,
+                platform=Platform.TEAMS,
+                command=KUDOS_COMMAND,
+                giver_platform_id=person.teams_aad_id,
+                post_to=None,
+                where=None,
+                submission=None,  # a repeat of this card never gets here (RECORDING_ACTIONS)
+            )
+            if isinstance(outcome, Message):
+                await self._reply(context, outcome)
+                return
+            if outcome.sent:
+                await self._replace(context, render.message_card(outcome.reply), outcome.headline)
+                return
+            errors = {KUDOS_MESSAGE: outcome.headline}
+        form = await self.replies.recognise_form(person, named, channel=False)
+        await self._show_form(context, form, named, errors, typed)
+
+    async def _show_form(
+        self,
+        context: TurnContext,
+        form: Form | Message,
+        named: str,
+        errors: dict[str, str],
+        typed: dict[str, object],
+    ) -> None:
+        """A form opened by a button comes below; one sent back with errors takes the place of
+        the card that was submitted; a refusal is said instead."""
+        if isinstance(form, Message):
+            await self._reply(context, form)
+        elif errors:
+            card = render.form_card(form, page=0, period=named, errors=errors, typed=typed)
+            await self._replace(context, card, f"{form.title}: please fix a field")
+        else:
+            await self._send_card(context, render.form_card(form, page=0, period=named))
+
     async def _checkin_card(self, person: Person, page: int = 0, **extra: Any) -> dict[str, Any]:
         return await self.messenger.checkin_card(person, page, **extra)
 
@@ -629,7 +717,8 @@ class OkrTeamsBot(TeamsActivityHandler):
         if result.kudos is not None:
             kudos_note = await checkin_kudos(self.kudos, context, person, result.kudos, recipients)
         summary = await self.checkins.summary(person, kudos_note)
-        await self._replace(context, render.message_card(summary), summary.summary)
+        shown = await self._replace(context, render.message_card(summary), summary.summary)
+        await self._remember_summary(context, person, result.period, shown)
         await self._retire_other_prompts(context, person, result.period)
 
     async def _retire_other_prompts(
@@ -676,18 +765,31 @@ class OkrTeamsBot(TeamsActivityHandler):
     async def _send_card(self, context: TurnContext, card: dict[str, Any]) -> None:
         await context.send_activity(card_activity(card, "Weekly check-in"))
 
-    async def _replace(self, context: TurnContext, card: dict[str, Any], summary: str) -> None:
-        """Replace the card that was clicked (Teams names it in replyToId), else post anew."""
+    async def _replace(self, context: TurnContext, card: dict[str, Any], summary: str) -> str:
+        """Replace the card that was clicked (Teams names it in replyToId), else post anew;
+        the id of the card that shows it."""
         target = context.activity.reply_to_id
         if target:
             activity = card_activity(card, summary)
             activity.id = target
             try:
                 await context.update_activity(activity)
-                return
+                return target
             except ErrorResponseException as error:
                 log.info("could not update card %s (%s); sending a new one", target, error)
-        await context.send_activity(card_activity(card, summary))
+        sent = await context.send_activity(card_activity(card, summary))
+        return sent.id if sent is not None and sent.id else ""
+
+    async def _remember_summary(
+        self, context: TurnContext, person: Person, period: str, activity_id: str
+    ) -> None:
+        """Where the check-in's summary card is, so its manager's answers reply to it."""
+        if not activity_id:
+            return
+        reference = TurnContext.get_conversation_reference(context.activity).serialize()
+        ref = {"platform": PLATFORM, "activity_id": activity_id, "conversation": reference}
+        async with self.database.transaction() as session:
+            await remember_summary(session, person.id, period, ref)
 
 
 class TeamsAdapter:

@@ -164,14 +164,22 @@ class TeamsMessenger:
         return await self.send_parts(person, messages)
 
     async def send_parts(
-        self, person: Person, messages: list[Message], progress: Progress = FIRST_TRY
+        self,
+        person: Person,
+        messages: list[Message],
+        progress: Progress = FIRST_TRY,
+        thread: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """Post the parts (activities) not yet `sent`, telling `on_sent` each activity id as soon
         as the connector answers; every part's reference. Teams has no message metadata to
         find a post by, so the key is unused: a crash between the connector's answer and
-        `on_sent` is the one window left in which a part can go twice."""
+        `on_sent` is the one window left in which a part can go twice. With a `thread` (a
+        card okrbot sent in this chat) each part goes as the connector's reply to that card."""
         sent, on_sent = dict(progress.sent), progress.on_sent
         reference = await self.reference(person)
+        # The card these parts answer; else the connector's reply goes to the continuation's
+        # made-up id, which Teams shows as a message of its own.
+        answering = str(thread.get("activity_id") or "") if thread is not None else ""
         if is_checkin_prompt(messages):
             intro = tuple(b for b in messages[0].blocks[:2] if isinstance(b, Header | Text))
             card = await self.checkin_card(person, 0, intro=intro)
@@ -183,6 +191,8 @@ class TeamsMessenger:
 
         async def logic(context: TurnContext) -> list[dict[str, Any]]:
             refs = []
+            if answering:
+                context.activity.id = answering  # what send_activity replies to
             for part, activity in enumerate(activities):
                 if part in sent:
                     refs.append(sent[part])
