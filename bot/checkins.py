@@ -16,6 +16,7 @@ from datetime import datetime
 from okrbot.bot.domain import CheckIn, Confidence, KeyResult, KeyResultType, Objective, Person
 from okrbot.bot.kudos import MESSAGE_MAX as KUDOS_MESSAGE_MAX
 from okrbot.bot.messages import (
+    TOGGLED,
     Actions,
     Block,
     Button,
@@ -31,6 +32,7 @@ from okrbot.bot.messages import (
     PersonInput,
     Text,
     TextInput,
+    ToggleInput,
 )
 from okrbot.bot.scoring import format_value, key_result_progress, progress_bar, value_change
 
@@ -46,8 +48,9 @@ KUDOS_MESSAGE = "kudos-message"
 # Both platforms cap a message (Slack: 50 blocks; Teams: about 80 KB) and a form (Slack: 100
 # blocks); these page sizes keep every prompt and form well inside both.
 KEY_RESULTS_PER_MESSAGE = 40
-KEY_RESULTS_PER_FORM = 20
+KEY_RESULTS_PER_FORM = 18  # five inputs and a line each: 90 of a modal's 100 blocks
 NOTE_MAX = 2000
+FEEDBACK_OPTION = "I'd like feedback on this"
 
 MILESTONE_DONE = "done"
 MILESTONE_NOT_DONE = "not_done"
@@ -71,6 +74,7 @@ class CheckInEntry:
     value: float
     confidence: Confidence
     note: str | None
+    feedback: bool = False  # "I'd like feedback on this"
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +248,11 @@ def checkin_form(
                 placeholder="What moved, what is in the way?",
             )
         )
+        last_one = status.last_checkin
+        asked = last_one is not None and last_one.period == period and last_one.feedback_requested
+        items.append(
+            ToggleInput(input_id(kr.id, "feedback"), "Feedback", FEEDBACK_OPTION, initial=asked)
+        )
     last_page = page == pages - 1
     if with_kudos and last_page:
         items.append(Header("Recognise someone (optional)"))
@@ -321,8 +330,9 @@ def parse_checkin(
             errors[input_id(kr.id, "note")] = (
                 f"Keep the note under {NOTE_MAX} characters (it has {len(note)})."
             )
+        feedback = _one(raw, input_id(kr.id, "feedback")) == TOGGLED
         if value is not None and confidence is not None:
-            entries.append(CheckInEntry(kr.id, value, confidence, note))
+            entries.append(CheckInEntry(kr.id, value, confidence, note, feedback))
     kudos = _parse_kudos(raw, errors)
     if not entries and not errors and wanted != set():
         errors[input_id(owned[0].id, "value") if owned else KUDOS_TO] = (

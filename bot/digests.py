@@ -177,6 +177,26 @@ def describe_change(item: KeyResultWeek) -> list[str]:
     return lines
 
 
+def _feedback_section(reports: Sequence[ReportWeek]) -> list[Block]:
+    """Who asked for the manager's feedback this week, and on what: read first."""
+    lines = []
+    for report in reports:
+        asked = [
+            item.key_result.title
+            for item in report.key_results
+            if item.this_week is not None and item.this_week.feedback_requested
+        ]
+        if asked:
+            titles = ", ".join(f"**{title}**" for title in asked)
+            lines.append(f"• **{report.person.name}** on {titles}")
+    if not lines:
+        return []
+    return [
+        *text_blocks([f"🙋 **Asked for your feedback** ({_people(len(lines))})", *lines]),
+        Context("Answer with Reply or 👍 under their check-in below."),
+    ]
+
+
 def _report_section(report: ReportWeek, period: str) -> list[Block]:
     lines = [f"**{report.person.name}** · {_status_label(report)}"]
     for item in report.key_results:
@@ -268,7 +288,7 @@ def build_digest(data: DigestData) -> list[Message]:
             )
         ]
     line = team_line(data)
-    sections: list[list[Block]] = [text_blocks([f"**{line}**"])]
+    sections: list[list[Block]] = [text_blocks([f"**{line}**"]), _feedback_section(data.reports)]
     sections.extend(_report_section(report, data.period) for report in data.reports)
     sections.append(_nudge_section(data.reports))
     sections.append(_rollup_section(data.rollup))

@@ -180,6 +180,8 @@ class CheckIn:
     platform: Platform
     created_at: datetime
     updated_at: datetime
+    # "I'd like feedback on this": asked of the person's manager with this check-in.
+    feedback_requested: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,7 +145,20 @@ class ChannelInput:
     placeholder: str | None = None
 
 
-Input = NumberInput | ChoiceInput | TextInput | PersonInput | ChannelInput
+@dataclass(frozen=True, slots=True)
+class ToggleInput:
+    """A yes/no tick box (Slack: a one-option checkboxes element; Teams: Input.Toggle); the
+    answer reads as `TOGGLED` when ticked."""
+
+    id: str
+    label: str
+    option: str
+    initial: bool = False
+
+
+TOGGLED = "yes"
+
+Input = NumberInput | ChoiceInput | TextInput | PersonInput | ChannelInput | ToggleInput
 FormItem = (
     Header
     | Text
@@ -156,6 +169,7 @@ FormItem = (
     | TextInput
     | PersonInput
     | ChannelInput
+    | ToggleInput
 )
 
 

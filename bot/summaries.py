@@ -97,6 +97,19 @@ class ObjectiveQuarter:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedbackCount:
+    """Feedback a person asked their manager for this quarter (one per key result's check-in),
+    and how many of those the manager answered with a reply or a 👍 after it was asked."""
+
+    asked: int = 0
+    answered: int = 0
+
+    @property
+    def unanswered(self) -> int:
+        return self.asked - self.answered
+
+
+@dataclass(frozen=True, slots=True)
 class PersonQuarter:
     person: Person
     objectives: tuple[ObjectiveQuarter, ...]
@@ -104,6 +117,7 @@ class PersonQuarter:
     weeks_answered: int = 0
     kudos: tuple[ReceivedKudos, ...] = ()
     reflection: Reflection | None = None
+    feedback: FeedbackCount = FeedbackCount()
 
     @property
     def mean_score(self) -> float | None:
@@ -339,6 +353,15 @@ def _quoted(text: str) -> list[str]:
     return [f"> {line}" if line.strip() else ">" for line in text.strip().splitlines()]
 
 
+def feedback_line(feedback: FeedbackCount) -> str:
+    """`🙋 Asked for your feedback 3 times: 2 answered, 1 unanswered`."""
+    times = "once" if feedback.asked == 1 else f"{feedback.asked} times"
+    return (
+        f"🙋 Asked for your feedback {times}: {feedback.answered} answered, "
+        f"{feedback.unanswered} unanswered"
+    )
+
+
 def _person_section(person: PersonQuarter, chart_url: str | None) -> list[Block]:
     blocks: list[Block] = [Header(person.person.name)]
     score = person.mean_score
@@ -355,6 +378,8 @@ def _person_section(person: PersonQuarter, chart_url: str | None) -> list[Block]
         lines.append(f"_{read_against_expectation(objective_value, objective.kind)}_")
         for kr_item in item.key_results:
             lines.extend(_key_result_lines(kr_item, objective.kind, person.reflection))
+    if person.feedback.asked:
+        lines.append(feedback_line(person.feedback))
     if person.kudos:
         quotes = " · ".join(f"“{k.message}” ({k.giver})" for k in person.kudos[:MAX_KUDOS_QUOTES])
         more = len(person.kudos) - MAX_KUDOS_QUOTES

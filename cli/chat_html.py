@@ -166,6 +166,14 @@ def _slack_element(element: Any, users: Mapping[str, str]) -> str:
             return f'<span class="{css}">{esc(value)}</span>'
         hint = _slack_text(placeholder, users) if placeholder else ""
         return f'<span class="{css} placeholder">{hint}</span>'
+    if kind == "checkboxes":
+        ticked = {o.get("value") for o in element.get("initial_options") or []}
+        boxes = [
+            f'<span class="sk-check">{"☑" if o.get("value") in ticked else "☐"} '
+            f"{_slack_text(o.get('text'), users)}</span>"
+            for o in element.get("options") or []
+        ]
+        return "".join(boxes)
     if kind in ("users_select", "multi_users_select"):
         return '<span class="sk-select placeholder">Select people ▾</span>'
     if kind == "conversations_select":

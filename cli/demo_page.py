@@ -288,6 +288,7 @@ display:flex;flex-wrap:wrap;gap:6px}
 .sk-button{display:inline-block;border:1px solid #bbb;border-radius:4px;padding:3px 12px;
 font-weight:700;font-size:13px;background:#fff}.sk-button.primary{background:#007a5a;
 color:#fff;border-color:#007a5a}.sk-button.danger{color:#e01e5a}
+.sk-check{display:block;margin:2px 0}
 .sk-select,.sk-field,.ac-field{display:block;border:1px solid #bbb;border-radius:4px;
 padding:4px 8px;background:#fff;min-height:30px}.multiline{min-height:60px}
 .placeholder{color:#888}.sk-input{margin:8px 0}.sk-input label,.ac-input label{display:block;

@@ -101,6 +101,7 @@ def to_checkin(row: CheckInRow) -> CheckIn:
         platform=Platform(row.platform),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        feedback_requested=bool(row.feedback_requested),
     )
 
 

@@ -35,6 +35,7 @@ from okrbot.bot.overview import ReceivedKudos
 from okrbot.bot.quarters import Quarter, week_start
 from okrbot.bot.scoring import asked_since_last, is_stale_when_asked
 from okrbot.bot.summaries import (
+    FeedbackCount,
     KeyResultQuarter,
     ObjectiveQuarter,
     PersonQuarter,
@@ -45,6 +46,7 @@ from okrbot.bot.summaries import (
 )
 from okrbot.storage.convert import to_key_result
 from okrbot.storage.models import (
+    CheckInMessageRow,
     CheckInRow,
     KeyResultRow,
     KudosRow,
@@ -172,6 +174,7 @@ async def _checkins(
             CheckInRow.platform,
             CheckInRow.created_at,
             CheckInRow.updated_at,
+            CheckInRow.feedback_requested,
         )
         .join(KeyResultRow, CheckInRow.key_result_id == KeyResultRow.id)
         .join(ObjectiveRow, KeyResultRow.objective_id == ObjectiveRow.id)
@@ -194,6 +197,7 @@ async def _checkins(
                 platform=Platform(row.platform),
                 created_at=row.created_at,
                 updated_at=row.updated_at,
+                feedback_requested=bool(row.feedback_requested),
             )
         )
     return grouped
@@ -403,6 +407,40 @@ async def _reflections(session: AsyncSession, quarter: str) -> dict[int, Reflect
     }
 
 
+async def _feedback(
+    session: AsyncSession,
+    people: Mapping[int, Person],
+    checkins: Mapping[int, list[CheckIn]],
+    periods: Sequence[str],
+) -> dict[int, FeedbackCount]:
+    """Each person's feedback requests this quarter (a key result's check-in with "I'd like
+    feedback on this"), and how many their manager answered: a reply or 👍 on that check-in
+    after it was asked."""
+    answers: dict[tuple[int, str], list[tuple[int, datetime]]] = defaultdict(list)
+    rows = await session.execute(
+        select(
+            CheckInMessageRow.report_id,
+            CheckInMessageRow.period,
+            CheckInMessageRow.author_id,
+            CheckInMessageRow.created_at,
+        ).where(CheckInMessageRow.period.in_(periods))
+    )
+    for row in rows:
+        answers[(row.report_id, row.period)].append((row.author_id, row.created_at))
+    asked: dict[int, int] = defaultdict(int)
+    answered: dict[int, int] = defaultdict(int)
+    for history in checkins.values():
+        for checkin in history:
+            person = people.get(checkin.person_id)
+            if not checkin.feedback_requested or person is None:
+                continue
+            asked[person.id] += 1
+            written = answers.get((person.id, checkin.period), [])
+            if any(a == person.manager_id and at >= checkin.created_at for a, at in written):
+                answered[person.id] += 1
+    return {pid: FeedbackCount(count, answered[pid]) for pid, count in asked.items()}
+
+
 async def summary_data(
     session: AsyncSession, quarter: Quarter, manager_ids: Sequence[int] | None = None
 ) -> dict[int, SummaryData]:
@@ -426,6 +464,7 @@ async def summary_data(
     start = _utc_midnight(quarter.start)
     kudos = await _kudos(session, people, start, _utc_midnight(quarter.end + timedelta(days=1)))
     reflections = await _reflections(session, quarter.id)
+    feedback = await _feedback(session, people, checkins, periods)
 
     def person_quarter(person: Person) -> PersonQuarter:
         grouped: dict[int, list[KeyResultQuarter]] = {}
@@ -445,6 +484,7 @@ async def summary_data(
             weeks_answered=answered.get(person.id, 0),
             kudos=tuple(kudos.get(person.id, ())),
             reflection=reflections.get(person.id),
+            feedback=feedback.get(person.id, FeedbackCount()),
         )
 
     reports = _reports_by_manager(people)

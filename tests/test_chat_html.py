@@ -142,9 +142,24 @@ def test_a_slack_modal_is_a_dialog_with_its_inputs_and_buttons() -> None:
                 "label": {"type": "plain_text", "text": "Channel"},
                 "element": {"type": "conversations_select"},
             },
+            {
+                "type": "input",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Feedback"},
+                "element": {
+                    "type": "checkboxes",
+                    "options": [
+                        {
+                            "text": {"type": "plain_text", "text": "I'd like <feedback>"},
+                            "value": "yes",
+                        }
+                    ],
+                },
+            },
         ],
     }
     shown = slack_view(view)
+    assert '<span class="sk-check">☐ I&#x27;d like &lt;feedback&gt;</span>' in shown
     assert shown.startswith(
         '<div class="sk-modal" role="dialog"><div class="sk-modal-title">Check in</div>'
     )

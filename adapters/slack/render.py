@@ -111,6 +111,7 @@ def block(item: Block | messages.FormItem) -> dict[str, Any]:
             | messages.TextInput()
             | messages.PersonInput()
             | messages.ChannelInput()
+            | messages.ToggleInput()
         ):
             return _input(item)
     raise TypeError(f"cannot render {item!r} to Block Kit")
@@ -156,6 +157,12 @@ def _input(item: messages.Input) -> dict[str, Any]:
                 element["max_length"] = item.max_length
             if item.placeholder:
                 element["placeholder"] = plain(item.placeholder, 150)
+        case messages.ToggleInput(option=option, initial=ticked):
+            optional = True  # unticked is an answer too
+            box = {"text": plain(option, OPTION_TEXT_MAX), "value": messages.TOGGLED}
+            element = {"type": "checkboxes", "options": [box]}
+            if ticked:
+                element["initial_options"] = [box]
         case messages.PersonInput(optional=optional, multiple=multiple):
             element = {"type": "multi_users_select" if multiple else "users_select"}
         case messages.ChannelInput(initial=initial, optional=optional):
@@ -240,6 +247,13 @@ def state_values(view: dict[str, Any]) -> dict[str, object]:
             if "selected_option" in action:
                 option = action["selected_option"]
                 answers[block_id] = option.get("value") if isinstance(option, dict) else None
+            elif "selected_options" in action:
+                chosen = action["selected_options"]
+                answers[block_id] = (
+                    [o.get("value") for o in chosen if isinstance(o, dict)]
+                    if isinstance(chosen, list)
+                    else []
+                )
             elif "selected_users" in action:
                 users = action["selected_users"]
                 answers[block_id] = (

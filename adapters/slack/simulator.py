@@ -277,7 +277,8 @@ class SlackSimulator(SimulatorClient[SlackSandbox]):
         view_id: str | None = None,
     ) -> Reply:
         """Submit a modal the bot opened. `answers` maps block ids to what the person entered:
-        a string for text and numbers, ("option", value) for selects, a list for users-selects,
+        a string for text and numbers, ("option", value) for selects, a list for users-selects
+        and for checkboxes (the values ticked),
         a channel id for a conversations select ("" clears it).
         A view as the sandbox stored it carries its id and hash, and submitting it twice is
         what a double click sends; a view without an id is taken for a new one each time.
@@ -294,6 +295,9 @@ class SlackSimulator(SimulatorClient[SlackSandbox]):
             if kind in ("static_select", "radio_buttons"):
                 option = next((o for o in element.get("options", []) if o["value"] == answer), None)
                 state: dict[str, Any] = {"type": kind, "selected_option": option}
+            elif kind == "checkboxes":
+                ticked = [o for o in element.get("options", []) if o["value"] in (answer or [])]
+                state = {"type": kind, "selected_options": ticked}
             elif kind == "multi_users_select":
                 state = {"type": kind, "selected_users": list(answer or [])}
             elif kind == "users_select":

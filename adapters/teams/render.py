@@ -15,6 +15,7 @@ from typing import Any
 from okrbot.adapters.rendering import cut
 from okrbot.bot.checkins import parse_number
 from okrbot.bot.messages import (
+    TOGGLED,
     Actions,
     Block,
     Button,
@@ -28,11 +29,13 @@ from okrbot.bot.messages import (
     FormItem,
     Header,
     Image,
+    Input,
     Message,
     NumberInput,
     PersonInput,
     Text,
     TextInput,
+    ToggleInput,
 )
 
 CARD_VERSION = "1.5"
@@ -178,9 +181,7 @@ def _number(value: object) -> float | None:
     return float(number) if math.isfinite(number) else None
 
 
-def _input(
-    item: NumberInput | ChoiceInput | TextInput | PersonInput | ChannelInput, typed: object
-) -> dict[str, Any]:
+def _input(item: Input, typed: object) -> dict[str, Any]:
     """One input; `typed` (what the person submitted, if anything) wins over the initial value."""
     element: dict[str, Any] = {"id": item.id, "label": cut(item.label, 500)}
     given = typed is not None
@@ -222,6 +223,11 @@ def _input(
                 element["value"] = value
             if item.placeholder:
                 element["placeholder"] = cut(item.placeholder, 200)
+        case ToggleInput(option=option, initial=ticked):
+            element["type"] = "Input.Toggle"
+            element["title"] = cut(option, 500)
+            element["valueOn"], element["valueOff"] = TOGGLED, "no"
+            element["value"] = TOGGLED if (str(typed) == TOGGLED if given else ticked) else "no"
         case PersonInput():
             # Adaptive Cards 1.5 have no people picker (Teams' Data.Query is outside the
             # schema), so colleagues are named by name or email and resolved by okrbot.
@@ -255,7 +261,7 @@ def form_card(
         body.append(text_block(form.intro, size="Small", isSubtle=True))
     separate = False
     for item in form.items:
-        if isinstance(item, NumberInput | ChoiceInput | TextInput | PersonInput | ChannelInput):
+        if isinstance(item, Input):
             body.append(_input(item, typed.get(item.id)))
             if item.id in errors:
                 body.append(text_block(f"⚠️ {errors[item.id]}", color="attention", spacing="None"))
