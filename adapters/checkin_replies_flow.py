@@ -172,8 +172,10 @@ class CheckInReplies:
         pair = await self._pair(writer, value)
         if isinstance(pair, Message):
             return pair
-        quoted = await self._quote(pair) if pair.writer.id != pair.report.id else None
-        return reply_form(pair.recipient.name, pair.ref.period, quoted)
+        if pair.writer.id == pair.report.id:
+            return reply_form(pair.recipient.name, "your", pair.ref.period, None)
+        quoted = await self._quote(pair)
+        return reply_form(pair.recipient.name, f"{pair.report.name}'s", pair.ref.period, quoted)
 
     async def reply(
         self, writer: Person, value: object, answers: Mapping[str, object], key: str

@@ -73,11 +73,12 @@ def digest_actions(ref: CheckInRef, first: str) -> Actions:
     )
 
 
-def reply_form(to_name: str, period: str, quoted: str | None) -> Form:
-    """What the Reply button opens: the check-in it answers, and a box for the words."""
+def reply_form(to_name: str, whose: str, period: str, quoted: str | None) -> Form:
+    """What the Reply button opens: the check-in it answers (`whose`: "your", "Ana Lima's"),
+    and a box for the words."""
     items: list[Text | TextInput | Context] = []
     if quoted:
-        items.append(Text(_quote(quoted)))
+        items.append(Text(quoted))
     items.append(
         TextInput(
             REPLY_TEXT,
@@ -93,7 +94,7 @@ def reply_form(to_name: str, period: str, quoted: str | None) -> Form:
         "Reply to check-in",
         "Send reply",
         tuple(items),
-        intro=f"About {to_name}'s check-in, {week_label(period)}.",
+        intro=f"About {whose} check-in, {week_label(period)}.",
     )
 
 

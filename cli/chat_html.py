@@ -357,3 +357,14 @@ def teams_card(card: Mapping[str, Any]) -> str:
     actions = card.get("actions")
     footer = f'<div class="ac-actions">{_actions(actions)}</div>' if actions else ""
     return f'<div class="ac-card">{card_elements(card.get("body"))}{footer}</div>'
+
+
+def thread_note(shown: Mapping[str, Any] | None) -> str:
+    """How a chat app marks an answer to an earlier message: Slack shows it in that message's
+    thread, Teams quotes the card it replies to above it."""
+    shown = shown or {}
+    if shown.get("reply_to"):
+        return f'<div class="ac-reply-quote">↪ {esc(shown["reply_to"])}</div>'
+    if shown.get("thread"):
+        return '<div class="sk-thread">↳ in thread</div>'
+    return ""

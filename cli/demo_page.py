@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from okrbot.bot.quarters import Quarter
-from okrbot.cli.chat_html import esc, slack_blocks, slack_view, teams_card
+from okrbot.cli.chat_html import esc, slack_blocks, slack_view, teams_card, thread_note
 from okrbot.cli.demo_company import HOLIDAY, QUARTER, DemoCompany, DemoPerson
 from okrbot.cli.demo_watch import Entry, Record
 
@@ -138,9 +138,10 @@ def _chat(person: DemoPerson, record: Record, users: dict[str, str]) -> str:
         name = "okrbot" if bot else person.name
         badge = '<span class="app">APP</span>' if bot and person.platform == "slack" else ""
         avatar = "ok" if bot else html.escape(person.first_name[:1])
-        body = _shown(entry, users) if bot else _answer(entry.text)
+        body = thread_note(entry.shown) + (_shown(entry, users) if bot else _answer(entry.text))
+        threaded = " threaded" if (entry.shown or {}).get("thread") else ""
         parts.append(
-            f'<article class="msg {"bot" if bot else "me"}" data-week="{week}" '
+            f'<article class="msg {"bot" if bot else "me"}{threaded}" data-week="{week}" '
             f'data-kind="{_kind(entry)}"><div class="avatar">{avatar}</div><div class="bubble">'
             f'<div class="meta"><b>{html.escape(name)}</b>{badge} {_stamp(entry.at, zone)}</div>'
             f"{body}</div></article>"
@@ -289,6 +290,10 @@ display:flex;flex-wrap:wrap;gap:6px}
 font-weight:700;font-size:13px;background:#fff}.sk-button.primary{background:#007a5a;
 color:#fff;border-color:#007a5a}.sk-button.danger{color:#e01e5a}
 .sk-check{display:block;margin:2px 0}
+.msg.threaded{margin-left:36px;border-left:3px solid #ddd}
+.sk-thread{font-size:12px;color:#1264a3;margin-bottom:2px}
+.ac-reply-quote{border-left:3px solid #8b8cc7;padding:2px 8px;margin-bottom:4px;color:#616161;
+font-size:12px;background:#f5f5f5}
 .sk-select,.sk-field,.ac-field{display:block;border:1px solid #bbb;border-radius:4px;
 padding:4px 8px;background:#fff;min-height:30px}.multiline{min-height:60px}
 .placeholder{color:#888}.sk-input{margin:8px 0}.sk-input label,.ac-input label{display:block;

@@ -26,6 +26,7 @@ from okrbot.bot.reflections import FORM_ID as REFLECTION_FORM
 from okrbot.bot.reflections import REFLECT
 from okrbot.cli.demo_agenda import OneOnOne
 from okrbot.cli.demo_company import DemoCompany, DemoPerson
+from okrbot.cli.demo_conversation import CheckInConversation
 from okrbot.cli.demo_drafts import DraftedOkr
 from okrbot.cli.demo_stage import KUDOS_CHANNEL, Stage, teams_user
 from okrbot.cli.demo_timeline import Timeline
@@ -68,6 +69,7 @@ class SamplePeople:
         self.strength = {p.email: self.rng.uniform(0.45, 1.15) for p in company.people}
         self.drafted = DraftedOkr(company, stage, timeline, record)
         self.one_on_one = OneOnOne(company, stage, timeline, record)
+        self.conversation = CheckInConversation(company, stage, timeline, record)
 
     def _say(self, person: DemoPerson, text: str) -> None:
         self.record.say(person.email, self.stage.clock.now(), "you", text)
@@ -108,6 +110,12 @@ class SamplePeople:
 
     def asked_to_approve(self, manager: DemoPerson) -> None:
         self.drafted.review_arrived(manager)
+
+    def digest_arrived(self, manager: DemoPerson) -> None:
+        self.conversation.digest_arrived(manager)
+
+    def reply_arrived(self, person: DemoPerson) -> None:
+        self.conversation.reply_arrived(person)
 
     def plan_new_hire(self) -> None:
         """A new hire is imported mid-week partway through the quarter, as an admin would: the
@@ -212,6 +220,10 @@ class SamplePeople:
             person, statuses, moment.quarter.fraction_elapsed(moment.local_date)
         )
         kudos_line = self._maybe_kudos(person, answers)
+        shaped = False
+        if moment.period != moment.quarter_start_period:
+            ids = [status.key_result.id for status in statuses]
+            shaped = self.conversation.shape(person, answers, lines, ids)
         self.tally["checkins"] += 1
         said = "\n".join(lines + ([kudos_line] if kudos_line else []))
         self._say(person, f"[Check in]\n{said}")
@@ -241,6 +253,8 @@ class SamplePeople:
                     typed["kudos-to"] = ", ".join(answers["kudos-to"])
                 await stage.teams.press(teams_user(person), activity, FORM_ID, typed)
         self.checkins_by[person.email] += 1
+        if shaped:
+            self.conversation.asked(row.id, moment.period)
         if person.slack_user_id and self.checkins_by[person.email] == HOME_AFTER_CHECKINS:
             # A Slack person looks at okrbot's Home tab once; the watcher keeps what it showed.
             await stage.slack.open_home(person.slack_user_id)

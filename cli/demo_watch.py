@@ -17,11 +17,16 @@ from okrbot.adapters.teams.simulator import card_of, walk
 from okrbot.bot.messages import Message
 from okrbot.cli.demo_company import DemoCompany, DemoPerson
 from okrbot.cli.demo_stage import Stage, teams_user
+from okrbot.cli.demo_timeline import Timeline
 
 PROMPT_SUMMARIES = ("Time for your weekly check-in", "Reminder: your check-in")
 REFLECTION_SUMMARY = "Time to look back on"
 # What the manager's DM about a drafted OKR says (bot.drafts.review_message).
 REVIEW_MARK = "drafted a personal OKR for your approval"
+# A manager's weekly digest (bot.digests.build_digest) and a reply on a check-in (its summary
+# is "<name> replied: …", bot.checkin_replies.reply_message).
+DIGEST_SUMMARY = "Team digest for"
+REPLY_MARK = " replied: "
 
 
 @dataclass
@@ -79,12 +84,32 @@ class Record:
         reports.summary = recording_summary  # type: ignore[method-assign]
 
 
+class Scene:
+    """A scripted moment of the quarter (a drafted OKR, a conversation on a check-in): what it
+    plays on and where it writes down what the people did."""
+
+    def __init__(
+        self, company: DemoCompany, stage: Stage, timeline: Timeline, record: Record
+    ) -> None:
+        self.company = company
+        self.stage = stage
+        self.timeline = timeline
+        self.record = record
+
+    def _say(self, person: DemoPerson, text: str, shown: dict[str, Any] | None = None) -> None:
+        self.record.say(person.email, self.stage.clock.now(), "you", text, shown)
+
+
 class Listener(Protocol):
     def prompted(self, person: DemoPerson, summary: str) -> None: ...
 
     def asked_to_reflect(self, person: DemoPerson) -> None: ...
 
     def asked_to_approve(self, person: DemoPerson) -> None: ...
+
+    def digest_arrived(self, person: DemoPerson) -> None: ...
+
+    def reply_arrived(self, person: DemoPerson) -> None: ...
 
 
 class Watcher:
@@ -135,7 +160,10 @@ class Watcher:
         blocks = call.params.get("blocks") or []
         text = slack_text(blocks) or str(call.params.get("text", ""))
         verb = "" if call.method == "chat.postMessage" else "(updated its message) "
-        self.record.say(person.email, now, "okrbot", verb + text, {"blocks": blocks})
+        shown: dict[str, Any] = {"blocks": blocks}
+        if call.params.get("thread_ts"):
+            shown["thread"] = True  # a reply in the thread of an earlier message
+        self.record.say(person.email, now, "okrbot", verb + text, shown)
         self.record.slack_cards.append((person.email, call.method, {"blocks": blocks}))
         summary = str(call.params.get("text", ""))
         if call.method == "chat.postMessage" and summary.startswith(PROMPT_SUMMARIES):
@@ -144,6 +172,14 @@ class Watcher:
             self.listener.asked_to_reflect(person)
         if call.method == "chat.postMessage" and REVIEW_MARK in summary:
             self.listener.asked_to_approve(person)
+        if call.method == "chat.postMessage":
+            self._conversation(person, summary)
+
+    def _conversation(self, person: DemoPerson, summary: str) -> None:
+        if summary.startswith(DIGEST_SUMMARY):
+            self.listener.digest_arrived(person)
+        elif REPLY_MARK in summary:
+            self.listener.reply_arrived(person)
 
     def _slack_home(self, call: Any, now: datetime) -> None:
         """The first Home tab okrbot published for each person (later ones are alike)."""
@@ -183,7 +219,11 @@ class Watcher:
             return
         text = teams_text(card) if card else str(request.body.get("text") or "")
         verb = "(updated its card) " if request.method == "PUT" else ""
-        self.record.say(person.email, now, "okrbot", verb + text, {"card": card} if card else None)
+        shown: dict[str, Any] | None = {"card": card} if card else None
+        answered = self._answered_card(request)
+        if shown is not None and answered:
+            shown["reply_to"] = answered
+        self.record.say(person.email, now, "okrbot", verb + text, shown)
         if card:
             self.record.teams_cards.append((person.email, card))
         summary = str(request.body.get("summary") or "")
@@ -193,6 +233,21 @@ class Watcher:
             self.listener.asked_to_reflect(person)
         if request.method == "POST" and REVIEW_MARK in summary:
             self.listener.asked_to_approve(person)
+        if request.method == "POST":
+            self._conversation(person, summary)
+
+    def _answered_card(self, request: Any) -> str | None:
+        """The first line of okrbot's own card a reply answers (Teams' reply-to-activity);
+        None for a reply to a made-up or the person's own activity (every proactive send)."""
+        if request.kind != "reply" or not request.activity_id:
+            return None
+        try:
+            parent = self.stage.teams_sandbox.activity(request.conversation_id, request.activity_id)
+        except KeyError:
+            return None
+        if not parent.get("attachments"):
+            return None
+        return teams_text(card_of(parent)).split("\n")[0]
 
 
 def slack_text(blocks: list[dict[str, Any]]) -> str:

@@ -8,7 +8,14 @@ from pathlib import Path
 from okrbot.adapters.slack import render as slack_render
 from okrbot.adapters.teams import render as teams_render
 from okrbot.bot.messages import Actions, Button, ButtonStyle, Context, Facts, Header, Message, Text
-from okrbot.cli.chat_html import card_markdown, mrkdwn, slack_blocks, slack_view, teams_card
+from okrbot.cli.chat_html import (
+    card_markdown,
+    mrkdwn,
+    slack_blocks,
+    slack_view,
+    teams_card,
+    thread_note,
+)
 from okrbot.cli.demo_company import build_company
 from okrbot.cli.demo_page import write_page
 from okrbot.cli.demo_watch import Record
@@ -313,3 +320,11 @@ def test_the_demo_page_escapes_what_people_typed(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(&#x27;name&#x27;)&lt;/script&gt;" in page
     assert "unsupported element carousel" in page
     assert 'data-count="2"' in page
+
+
+def test_answers_to_an_earlier_message_show_as_a_thread_on_slack_and_a_quote_on_teams() -> None:
+    assert thread_note({"blocks": [], "thread": True}) == '<div class="sk-thread">↳ in thread</div>'
+    assert thread_note({"card": {}, "reply_to": "Checked in · week 42 <✅>"}) == (
+        '<div class="ac-reply-quote">↪ Checked in · week 42 &lt;✅&gt;</div>'
+    )
+    assert thread_note({"blocks": []}) == "" and thread_note(None) == ""

@@ -13,6 +13,7 @@ from okrbot.adapters.slack.blockkit_limits import blockkit_problems, view_proble
 from okrbot.cli.common import console
 from okrbot.cli.demo import run_demo
 from okrbot.cli.demo_company import HOLIDAY, JOINS_ON, build_company
+from okrbot.cli.demo_conversation import ANSWER, BLOCKER, MANAGER_REPLY
 from okrbot.cli.main import app
 from tests.card_schema import card_problems
 
@@ -99,6 +100,21 @@ async def test_demo_leaves_transcripts_cards_and_an_index(tmp_path: Path) -> Non
         if person.email not in (report.email, manager.email):
             other = (out / "transcripts" / f"{person.email}.txt").read_text()
             assert "1:1 agenda ·" not in other and "onboarding metrics next" not in other
+    # From the second week, the first time the next such person checks in they name a blocker
+    # and ask for feedback; their manager replies from the digest and they answer back once,
+    # threaded under their check-in (Slack) or as a reply to its card (Teams).
+    asking = [
+        p for p in company.people if p.manager_email and not p.reports and p.joins_on is None
+    ][1]
+    assert asking.manager_email is not None
+    told = (out / "transcripts" / f"{asking.email}.txt").read_text()
+    managing = (out / "transcripts" / f"{asking.manager_email}.txt").read_text()
+    assert BLOCKER in told and "I'd like feedback on this" in told
+    assert "Asked for your feedback" in managing and f"[Reply to {asking.first_name}]" in managing
+    assert MANAGER_REPLY in told and told.index(MANAGER_REPLY) < told.index(ANSWER)
+    assert told.count(ANSWER) == 1 and ANSWER in managing
+    looks = "sk-thread" if asking.platform == "slack" else "ac-reply-quote"
+    assert looks in index
 
     slack = sorted((out / "cards" / "slack").glob("*.json"))
     teams = sorted((out / "cards" / "teams").glob("*.json"))
