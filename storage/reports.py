@@ -416,6 +416,14 @@ async def _feedback(
     """Each person's feedback requests this quarter (a key result's check-in with "I'd like
     feedback on this"), and how many their manager answered: a reply or 👍 on that check-in
     after it was asked."""
+    requests = [
+        (person, checkin)
+        for history in checkins.values()
+        for checkin in history
+        if checkin.feedback_requested and (person := people.get(checkin.person_id)) is not None
+    ]
+    if not requests:
+        return {}  # nobody asked: no need to read the conversations
     answers: dict[tuple[int, str], list[tuple[int, datetime]]] = defaultdict(list)
     rows = await session.execute(
         select(
@@ -429,15 +437,11 @@ async def _feedback(
         answers[(row.report_id, row.period)].append((row.author_id, row.created_at))
     asked: dict[int, int] = defaultdict(int)
     answered: dict[int, int] = defaultdict(int)
-    for history in checkins.values():
-        for checkin in history:
-            person = people.get(checkin.person_id)
-            if not checkin.feedback_requested or person is None:
-                continue
-            asked[person.id] += 1
-            written = answers.get((person.id, checkin.period), [])
-            if any(a == person.manager_id and at >= checkin.created_at for a, at in written):
-                answered[person.id] += 1
+    for person, checkin in requests:
+        asked[person.id] += 1
+        written = answers.get((person.id, checkin.period), [])
+        if any(a == person.manager_id and at >= checkin.created_at for a, at in written):
+            answered[person.id] += 1
     return {pid: FeedbackCount(count, answered[pid]) for pid, count in asked.items()}
 
 
