@@ -520,7 +520,7 @@ async def test_many_key_results_still_make_valid_messages_and_modals(world: Slac
     assert "60 key results" in texts(parts[0])
     await world.slack.command("U0ANA", "/okr", "checkin")
     first = world.last_modal()
-    assert view_problems(first) == [] and "1 of 3" in first["title"]["text"]
+    assert view_problems(first) == [] and "1 of 4" in first["title"]["text"]
     reply = await world.slack.submit("U0ANA", first, {})
     # The initial values are prefilled; a missing confidence is what stops the page.
     assert reply.json()["response_action"] == "errors"
@@ -529,7 +529,7 @@ async def test_many_key_results_still_make_valid_messages_and_modals(world: Slac
     reply = await world.slack.submit("U0ANA", first, answers)
     body = reply.json()
     assert body["response_action"] == "update"
-    assert "2 of 3" in body["view"]["title"]["text"]
+    assert "2 of 4" in body["view"]["title"]["text"]
     assert view_problems(body["view"]) == []
 
 
