@@ -17,9 +17,10 @@ from okrbot.bot.checkin_replies import REPLY, REPLY_FORM, REPLY_TEXT
 from okrbot.bot.checkins import input_id
 from okrbot.bot.messages import TOGGLED
 from okrbot.cli.demo_company import DemoCompany, DemoPerson
+from okrbot.cli.demo_scene import Scene
 from okrbot.cli.demo_stage import Stage, teams_user
 from okrbot.cli.demo_timeline import Timeline
-from okrbot.cli.demo_watch import Record, Scene
+from okrbot.cli.demo_watch import Record
 
 BLOCKER = "Blocked: waiting on security review before we can roll this out"
 MANAGER_REPLY = "I'll ask Security for a date today. Let's use Thursday's 1:1 for a plan B."

@@ -18,7 +18,7 @@ from okrbot.cli.demo_company import DemoCompany, DemoPerson
 from okrbot.cli.demo_scene import Scene
 from okrbot.cli.demo_stage import Stage, press_latest, teams_user
 from okrbot.cli.demo_timeline import Timeline
-from okrbot.cli.demo_watch import Record, Scene, slack_text
+from okrbot.cli.demo_watch import Record, slack_text
 
 KEY_RESULTS = (
     ("Customer calls joined", "0", "12", "calls"),

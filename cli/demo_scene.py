@@ -3,6 +3,8 @@ company, the stage, the timeline its moments go on, and the record its people's 
 
 from __future__ import annotations
 
+from typing import Any
+
 from okrbot.cli.demo_company import DemoCompany, DemoPerson
 from okrbot.cli.demo_stage import Stage
 from okrbot.cli.demo_timeline import Timeline
@@ -18,6 +20,7 @@ class Scene:
         self.timeline = timeline
         self.record = record
 
-    def _say(self, person: DemoPerson, text: str) -> None:
-        """What the person typed or clicked, in their transcript, now."""
-        self.record.say(person.email, self.stage.clock.now(), "you", text)
+    def _say(self, person: DemoPerson, text: str, shown: dict[str, Any] | None = None) -> None:
+        """What the person typed or clicked, in their transcript, now (`shown`: how the app
+        showed it, e.g. in a thread)."""
+        self.record.say(person.email, self.stage.clock.now(), "you", text, shown)

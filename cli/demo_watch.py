@@ -17,7 +17,6 @@ from okrbot.adapters.teams.simulator import card_of, walk
 from okrbot.bot.messages import Message
 from okrbot.cli.demo_company import DemoCompany, DemoPerson
 from okrbot.cli.demo_stage import Stage, teams_user
-from okrbot.cli.demo_timeline import Timeline
 
 PROMPT_SUMMARIES = ("Time for your weekly check-in", "Reminder: your check-in")
 REFLECTION_SUMMARY = "Time to look back on"
@@ -82,22 +81,6 @@ class Record:
 
         reports.digest = recording_digest  # type: ignore[method-assign]
         reports.summary = recording_summary  # type: ignore[method-assign]
-
-
-class Scene:
-    """A scripted moment of the quarter (a drafted OKR, a conversation on a check-in): what it
-    plays on and where it writes down what the people did."""
-
-    def __init__(
-        self, company: DemoCompany, stage: Stage, timeline: Timeline, record: Record
-    ) -> None:
-        self.company = company
-        self.stage = stage
-        self.timeline = timeline
-        self.record = record
-
-    def _say(self, person: DemoPerson, text: str, shown: dict[str, Any] | None = None) -> None:
-        self.record.say(person.email, self.stage.clock.now(), "you", text, shown)
 
 
 class Listener(Protocol):

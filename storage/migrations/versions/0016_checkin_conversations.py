@@ -1,8 +1,8 @@
 """check-in conversations: replies and reactions between a person and their manager, where each
 check-in's summary is (to thread answers under it), and feedback asked for per key result
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-11-27 13:40:00
 """
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0014'
-down_revision: str | None = '0013'
+revision: str = '0016'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
