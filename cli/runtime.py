@@ -11,6 +11,7 @@ import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import aiohttp
 from sqlalchemy import text
 
 from okrbot.adapters.conversations import CheckIns
@@ -23,6 +24,7 @@ from okrbot.bot.clock import Clock, SystemClock
 from okrbot.bot.settings import Settings
 from okrbot.scheduler.cadence import Cadence
 from okrbot.scheduler.outbox import Outbox
+from okrbot.scheduler.pressure import Pressure
 from okrbot.scheduler.ratelimit import LocalRateLimiter, PostThrottle, Rate, SharedRateLimiter
 from okrbot.scheduler.ticker import Ticker
 from okrbot.storage.db import Database
@@ -59,6 +61,8 @@ class Runtime:
     ticker: Ticker
     slack: SlackAdapter | None = None
     teams: TeamsAdapter | None = None
+    # The connections okrbot's Slack Web API calls share (closed with the runtime).
+    http: aiohttp.ClientSession | None = None
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
     async def healthy(self) -> bool:
@@ -74,6 +78,8 @@ class Runtime:
         return await self.slack.in_flight.drain(seconds) if self.slack is not None else 0
 
     async def close(self) -> None:
+        if self.http is not None:
+            await self.http.close()
         await self.database.dispose()
 
 
@@ -94,15 +100,19 @@ async def build_runtime(
         await database.upgrade()
     checkins = CheckIns(database, settings, clock)
     cadence = Cadence(database, settings, clock)
-    slack = None
+    slack = http = None
     if settings.slack_bot_token:
         if not settings.slack_signing_secret and not slack_socket_mode:
             raise ConfigurationError(
                 "SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN, so that okrbot can verify "
                 "that requests come from Slack (or use okrbot serve --socket-mode)"
             )
+        http = aiohttp.ClientSession()
         client = web_client(
-            settings.slack_bot_token, settings.slack_api_url, backoff=slack_retry_backoff
+            settings.slack_bot_token,
+            settings.slack_api_url,
+            backoff=slack_retry_backoff,
+            session=http,
         )
         slack = SlackAdapter(
             database=database,
@@ -150,7 +160,13 @@ async def build_runtime(
         slack=slack.messenger if slack else None,
         teams=teams.messenger if teams else None,
     )
-    outbox = Outbox(database, clock, lease=timedelta(seconds=settings.outbox_lease_seconds))
+    pressure = Pressure()
+    outbox = Outbox(
+        database,
+        clock,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+        pressure=pressure,
+    )
     ticker = Ticker(cadence, outbox, courier)
     runtime = Runtime(
         settings,
@@ -163,6 +179,7 @@ async def build_runtime(
         ticker,
         slack=slack,
         teams=teams,
+        http=http,
     )
     outbox.worker = runtime.worker
     return runtime

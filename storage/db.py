@@ -30,6 +30,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolResetState
+
+from okrbot.storage.sqlite_reads import READ_BUSY_TIMEOUT_MS, connect_on_the_loop
 
 # What repository functions take: callers outside storage name the type through here, so that
 # SQLAlchemy stays storage's own business.
@@ -116,24 +119,49 @@ class DatabaseURLError(ValueError):
     """The configured database URL names a backend okrbot does not run on."""
 
 
+POOL_SIZE = 20
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def is_sqlite_memory(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
 def is_postgres(url: str) -> bool:
     return make_url(url).get_backend_name() == "postgresql"
 
 
-def create_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: str = DEFAULT_DATABASE_URL, reads_on_the_loop: bool = False, **kwargs: Any
+) -> AsyncEngine:
+    """`reads_on_the_loop`: a SQLite engine for read transactions only, whose connections run
+    on the event loop's thread (storage/sqlite_reads.py)."""
     parsed = make_url(url)
     backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
     # Statement parameters are people's notes and kudos: keep them out of logs and errors.
     kwargs.setdefault("hide_parameters", True)
+    # Connections beyond the pool's size are opened for one checkout and closed after it: under
+    # a burst that is a new connection (on SQLite a new thread, on PostgreSQL a login) per
+    # request. Keep enough for the requests one process serves at once.
+    if not is_sqlite_memory(url):  # one connection, shared (StaticPool): no size to set
+        kwargs.setdefault("pool_size", POOL_SIZE)
     if (backend, driver) == ("sqlite", "aiosqlite"):
-        engine = create_async_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
-        )
-        _tune_sqlite(engine)
+        # The pool's own reset (a ROLLBACK on every return) is a trip to the connection's
+        # thread after each transaction that has already ended; _tune_sqlite rolls back only a
+        # connection still in one.
+        kwargs.setdefault("pool_reset_on_return", None)
+        if reads_on_the_loop:
+            kwargs["async_creator"] = connect_on_the_loop(parsed.database or "")
+            busy = READ_BUSY_TIMEOUT_MS
+        else:
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            busy = SQLITE_BUSY_TIMEOUT_MS
+        engine = create_async_engine(url, **kwargs)
+        _tune_sqlite(engine, busy)
         return engine
     if (backend, driver) == ("postgresql", "asyncpg"):
         kwargs.setdefault("pool_pre_ping", True)
@@ -147,7 +175,7 @@ def create_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> AsyncEngine
     )
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
+def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the driver so the "begin" hook decides how to begin.
@@ -155,9 +183,15 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine.pool, "reset")
+    def on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        # aiosqlite reads sqlite3's own flag without a trip to the connection's thread.
+        if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
+            dbapi_connection.rollback()
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Any) -> None:
@@ -186,8 +220,11 @@ class Database:
         self._sessions = session_factory(self.engine)
         self._writers = WriterQueue()
         self._writer_loop: asyncio.AbstractEventLoop | None = None
+        self._read_engine = self.engine
+        if is_sqlite(url) and not is_sqlite_memory(url):
+            self._read_engine = create_engine(url, reads_on_the_loop=True, **engine_kwargs)
         self._read_sessions = async_sessionmaker(
-            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+            self._read_engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
         # Called with a write session's `info` once its transaction has committed: how the
         # outbox learns that a row someone is waiting for can be sent now.
@@ -230,4 +267,6 @@ class Database:
         await upgrade(self.engine)
 
     async def dispose(self) -> None:
+        if self._read_engine is not self.engine:
+            await self._read_engine.dispose()
         await self.engine.dispose()

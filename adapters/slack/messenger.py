@@ -44,6 +44,7 @@ from okrbot.storage.people import (
     link_slack_user,
     remember_slack_dm_channel,
 )
+from okrbot.storage.recent_people import RecentPeople
 
 # Errors after which retrying the same send can never succeed.
 PERMANENT_ERRORS = {
@@ -70,11 +71,17 @@ UNREACHABLE_ERRORS = {"account_inactive", "user_disabled", "user_not_found", "us
 
 
 def web_client(
-    token: str | None, base_url: str, retries: int = 2, backoff: float = 0.5
+    token: str | None,
+    base_url: str,
+    retries: int = 2,
+    backoff: float = 0.5,
+    session: aiohttp.ClientSession | None = None,
 ) -> AsyncWebClient:
     """A Web API client that rides out short rate limits and server hiccups by itself.
 
-    Longer outages are the outbox's business: it retries the whole delivery later.
+    Longer outages are the outbox's business: it retries the whole delivery later. Without a
+    `session`, slack_sdk opens a new one, and so a new connection (a TLS handshake with Slack),
+    for every call: pass the process's one session so that calls reuse its connections.
     """
     if not base_url.endswith("/"):
         base_url += "/"
@@ -83,6 +90,7 @@ def web_client(
         token=token,
         base_url=base_url,
         timeout=15,
+        session=session,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(retries, intervals),
             AsyncRateLimitErrorRetryHandler(retries),
@@ -156,14 +164,20 @@ class SlackMessenger:
         self.client = client
         self.database = database
         self.throttle = throttle
+        self.recent = RecentPeople(database)
         self._poster = without_connection_retries(client)
         self._outbox_poster = without_connection_retries(client, rate_limits=False)
 
     async def person_for_user(self, user_id: str) -> Person | None:
         """The imported person behind a Slack user id, learning the id by email the first time."""
+        person = self.recent.get(user_id)
+        if person is not None:
+            return person
+        generation = self.recent.generation
         async with self.database.reading() as session:
             person = await get_person_by_slack_id(session, user_id)
         if person is not None:
+            self.recent.keep(user_id, person, generation)
             return person
         try:
             info = await self.client.users_info(user=user_id)
