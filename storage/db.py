@@ -231,6 +231,13 @@ class Database:
         self.after_commit: list[Callable[[Mapping[str, Any]], None]] = []
 
     @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        """Every engine statements go through: on SQLite, writes' and reads' own."""
+        if self._read_engine is self.engine:
+            return (self.engine,)
+        return (self.engine, self._read_engine)
+
+    @property
     def is_sqlite(self) -> bool:
         return is_sqlite(self.url)
 

@@ -293,12 +293,14 @@ async def test_a_mention_of_someone_okrbot_chats_with_is_one_indexed_lookup(worl
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    engine = world.database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
+    engines = [engine.sync_engine for engine in world.database.engines]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         await world.teams.say(ANA, "kudos @Li Wei thanks for the review", mentions=[LI])
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
     [row] = await stored(world.database)
     assert row.recipient_id == li.id
     assert len([r for r in world.sandbox.requests if r.kind == "member"]) == member_lookups

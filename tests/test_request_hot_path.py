@@ -41,8 +41,8 @@ async def test_keys_arriving_together_are_written_in_one_transaction(database: D
         assert await session.scalar(select(func.count()).select_from(InboundEventRow)) == 40
 
 
-async def test_a_failed_batch_fails_every_request_in_it() -> None:
-    broken = Database("sqlite+aiosqlite:////nonexistent-folder/okrbot.db")
+async def test_a_failed_batch_fails_every_request_in_it(tmp_path: Path) -> None:
+    broken = Database(f"sqlite+aiosqlite:///{tmp_path / 'never-migrated.db'}")  # no table
     results = await asyncio.gather(
         *(first_time(broken, f"slack:signature:{n}", NOW) for n in range(5)),
         return_exceptions=True,
