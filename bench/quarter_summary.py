@@ -220,12 +220,14 @@ async def _measure(people: int, all_charts: bool) -> Result:
                 nonlocal statements
                 statements += 1
 
-            event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+            for engine in database.engines:
+                event.listen(engine.sync_engine, "before_cursor_execute", count)
             started = time.perf_counter()
             async with database.reading() as session:
                 summaries = await summary_data(session, QUARTER)
             loaded = time.perf_counter() - started
-            event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+            for engine in database.engines:
+                event.remove(engine.sync_engine, "before_cursor_execute", count)
         finally:
             await database.dispose()
 
