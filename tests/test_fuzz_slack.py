@@ -253,3 +253,19 @@ def test_unsigned_junk_is_refused(
 def test_signed_bodies_not_shaped_like_slacks_get_400(server: Server, body: bytes) -> None:
     """Regressions found by the fuzzing above: Bolt answered these with a 500."""
     assert server.slack(body, "application/x-www-form-urlencoded")[0] == 400
+
+
+def test_a_click_from_someone_slack_cannot_open_a_dm_with_is_still_acked(server: Server) -> None:
+    """okrbot answers an unknown clicker in a DM; when Slack refuses that DM (user_not_found),
+    the click was acked already and stays a 200."""
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "0"},
+        "team": {"id": "T0SANDBOX"},
+        "api_app_id": "A0SANDBOX",
+        "trigger_id": None,
+        "actions": [{"action_id": "checkin_open", "block_id": "", "value": None}],
+        "container": {"channel_id": "", "message_ts": ""},
+    }
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    assert server.slack(body, "application/x-www-form-urlencoded")[0] == 200

@@ -313,11 +313,17 @@ class SlackAdapter:
     async def _tell(self, body: dict[str, Any], message: Message) -> None:
         """A private answer to whoever clicked, in their DM with the bot."""
         user = user_of(body)
-        if user:
+        if not user:
+            return
+        try:
             opened = await self.messenger.client.conversations_open(users=user)
             await self.messenger.client.chat_postMessage(
                 channel=opened["channel"]["id"], **render.message_kwargs(message)
             )
+        except SlackApiError as error:
+            # The click is acked already: a user Slack cannot open a DM with (one it does not
+            # know, or a deactivated account) must not turn that into a 500.
+            log.info("could not answer Slack user %s in a DM: %s", user, error)
 
     # -- the modal -----------------------------------------------------------------------------
 
