@@ -45,6 +45,7 @@ from okrbot.scheduler.outbox import Delivery, enqueue
 from okrbot.storage.agenda import (
     add_item,
     discussed_when_held,
+    feedback_requests_since,
     get_rhythm,
     last_held,
     notes_since,
@@ -116,8 +117,7 @@ class AgendaFlow:
                 for r in reversed(received)
             ],
             items=await open_items(session, manager.id, report.id),
-            # Feedback requests on check-ins join here once check-ins carry them.
-            feedback_requests=(),
+            feedback_requests=await feedback_requests_since(session, manager.id, report.id, since),
         )
 
     # -- a rhythm: the agenda to both, an hour before each meeting --------------------------------

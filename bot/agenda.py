@@ -97,6 +97,16 @@ class Note:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedbackRequest:
+    """A key result the report asked for feedback on in a week's check-in, and whether their
+    manager answered it (a reply or 👍 on that check-in after it was asked)."""
+
+    period: str
+    key_result: str
+    answered: bool
+
+
+@dataclass(frozen=True, slots=True)
 class KudosReceived:
     giver: str
     message: str
@@ -115,8 +125,8 @@ class AgendaData:
     notes: Sequence[Note]
     kudos: Sequence[KudosReceived]
     items: Sequence[AgendaItem]
-    # Key results the report asked for feedback on (the check-in form's request, when present).
-    feedback_requests: Sequence[str] = ()
+    # "I'd like feedback on this" in the report's check-ins, oldest first.
+    feedback_requests: Sequence[FeedbackRequest] = ()
 
 
 def typed(command: str, words: str) -> str:
@@ -311,12 +321,17 @@ def agenda_message(
         f"{week_label(n.period).capitalize()}, {n.key_result} ({n.confidence.label}): “{n.text}”"
         for n in data.notes
     ]
+    feedback = [
+        f"{week_label(r.period).capitalize()}, {r.key_result}: "
+        + ("answered ✅" if r.answered else "not answered yet")
+        for r in sorted(data.feedback_requests, key=lambda r: r.answered)  # unanswered first
+    ]
     kudos = [f"From {k.giver}: “{k.message}”" for k in data.kudos]
     items = [f"{item.author}: “{item.text}”" for item in data.items]
     body = [
         *_section("Key results at risk or stale", at_stake),
         *_section("Blockers and notes from check-ins", notes),
-        *_section(f"Feedback {first} asked for", data.feedback_requests),
+        *_section(f"Feedback {first} asked for", feedback),
         *_section(f"Kudos {first} received", kudos),
         *_section("Added to the agenda", items),
     ]
@@ -327,14 +342,14 @@ def agenda_message(
     if not body:
         nothing = Text(
             f"Nothing to discuss yet: no key result at risk or stale, no blockers or notes, no "
-            f"kudos and no items added. Add one with "
+            f"feedback requests, no kudos and no items added. Add one with "
             f"{typed(command, f'{AGENDA} {ADD} @{other.name} …')}."
         )
         return Message(
             f"1:1 agenda with {other.name}: nothing to discuss yet",
             (header, Context(started), nothing, Context(private)),
         )
-    count = len(at_stake) + len(notes) + len(data.feedback_requests) + len(kudos) + len(items)
+    count = len(at_stake) + len(notes) + len(feedback) + len(kudos) + len(items)
     button = Button("Mark discussed", MARK_DISCUSSED, discussed_value(data), ButtonStyle.PRIMARY)
     hint = Context(f"{private} Add to it: {typed(command, f'{AGENDA} {ADD} @{other.name} …')}.")
     return Message(

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from okrbot.bot.agenda import AgendaItem, Note, Rhythm
+from okrbot.bot.agenda import AgendaItem, FeedbackRequest, Note, Rhythm
 from okrbot.bot.domain import Confidence, Weekday
 from okrbot.storage.models import (
     AgendaItemRow,
+    CheckInMessageRow,
     CheckInRow,
     KeyResultRow,
     OneOnOneRhythmRow,
@@ -117,6 +118,31 @@ async def notes_since(session: AsyncSession, report_id: int, since: datetime) ->
     return [
         Note(row.period, title, row.note or "", Confidence(row.confidence)) for row, title in rows
     ]
+
+
+async def feedback_requests_since(
+    session: AsyncSession, manager_id: int, report_id: int, since: datetime
+) -> list[FeedbackRequest]:
+    """The key results the report asked for feedback on in check-ins since `since`, oldest
+    first, each answered when the manager replied or gave 👍 on that check-in after it was
+    asked (as the quarter summary counts them)."""
+    answered = exists().where(
+        CheckInMessageRow.report_id == CheckInRow.person_id,
+        CheckInMessageRow.period == CheckInRow.period,
+        CheckInMessageRow.author_id == manager_id,
+        CheckInMessageRow.created_at >= CheckInRow.created_at,
+    )
+    rows = await session.execute(
+        select(CheckInRow.period, KeyResultRow.title, answered.label("answered"))
+        .join(KeyResultRow, CheckInRow.key_result_id == KeyResultRow.id)
+        .where(
+            CheckInRow.person_id == report_id,
+            CheckInRow.updated_at >= since,
+            CheckInRow.feedback_requested.is_(True),
+        )
+        .order_by(CheckInRow.period, KeyResultRow.position, KeyResultRow.id)
+    )
+    return [FeedbackRequest(period, title, bool(done)) for period, title, done in rows]
 
 
 async def discussed_when_held(

@@ -35,6 +35,13 @@ NOTE = "Design review pending"
 
 @pytest.fixture
 async def world(database: Database) -> AsyncIterator[TeamsWorld]:
+    async for running in installed_world(database):
+        yield running
+
+
+async def installed_world(database: Database) -> AsyncIterator[TeamsWorld]:
+    """Ana, Li and Mia on Teams with okrbot installed (`ids`: the seeded key results); the
+    cards sent are checked valid at the end."""
     ids = await seed(database)
     settings = Settings(database_url=database.url, teams_dev_no_auth=True)
     async for running in start_world(database, settings):

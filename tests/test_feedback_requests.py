@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from okrbot.bot.messages import TOGGLED
 from okrbot.bot.settings import Settings
 from okrbot.bot.summaries import FeedbackCount, feedback_line
 from okrbot.storage.db import Database
-from okrbot.storage.models import CheckInRow
+from okrbot.storage.models import CheckInRow, KeyResultRow
 from okrbot.storage.people import get_person_by_email
 from tests.test_checkin_replies_slack import click, deliver
 from tests.test_slack_e2e import SlackWorld, _krs, texts
@@ -42,29 +43,43 @@ async def requested(database: Database) -> dict[int, bool]:
         return {row.key_result_id: row.feedback_requested for row in rows}
 
 
-async def test_a_feedback_request_on_slack_leads_the_digest_and_counts_as_answered(
-    slack: SlackWorld,
-) -> None:
-    world = slack
+async def open_checkin(world: SlackWorld) -> tuple[KeyResultRow, KeyResultRow, dict[str, Any]]:
+    """Ana is asked to check in and opens the form (valid): her two key results, and the modal."""
     await world.runtime.ticker.tick()
     await world.send_prompts("ana@example.com", "li@example.com")
     activation, guide = await _krs(world.database, "ana@example.com")
     await world.slack.command("U0ANA", "/okr", "checkin")
     modal = world.last_modal()
     assert view_problems(modal) == []
+    return activation, guide, modal
+
+
+def checkin_answers(
+    activation: int, guide: int, value: str, asked_on: int, toggled: object
+) -> dict[str, object]:
+    """Ana's answers: Activation at risk at `value`, the guide not done, feedback asked on the
+    key result `asked_on` (a Slack checkbox's `[TOGGLED]`, a Teams toggle's `TOGGLED`)."""
+    return {
+        f"kr-{activation}-value": value,
+        f"kr-{activation}-confidence": "at_risk",
+        f"kr-{guide}-value": "not_done",
+        f"kr-{guide}-confidence": "on_track",
+        f"kr-{asked_on}-feedback": toggled,
+    }
+
+
+async def test_a_feedback_request_on_slack_leads_the_digest_and_counts_as_answered(
+    slack: SlackWorld,
+) -> None:
+    world = slack
+    activation, guide, modal = await open_checkin(world)
     boxes = [b for b in modal["blocks"] if b.get("element", {}).get("type") == "checkboxes"]
     assert [b["block_id"] for b in boxes] == [
         f"kr-{activation.id}-feedback",
         f"kr-{guide.id}-feedback",
     ]
     assert boxes[0]["element"]["options"][0]["text"]["text"] == "I'd like feedback on this"
-    answers = {
-        f"kr-{activation.id}-value": "45",
-        f"kr-{activation.id}-confidence": "at_risk",
-        f"kr-{activation.id}-feedback": [TOGGLED],
-        f"kr-{guide.id}-value": "not_done",
-        f"kr-{guide.id}-confidence": "on_track",
-    }
+    answers = checkin_answers(activation.id, guide.id, "45", activation.id, [TOGGLED])
     await world.slack.submit("U0ANA", modal, answers)
     assert await requested(world.database) == {activation.id: True, guide.id: False}
     # Amending shows the box ticked as it was.
@@ -129,16 +144,7 @@ async def run_teams(world: TeamsWorld, ids: dict[str, int]) -> None:
     assert [t["id"] for t in toggles] == [f"kr-{activation}-feedback", f"kr-{guide}-feedback"]
     assert toggles[0]["title"] == "I'd like feedback on this" and toggles[0]["value"] == "no"
     await world.teams.press(
-        ANA,
-        prompt,
-        "checkin_form",
-        {
-            f"kr-{activation}-value": "50",
-            f"kr-{activation}-confidence": "at_risk",
-            f"kr-{guide}-value": "not_done",
-            f"kr-{guide}-confidence": "on_track",
-            f"kr-{guide}-feedback": TOGGLED,
-        },
+        ANA, prompt, "checkin_form", checkin_answers(activation, guide, "50", guide, TOGGLED)
     )
     assert await requested(world.database) == {activation: False, guide: True}
     world.clock.set(FRIDAY)
