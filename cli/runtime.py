@@ -24,7 +24,6 @@ from okrbot.bot.clock import Clock, SystemClock
 from okrbot.bot.settings import Settings
 from okrbot.scheduler.cadence import Cadence
 from okrbot.scheduler.outbox import Outbox
-from okrbot.scheduler.pressure import Pressure
 from okrbot.scheduler.ratelimit import LocalRateLimiter, PostThrottle, Rate, SharedRateLimiter
 from okrbot.scheduler.ticker import Ticker
 from okrbot.storage.db import Database
@@ -160,13 +159,7 @@ async def build_runtime(
         slack=slack.messenger if slack else None,
         teams=teams.messenger if teams else None,
     )
-    pressure = Pressure()
-    outbox = Outbox(
-        database,
-        clock,
-        lease=timedelta(seconds=settings.outbox_lease_seconds),
-        pressure=pressure,
-    )
+    outbox = Outbox(database, clock, lease=timedelta(seconds=settings.outbox_lease_seconds))
     ticker = Ticker(cadence, outbox, courier)
     runtime = Runtime(
         settings,

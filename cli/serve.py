@@ -20,7 +20,7 @@ import typer
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from okrbot.adapters.server import Handler, build_web_app
+from okrbot.adapters.server import build_web_app
 from okrbot.adapters.slack.http import SlackEndpoint
 from okrbot.adapters.slack.socket_mode import SocketMode, SocketModeRefused
 from okrbot.adapters.teams.auth import TokenUnavailable
@@ -30,7 +30,6 @@ from okrbot.cli.common import console, fail, run_with_database, settings
 from okrbot.cli.logs import configure_logging
 from okrbot.cli.runtime import ConfigurationError, Runtime, build_runtime
 from okrbot.cli.workers import Supervisor, WorkerStartupError
-from okrbot.scheduler.pressure import Pressure
 from okrbot.storage.db import Database, DatabaseURLError
 
 log = logging.getLogger("okrbot")
@@ -61,24 +60,12 @@ def web_app(runtime: Runtime, socket_mode: SocketMode | None = None) -> web.Appl
             issuer=runtime.settings.botframework_issuer,
         ).handle
     return build_web_app(
-        slack=_served(slack, runtime.outbox.pressure),
-        teams=_served(teams, runtime.outbox.pressure),
+        slack=slack,
+        teams=teams,
         health=runtime.healthy,
         teams_authenticated=teams_authenticated,
         slack_socket=socket_mode.connected if socket_mode is not None else None,
     )
-
-
-def _served(handler: Handler | None, pressure: Pressure) -> Handler | None:
-    """`handler`, counted as a person's request while it runs: the outbox's fan-out narrows."""
-    if handler is None:
-        return None
-
-    async def handle(request: web.Request) -> web.StreamResponse:
-        with pressure.serving():
-            return await handler(request)
-
-    return handle
 
 
 def serving_modes(runtime: Runtime, socket_mode: bool) -> list[str]:

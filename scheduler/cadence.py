@@ -33,9 +33,6 @@ from okrbot.storage.team_channels import team_channel
 log = logging.getLogger(__name__)
 
 PLAN_BATCH = 1000
-# One planning transaction holds SQLite's only writer; while people's requests wait to write
-# (scheduler/pressure.py) it plans this many at a time, so that none waits long behind it.
-BUSY_PLAN_BATCH = 50
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,6 @@ from okrbot.bot.delivery import (
     Throttled,
     TransientDeliveryError,
 )
-from okrbot.scheduler.pressure import Pressure
 from okrbot.storage.db import Database, background, dialect_insert
 from okrbot.storage.models import DeliveryRow
 
@@ -45,9 +44,6 @@ FIRST_BACKOFF = timedelta(seconds=5)
 BACKOFF_GROWTH = 4
 MAX_BACKOFF = timedelta(hours=1)
 SEND_CONCURRENCY = 8
-# Sends at once while people's requests are being served (scheduler/pressure.py): the fan-out
-# goes on, a quarter as wide, and the event loop answers the clicks it causes first.
-BUSY_CONCURRENCY = 2
 # Small claims: a batch must be sent well within its lease even when the platform throttle
 # slows it down, or another replica would take rows that are still on their way.
 CLAIM_BATCH = 20
@@ -212,11 +208,9 @@ class Outbox:
         worker: str = "okrbot",
         lease: timedelta = LEASE,
         renew_every: float | None = None,
-        pressure: Pressure | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
-        self.pressure = pressure or Pressure()
         self.worker = worker
         self.lease = lease
         self.renew_every = renew_every if renew_every is not None else lease.total_seconds() / 3
@@ -436,15 +430,14 @@ class Outbox:
         sent = 0
         try:
             while True:
-                width = min(concurrency, BUSY_CONCURRENCY) if self.pressure.busy else concurrency
-                if not waiting and not drained and len(running) < width:
+                if not waiting and not drained and len(running) < concurrency:
                     if loop.time() < deadline:
                         claimed = await self.claim()
                         waiting.extend(claimed)
                         drained = not claimed
                     else:
                         drained = True
-                while waiting and len(running) < width:
+                while waiting and len(running) < concurrency:
                     running.add(asyncio.create_task(self._deliver(courier, waiting.popleft())))
                 if not running:
                     return sent

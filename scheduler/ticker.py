@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from okrbot.scheduler.cadence import BUSY_PLAN_BATCH, PLAN_BATCH, Cadence
+from okrbot.scheduler.cadence import Cadence
 from okrbot.scheduler.outbox import (
     PENDING,
     SEND_CONCURRENCY,
@@ -66,16 +66,13 @@ class Ticker:
         with background():
             scheduled = await self.cadence.schedule_new_people()
             queued = 0
-            while planned := await self.cadence.plan_due(self._plan_batch()):
+            while planned := await self.cadence.plan_due():
                 queued += planned
             sent = await self.outbox.deliver_for(
                 self.courier, budget.total_seconds(), self.concurrency
             )
             await self.prune()
         return TickReport(scheduled, queued, sent)
-
-    def _plan_batch(self) -> int:
-        return BUSY_PLAN_BATCH if self.outbox.pressure.busy else PLAN_BATCH
 
     async def next_event(self) -> datetime | None:
         """When the next thing is due: a scheduled prompt or a pending delivery.

@@ -19,10 +19,8 @@ from okrbot.bot.clock import FakeClock
 from okrbot.bot.domain import Person, Platform, Weekday
 from okrbot.bot.messages import Message
 from okrbot.bot.settings import Settings
-from okrbot.scheduler import ticker as ticker_module
-from okrbot.scheduler.cadence import PLAN_BATCH, Cadence
+from okrbot.scheduler.cadence import Cadence
 from okrbot.scheduler.outbox import Delivery, Outbox, enqueue
-from okrbot.scheduler.pressure import Pressure
 from okrbot.scheduler.ticker import Ticker
 from okrbot.storage.checkins import mark_week
 from okrbot.storage.db import Database
@@ -536,34 +534,3 @@ async def test_every_unsolicited_message_counts_and_kudos_past_the_budget_wait_t
         (datetime(2026, 10, 26, 12, tzinfo=UTC), "You received 2 kudos"),
         (datetime(2026, 10, 26, 14, tzinfo=UTC), "Time for your weekly check-in"),
     ]
-
-
-async def test_while_requests_are_served_planning_goes_in_small_transactions(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(ticker_module, "BUSY_PLAN_BATCH", 1)
-    planned: list[tuple[int, int]] = []
-    plan_due = world.cadence.plan_due
-
-    async def recorded(limit: int = PLAN_BATCH) -> int:
-        queued = await plan_due(limit)
-        planned.append((limit, queued))
-        return queued
-
-    monkeypatch.setattr(world.cadence, "plan_due", recorded)
-    seconds = [0.0]
-    pressure = world.ticker.outbox.pressure = Pressure(now=lambda: seconds[0])
-    await world.ticker.tick()  # Sunday: everyone's first prompt is planned for this week
-    planned.clear()
-    world.clock.set(datetime(2026, 10, 20, 12, 0, tzinfo=UTC))  # all three due (Tokyo: Tuesday)
-    with pressure.serving():
-        await world.ticker.tick()
-    # One person's prompt per transaction, and all of them sent.
-    assert planned == [(1, 1), (1, 1), (1, 1), (1, 0)]
-    prompted = {who for who, _, summary in world.messenger.sent if "weekly check-in" in summary}
-    assert prompted == {"ny@example.com", "berlin@example.com", "tokyo@example.com"}
-    planned.clear()
-    seconds[0] += 1
-    world.clock.advance(timedelta(weeks=1))
-    await world.ticker.tick()  # nobody waiting: the usual batch
-    assert planned and {limit for limit, _ in planned} == {PLAN_BATCH}

@@ -21,7 +21,6 @@ from okrbot.bot.delivery import (
 from okrbot.cli.common import console
 from okrbot.cli.main import app
 from okrbot.scheduler.outbox import (
-    BUSY_CONCURRENCY,
     LEASE,
     MAX_ATTEMPTS,
     PENDING,
@@ -32,7 +31,6 @@ from okrbot.scheduler.outbox import (
     enqueue,
     list_deliveries,
 )
-from okrbot.scheduler.pressure import Pressure
 from okrbot.scheduler.ticker import Ticker, TickReport
 from okrbot.storage.db import Database
 from okrbot.storage.events import first_time
@@ -478,37 +476,3 @@ async def test_what_a_person_waits_for_is_sent_once_committed_ahead_of_the_backl
     assert courier.delivered == ["kudos_dm:1"]
     statuses = {row.key: row.status for row in await list_deliveries(database)}
     assert statuses == {"prompt:backlog": PENDING, "kudos_dm:1": SENT}
-
-
-async def test_while_people_s_requests_are_served_the_fan_out_sends_two_at_a_time(
-    database: Database,
-) -> None:
-    keys = [f"prompt:{n:02d}" for n in range(12)]
-    await add(database, *keys)
-    courier = GatedCourier()
-    seconds = [0.0]
-    pressure = Pressure(quiet_after=0.25, now=lambda: seconds[0])
-    outbox = Outbox(database, FakeClock(NOW), pressure=pressure)
-
-    async def until(started: int, finished: int) -> None:
-        async with asyncio.timeout(10), courier.changed:
-            await courier.changed.wait_for(
-                lambda: (len(courier.started), courier.finished) == (started, finished)
-            )
-
-    with pressure.serving():
-        sending = asyncio.create_task(outbox.deliver_for(courier, 60, 8))
-        await until(started=BUSY_CONCURRENCY, finished=0)
-        for sent in range(1, 5):
-            courier.gate.release()  # one finishes, one more starts: never more than two
-            await until(started=BUSY_CONCURRENCY + sent, finished=sent)
-    seconds[0] += 0.1  # the request just ended: still careful
-    courier.gate.release()
-    await until(started=7, finished=5)
-    seconds[0] += 1.0  # quiet: every slot again
-    courier.gate.release()
-    await until(started=12, finished=6)  # the one left under way, and all six not started
-    for _ in range(6):
-        courier.gate.release()
-    assert await sending == len(keys)
-    assert sorted(courier.started) == keys
