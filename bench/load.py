@@ -133,6 +133,7 @@ class Step:
     client_lag_ms: float
     achieved_rate: float
     fanout_sent: int = 0  # prompts posted while the requests arrived
+    fanout_before: int = 0  # prompts posted before the first request of the window
     fanout_seconds: float = 0.0  # first to last prompt of this rate's 2,000
     fanout_repeats: int = 0  # posts beyond one to a person of this rate's group
     checkins_acked: int = 0  # distinct check-ins in the submissions acked
@@ -596,7 +597,8 @@ async def measure_step(
 ) -> Step:
     await server_lag(probe, base)  # start the server's worst lag over
     started = time.monotonic()
-    sandbox_started = sandbox.calls[-1].time if sandbox.calls else 0.0
+    # The sandbox runs in this process and stamps its calls with this same monotonic clock.
+    window_start = time.monotonic()
     async with LoopLag() as client:
         latencies, failures, arrived = await open_loop(
             traffic.send, rate, sizes.seconds, random.Random(rate)
@@ -615,8 +617,8 @@ async def measure_step(
     )
     if cohort:
         times = prompts_to(sandbox, cohort, since)
-        window_end = sandbox_started + elapsed
-        step.fanout_sent = sum(t <= window_end for t in times)
+        step.fanout_sent = sum(window_start <= t <= window_start + elapsed for t in times)
+        step.fanout_before = sum(t < window_start for t in times)
         step.fanout_seconds = max(times) - min(times) if times else 0.0
         step.fanout_repeats = len(times) - len(posted_to(sandbox, cohort, since))
     return step
@@ -716,6 +718,7 @@ def rows(report: LoadReport) -> list[tuple[str, str, str]]:
         if step.target == "okrbot":
             extra += (
                 f"; fan-out {step.fanout_sent}/{report.sizes.fanout} prompts in the window "
+                f"({step.fanout_before} before it) "
                 f"({report.sizes.fanout_rate or 'no limit'}/min) "
                 f"(all in {step.fanout_seconds:.1f} s, {step.fanout_repeats} repeated); "
                 f"check-ins stored {step.checkins_stored} "
