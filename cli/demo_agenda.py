@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from okrbot.bot.agenda import MARK_DISCUSSED
 from okrbot.bot.quarters import Quarter
 from okrbot.cli.demo_company import DemoCompany, DemoPerson
-from okrbot.cli.demo_scene import Scene
+from okrbot.cli.demo_scene import Scene, plain_reports
 from okrbot.cli.demo_stage import Stage, press_latest, teams_user
 from okrbot.cli.demo_timeline import Timeline
 from okrbot.cli.demo_watch import Record, slack_text
@@ -39,9 +39,7 @@ class OneOnOne(Scene):
         self, company: DemoCompany, stage: Stage, timeline: Timeline, record: Record
     ) -> None:
         super().__init__(company, stage, timeline, record)
-        reports = [
-            p for p in company.people if p.manager_email and not p.reports and p.joins_on is None
-        ]
+        reports = plain_reports(company)
         self.report = reports[1] if len(reports) > 1 else (reports[0] if reports else None)
         self.manager = company.by_email(self.report.manager_email or "") if self.report else None
 

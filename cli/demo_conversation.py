@@ -17,7 +17,7 @@ from okrbot.bot.checkin_replies import REPLY, REPLY_FORM, REPLY_TEXT
 from okrbot.bot.checkins import input_id
 from okrbot.bot.messages import TOGGLED
 from okrbot.cli.demo_company import DemoCompany, DemoPerson
-from okrbot.cli.demo_scene import Scene
+from okrbot.cli.demo_scene import Scene, plain_reports
 from okrbot.cli.demo_stage import Stage, teams_user
 from okrbot.cli.demo_timeline import Timeline
 from okrbot.cli.demo_watch import Record
@@ -32,9 +32,7 @@ class CheckInConversation(Scene):
         self, company: DemoCompany, stage: Stage, timeline: Timeline, record: Record
     ) -> None:
         super().__init__(company, stage, timeline, record)
-        candidates = [
-            p for p in company.people if p.manager_email and not p.reports and p.joins_on is None
-        ]
+        candidates = plain_reports(company)
         self.person = candidates[1] if len(candidates) > 1 else None
         self.checkin: str | None = None  # `<person id>:<week>` once they asked
         self.replied = self.answered = False

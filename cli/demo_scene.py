@@ -11,6 +11,12 @@ from okrbot.cli.demo_timeline import Timeline
 from okrbot.cli.demo_watch import Record
 
 
+def plain_reports(company: DemoCompany) -> list[DemoPerson]:
+    """People with a manager and no reports who were there from the start: whom a demo scene
+    picks to show one report's side of something."""
+    return [p for p in company.people if p.manager_email and not p.reports and p.joins_on is None]
+
+
 class Scene:
     def __init__(
         self, company: DemoCompany, stage: Stage, timeline: Timeline, record: Record
