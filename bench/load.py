@@ -132,7 +132,7 @@ class Step:
     server_lag_ms: float
     client_lag_ms: float
     achieved_rate: float
-    fanout_sent: int = 0  # prompts posted while the requests arrived
+    fanout_sent: int = 0  # prompts (to any rate's people) posted while the requests arrived
     fanout_before: int = 0  # prompts posted before the first request of the window
     fanout_seconds: float = 0.0  # first to last prompt of this rate's 2,000
     fanout_repeats: int = 0  # posts beyond one to a person of this rate's group
@@ -535,6 +535,16 @@ def posted_to(sandbox: SlackSandbox, users: set[str], since: float) -> set[str]:
     return {str(call.params.get("channel")) for call in prompt_posts(sandbox, users, since)}
 
 
+@dataclass(frozen=True)
+class Fanout:
+    """Whom one rate's fan-out prompts (`cohort`, made due at `since`), and everyone any rate's
+    prompts."""
+
+    cohort: set[str]
+    everyone: set[str]
+    since: float
+
+
 async def wait_for_fanout(
     sandbox: SlackSandbox, users: set[str], seconds: float, since: float, everyone: bool = False
 ) -> None:
@@ -558,6 +568,10 @@ async def run_okrbot(
             simulator = simulator_for(f"{base}/slack/events", sandbox)
             traffic = Traffic(simulator, owned)
             try:
+                users = {
+                    user_id(p)
+                    for p in range(sizes.people + 1, sizes.people + 1 + cohorts * sizes.fanout)
+                }
                 for index, rate in enumerate(sizes.rates):
                     first = sizes.people + index * sizes.fanout + 1
                     cohort = {user_id(p) for p in range(first, first + sizes.fanout)}
@@ -565,7 +579,15 @@ async def run_okrbot(
                     await make_due(url, first, sizes.fanout)
                     await wait_for_fanout(sandbox, cohort, TICK_SECONDS * 3, since)
                     step = await measure_step(
-                        "okrbot", backend, rate, sizes, traffic, probe, base, sandbox, cohort, since
+                        "okrbot",
+                        backend,
+                        rate,
+                        sizes,
+                        traffic,
+                        probe,
+                        base,
+                        sandbox,
+                        Fanout(cohort, users, since),
                     )
                     await settled(url, len(traffic.submitted))
                     step.checkins_acked = len(traffic.submitted)
@@ -573,12 +595,15 @@ async def run_okrbot(
                     traffic.forget()
                     report.steps.append(step)
                 # Saturation with the fan-out done, or 30 s more of it at most.
-                users = {
-                    user_id(p)
-                    for p in range(sizes.people + 1, sizes.people + 1 + cohorts * sizes.fanout)
-                }
                 await wait_for_fanout(sandbox, users, 30, started, everyone=True)
-                await saturate(report, "okrbot", backend, 1, traffic, sizes)
+
+                async def quiet() -> None:
+                    # Each kind on a server that has written what the last one left it.
+                    await settled(url, len(traffic.submitted))
+                    await checkins(url, forget=True)
+                    traffic.forget()
+
+                await saturate(report, "okrbot", backend, 1, traffic, sizes, quiet)
             finally:
                 await simulator.close()
 
@@ -592,8 +617,7 @@ async def measure_step(
     probe: aiohttp.ClientSession,
     base: str,
     sandbox: SlackSandbox,
-    cohort: set[str],
-    since: float = 0.0,
+    fanout: Fanout | None = None,
 ) -> Step:
     await server_lag(probe, base)  # start the server's worst lag over
     started = time.monotonic()
@@ -615,19 +639,32 @@ async def measure_step(
         client.worst * 1000,
         arrived / sizes.seconds,
     )
-    if cohort:
-        times = prompts_to(sandbox, cohort, since)
-        step.fanout_sent = sum(window_start <= t <= window_start + elapsed for t in times)
+    if fanout is not None:
+        # Prompts still going out to an earlier rate's people load the server as much as its
+        # own: the window counts them all.
+        every = prompts_to(sandbox, fanout.everyone)
+        step.fanout_sent = sum(window_start <= t <= window_start + elapsed for t in every)
+        times = prompts_to(sandbox, fanout.cohort, fanout.since)
         step.fanout_before = sum(t < window_start for t in times)
         step.fanout_seconds = max(times) - min(times) if times else 0.0
-        step.fanout_repeats = len(times) - len(posted_to(sandbox, cohort, since))
+        step.fanout_repeats = len(times) - len(posted_to(sandbox, fanout.cohort, fanout.since))
     return step
 
 
 async def saturate(
-    report: LoadReport, target: str, backend: str, workers: int, traffic: Traffic, sizes: Sizes
+    report: LoadReport,
+    target: str,
+    backend: str,
+    workers: int,
+    traffic: Traffic,
+    sizes: Sizes,
+    quiet: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
+    """Each kind's closed-loop throughput; `quiet` runs before each, so that a kind is not
+    charged for the check-ins the one before it acked and is still storing."""
     for kind in KINDS:
+        if quiet is not None:
+            await quiet()
         answered, failed, seconds = await closed_loop(
             traffic.send, kind, sizes.saturation_clients, sizes.saturation_seconds
         )
@@ -647,9 +684,7 @@ async def run_bolt(report: LoadReport, sizes: Sizes, sandbox: SlackSandbox) -> N
         traffic = Traffic(simulator, owned)
         try:
             for rate in sizes.rates:
-                step = await measure_step(
-                    "bolt", "-", rate, sizes, traffic, probe, base, sandbox, set()
-                )
+                step = await measure_step("bolt", "-", rate, sizes, traffic, probe, base, sandbox)
                 traffic.forget()
                 report.steps.append(step)
             await saturate(report, "bolt", "-", 1, traffic, sizes)
@@ -666,10 +701,15 @@ async def run_workers(
         owned = await key_results(url, sizes.people)
         async with okrbot(url, sandbox, folder, workers) as base:
             simulator = simulator_for(f"{base}/slack/events", sandbox)
+            traffic = Traffic(simulator, owned)
+
+            async def quiet() -> None:
+                await settled(url, len(traffic.submitted))
+                await checkins(url, forget=True)
+                traffic.forget()
+
             try:
-                await saturate(
-                    report, "okrbot", "sqlite", workers, Traffic(simulator, owned), sizes
-                )
+                await saturate(report, "okrbot", "sqlite", workers, traffic, sizes, quiet)
             finally:
                 await simulator.close()
 
@@ -717,10 +757,11 @@ def rows(report: LoadReport) -> list[tuple[str, str, str]]:
         )
         if step.target == "okrbot":
             extra += (
-                f"; fan-out {step.fanout_sent}/{report.sizes.fanout} prompts in the window "
-                f"({step.fanout_before} before it) "
-                f"({report.sizes.fanout_rate or 'no limit'}/min) "
-                f"(all in {step.fanout_seconds:.1f} s, {step.fanout_repeats} repeated); "
+                f"; fan-out ({report.sizes.fanout_rate or 'no limit'}/min): "
+                f"{step.fanout_sent} prompts in the window "
+                f"({step.fanout_sent / step.seconds:.0f}/s), "
+                f"this rate's {report.sizes.fanout} all out in {step.fanout_seconds:.1f} s "
+                f"({step.fanout_before} before the window, {step.fanout_repeats} repeated); "
                 f"check-ins stored {step.checkins_stored} "
                 f"of {step.checkins_acked} acked"
             )
