@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import PoolResetState
+from sqlalchemy.util import await_only
 
 from okrbot.storage.sqlite_reads import READ_BUSY_TIMEOUT_MS, connect_on_the_loop
 
@@ -138,8 +139,8 @@ def is_postgres(url: str) -> bool:
 def create_engine(
     url: str = DEFAULT_DATABASE_URL, reads_on_the_loop: bool = False, **kwargs: Any
 ) -> AsyncEngine:
-    """`reads_on_the_loop`: a SQLite engine for read transactions only, whose connections run
-    on the event loop's thread (storage/sqlite_reads.py)."""
+    """`reads_on_the_loop`: an engine for read transactions only: on SQLite its connections
+    run on the event loop's thread (storage/sqlite_reads.py), on PostgreSQL they autocommit."""
     parsed = make_url(url)
     backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
     # Statement parameters are people's notes and kudos: keep them out of logs and errors.
@@ -166,13 +167,42 @@ def create_engine(
     if (backend, driver) == ("postgresql", "asyncpg"):
         kwargs.setdefault("pool_pre_ping", True)
         # No statement or connection attempt may wait forever on a server that went away.
-        kwargs.setdefault("connect_args", {"timeout": 5, "command_timeout": 15})
+        # okrbot has a few hundred distinct statements: with asyncpg's default cache of 100
+        # prepared statements per connection, the hot ones were prepared again and again.
+        kwargs.setdefault(
+            "connect_args",
+            {"timeout": 5, "command_timeout": 15, "prepared_statement_cache_size": 1000},
+        )
         kwargs.setdefault("pool_timeout", 10)
-        return create_async_engine(url, **kwargs)
+        if reads_on_the_loop:
+            # Reads need no BEGIN and COMMIT: under READ COMMITTED each statement sees its own
+            # snapshot inside a transaction too, so autocommit reads see what they saw before,
+            # at a third of the round trips.
+            kwargs["isolation_level"] = "AUTOCOMMIT"
+        engine = create_async_engine(url, **kwargs)
+        _ping_in_one_trip(engine)
+        return engine
     raise DatabaseURLError(
         f"OKRBOT_DATABASE_URL: {parsed.render_as_string(hide_password=True)!r} is not supported; "
         "use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB"
     )
+
+
+def _ping_in_one_trip(engine: AsyncEngine) -> None:
+    """The pool's ping before each checkout: SQLAlchemy's asyncpg ping wraps its `;` in a
+    BEGIN and a ROLLBACK for pgbouncer's transaction mode, three round trips before every
+    transaction; okrbot talks to PostgreSQL directly, so one does."""
+
+    def do_ping(dbapi_connection: Any) -> bool:
+        # The adapted connection turns a lost server into the DBAPI's error, which the pool
+        # reads as "reconnect", exactly as for its own ping.
+        try:
+            await_only(dbapi_connection._connection.fetchrow(";"))
+        except Exception as error:
+            dbapi_connection._handle_exception(error)
+        return True
+
+    engine.dialect.do_ping = do_ping  # type: ignore[method-assign]
 
 
 def _tune_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
@@ -221,7 +251,7 @@ class Database:
         self._writers = WriterQueue()
         self._writer_loop: asyncio.AbstractEventLoop | None = None
         self._read_engine = self.engine
-        if is_sqlite(url) and not is_sqlite_memory(url):
+        if (is_sqlite(url) and not is_sqlite_memory(url)) or is_postgres(url):
             self._read_engine = create_engine(url, reads_on_the_loop=True, **engine_kwargs)
         self._read_sessions = async_sessionmaker(
             self._read_engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
@@ -232,7 +262,8 @@ class Database:
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:
-        """Every engine statements go through: on SQLite, writes' and reads' own."""
+        """Every engine statements go through: writes' and, but for in-memory SQLite, reads'
+        own."""
         if self._read_engine is self.engine:
             return (self.engine,)
         return (self.engine, self._read_engine)

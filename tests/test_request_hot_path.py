@@ -8,7 +8,8 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import event, func, select, update
+import pytest
+from sqlalchemy import event, func, select, text, update
 
 from okrbot.bot.domain import Weekday
 from okrbot.storage.db import Database
@@ -154,3 +155,55 @@ async def test_sqlite_reads_take_no_thread_and_never_wait_for_a_writer(tmp_path:
         assert await reader.scalar(select(func.count()).select_from(PersonRow)) == 2
     assert threading.active_count() == threads
     await database.dispose()
+
+
+async def _sessions_of_this_database(database: Database) -> list[int]:
+    async with database.reading() as session:
+        return list(
+            (
+                await session.execute(
+                    text(
+                        "SELECT pid FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+            ).scalars()
+        )
+
+
+@pytest.mark.postgres
+async def test_postgres_reads_autocommit_and_see_every_committed_write(
+    postgres_database: Database,
+) -> None:
+    database = postgres_database
+    async with database.reading() as session:
+        # Each statement of a read is its own transaction: nothing to BEGIN or end around it.
+        first = await session.scalar(text("SELECT pg_current_xact_id()::text"))
+        second = await session.scalar(text("SELECT pg_current_xact_id()::text"))
+        assert first != second
+    async with database.transaction() as session:
+        first = await session.scalar(text("SELECT pg_current_xact_id()::text"))
+        second = await session.scalar(text("SELECT pg_current_xact_id()::text"))
+        assert first == second
+    assert await first_time(database, "slack:signature:v0=read", NOW)
+    async with database.reading() as session:
+        stored = await session.scalar(select(func.count()).select_from(InboundEventRow))
+    assert stored == 1
+
+
+@pytest.mark.postgres
+async def test_postgres_connections_killed_under_the_pool_are_replaced_unnoticed(
+    postgres_database: Database,
+) -> None:
+    database = postgres_database
+    assert await first_time(database, "slack:signature:v0=before", NOW)
+    pids = await _sessions_of_this_database(database)
+    async with database.reading() as session:
+        for pid in pids:
+            await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    # What the pool holds is dead now, read and write connections alike: the ping before
+    # each checkout finds out and opens new ones, and nobody sees an error.
+    assert await first_time(database, "slack:signature:v0=after", NOW)
+    async with database.reading() as session:
+        stored = await session.scalar(select(func.count()).select_from(InboundEventRow))
+    assert stored == 2
