@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeAlias
 
@@ -44,18 +44,30 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "okrbot_read_only"
 
 
-_BACKGROUND: ContextVar[bool] = ContextVar("okrbot_background_writes", default=False)
+# Which of the writer's queues a write waits in: before the ack, a request's, background.
+_LANE: ContextVar[str] = ContextVar("okrbot_write_lane", default="request")
 
 
 @contextmanager
-def background() -> Iterator[None]:
-    """Writes made in this block (and by the tasks it starts) wait for SQLite's writer behind
-    those of people's requests: for work nobody is waiting on at this moment."""
-    token = _BACKGROUND.set(True)
+def _in_lane(lane: str) -> Iterator[None]:
+    token = _LANE.set(lane)
     try:
         yield
     finally:
-        _BACKGROUND.reset(token)
+        _LANE.reset(token)
+
+
+def background() -> AbstractContextManager[None]:
+    """Writes made in this block (and by the tasks it starts) wait for SQLite's writer behind
+    those of people's requests: for work nobody is waiting on at this moment."""
+    return _in_lane("background")
+
+
+def before_the_ack() -> AbstractContextManager[None]:
+    """Writes made in this block go ahead of every other waiting writer: a request cannot be
+    acknowledged until they commit (its replay key), whereas a request's own work (a check-in
+    stored after its modal closed) is already answered."""
+    return _in_lane("ack")
 
 
 # Requests let in one after another while background work waits, before one background writer
@@ -65,30 +77,32 @@ FOREGROUND_RUN = 8
 
 
 class WriterQueue:
-    """One writer at a time, as SQLite allows; waiting requests are let in before waiting
-    background work, each group in the order it came, but never more than FOREGROUND_RUN
-    requests in a row while background work waits."""
+    """One writer at a time, as SQLite allows; waiting writes before an ack go first, then
+    requests' other writes, then background work, each group in the order it came, but never
+    more than FOREGROUND_RUN of the first two in a row while background work waits."""
 
     def __init__(self) -> None:
         self._busy = False
         self._run = 0  # requests let in in a row while background work waited
+        self._ack: deque[asyncio.Future[None]] = deque()
         self._foreground: deque[asyncio.Future[None]] = deque()
         self._background: deque[asyncio.Future[None]] = deque()
+        self._lanes = {"ack": self._ack, "request": self._foreground}
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
-        await self._acquire(_BACKGROUND.get())
+        await self._acquire(_LANE.get())
         try:
             yield
         finally:
             self._release()
 
-    async def _acquire(self, background: bool) -> None:
+    async def _acquire(self, lane: str) -> None:
         if not self._busy:
             self._busy = True
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        queue = self._background if background else self._foreground
+        queue = self._lanes.get(lane, self._background)
         queue.append(waiter)
         try:
             await waiter
@@ -101,9 +115,10 @@ class WriterQueue:
 
     def _release(self) -> None:
         self._drop_cancelled()
-        if self._foreground and not (self._background and self._run >= FOREGROUND_RUN):
+        requests = self._ack or self._foreground
+        if requests and not (self._background and self._run >= FOREGROUND_RUN):
             self._run = self._run + 1 if self._background else 0
-            self._foreground.popleft().set_result(None)  # handed over: still busy
+            requests.popleft().set_result(None)  # handed over: still busy
         elif self._background:
             self._run = 0
             self._background.popleft().set_result(None)
@@ -111,7 +126,7 @@ class WriterQueue:
             self._busy = False
 
     def _drop_cancelled(self) -> None:
-        for queue in (self._foreground, self._background):
+        for queue in (self._ack, self._foreground, self._background):
             while queue and queue[0].done():
                 queue.popleft()
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from okrbot.storage.db import Database, dialect_insert
+from okrbot.storage.db import Database, before_the_ack, dialect_insert
 from okrbot.storage.models import InboundEventRow
 
 
@@ -63,11 +63,12 @@ class _Recorder:
     async def _write_all(self) -> None:
         batch: dict[str, tuple[datetime, list[asyncio.Future[bool]]]] = {}
         try:
-            while self._waiting:
-                batch = dict(list(self._waiting.items())[:BATCH])
-                for stored in batch:
-                    del self._waiting[stored]
-                await self._write(batch)
+            with before_the_ack():
+                while self._waiting:
+                    batch = dict(list(self._waiting.items())[:BATCH])
+                    for stored in batch:
+                        del self._waiting[stored]
+                    await self._write(batch)
         except BaseException:  # cancelled with the loop: nobody may wait for ever
             for _, answers in [*batch.values(), *self._waiting.values()]:
                 for answer in answers:
