@@ -63,6 +63,18 @@ def background() -> AbstractContextManager[None]:
     return _in_lane("background")
 
 
+def writes_before_the_ack() -> Callable[[], None]:
+    """From here on, this task's writes go in the lane of `before_the_ack()`, until the
+    function returned is called: for a handler that writes before it answers, then goes on."""
+    _LANE.set("ack")
+
+    def acked() -> None:
+        if _LANE.get() == "ack":
+            _LANE.set("request")
+
+    return acked
+
+
 def before_the_ack() -> AbstractContextManager[None]:
     """Writes made in this block go ahead of every other waiting writer: a request cannot be
     acknowledged until they commit (its replay key), whereas a request's own work (a check-in
@@ -271,6 +283,14 @@ class Database:
         self._read_sessions = async_sessionmaker(
             self._read_engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
+        # Background work reads thousands of rows at a time (the due scan, a fan-out's plan):
+        # on the loop's thread that would stall every request for as long, so on SQLite its
+        # reads keep the writers' threaded connections (still without the write lock).
+        self._background_read_sessions = self._read_sessions
+        if self.is_sqlite and self._read_engine is not self.engine:
+            self._background_read_sessions = async_sessionmaker(
+                self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+            )
         # Called with a write session's `info` once its transaction has committed: how the
         # outbox learns that a row someone is waiting for can be sent now.
         self.after_commit: list[Callable[[Mapping[str, Any]], None]] = []
@@ -311,7 +331,9 @@ class Database:
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
         """A session for reads only; on SQLite it does not take the write lock."""
-        async with self._read_sessions() as session, session.begin():
+        background = _LANE.get() == "background"
+        sessions = self._background_read_sessions if background else self._read_sessions
+        async with sessions() as session, session.begin():
             yield session
 
     async def upgrade(self) -> None:

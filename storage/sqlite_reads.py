@@ -10,6 +10,8 @@ for longer than SQLite takes to answer. Writes keep aiosqlite's threads: a write
 another process's lock (`okrbot serve --workers N`, an import), which must not stop the loop.
 A read that finds the database locked (only while another process rebuilds the WAL index)
 gives up after READ_BUSY_TIMEOUT_MS instead of holding the loop for the writers' 30 s.
+Background work (the scheduler's scans of thousands of rows) reads on the threads too
+(`Database.reading`): a read that long on the loop would stall every request behind it.
 """
 
 from __future__ import annotations

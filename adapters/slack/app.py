@@ -30,6 +30,7 @@ from okrbot.adapters.kudos_flow import KudosFlow
 from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.reports_flow import Reports
 from okrbot.adapters.slack import render
+from okrbot.adapters.slack.ack_lane import ack_lane
 from okrbot.adapters.slack.kudos import (
     KUDOS_COMMAND,
     checkin_kudos,
@@ -220,7 +221,10 @@ class SlackAdapter:
         }
         commands = {OKR_COMMAND: self.okr_command, KUDOS_COMMAND: self.kudos_command}
         events = {"app_home_opened": self.app_home_opened, "message.im": self.direct_message}
-        track = self.in_flight.track
+
+        def track(listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+            return self.in_flight.track(ack_lane(listener))
+
         knows, needs = [self._know_the_person], [self._know_the_person, self._needs_person]
         for action in ACTIONS:
             app.action(render.action_pattern(action), middleware=needs)(track(actions[action]))
