@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import ipaddress
 import logging
 import os
@@ -114,6 +115,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def keep_out_of_full_collections() -> None:
+    """What startup built (modules, the app, the ORM's mappers and compiled statements) lives as
+    long as the process: moved out of the garbage collector's sight, the full collections
+    that stalled the event loop for 130-220 ms under load walk only what requests create."""
+    gc.collect()
+    gc.freeze()
+
+
 async def serve_forever(
     runtime: Runtime,
     host: str,
@@ -148,6 +157,7 @@ async def serve_forever(
     runner = web.AppRunner(web_app(runtime, socket), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
+    keep_out_of_full_collections()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
