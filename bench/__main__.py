@@ -9,7 +9,7 @@ is 2,000 people at an allowed 3,000 posts a minute (`python -m bench.fanout` is 
 10,000-person run), then 10,000 through a flaky Slack with one of two replicas killed
 halfway (`python -m bench.fanout --chaos`). `load` is open-loop Slack traffic at 25-200
 requests/s into one `okrbot serve` while it fans out 2,000 prompts, on SQLite and PostgreSQL
-(OKRBOT_TEST_POSTGRES_URL), next to bare Bolt, then saturation with `--workers 2` (20 s per
+(OKRBOT_TEST_POSTGRES_URL), next to bare Bolt, then saturation with `--workers 2` (15 s per
 rate; `python -m bench.load --seconds 60` for the full minute). `--quick` shrinks everything
 to a smoke test of the machinery (load on SQLite only).
 """
