@@ -160,7 +160,12 @@ async def build_runtime(
         teams=teams.messenger if teams else None,
     )
     outbox = Outbox(database, clock, lease=timedelta(seconds=settings.outbox_lease_seconds))
-    ticker = Ticker(cadence, outbox, courier)
+    ticker = Ticker(
+        cadence,
+        outbox,
+        courier,
+        busy=lambda: slack is not None and slack.in_flight.running > 0,
+    )
     runtime = Runtime(
         settings,
         database,

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -413,9 +413,13 @@ class Outbox:
         return sum(results)
 
     async def deliver_for(
-        self, courier: Courier, seconds: float, concurrency: int = SEND_CONCURRENCY
+        self,
+        courier: Courier,
+        seconds: float,
+        concurrency: int | Callable[[], int] = SEND_CONCURRENCY,
     ) -> int:
-        """Send what is due, `concurrency` at a time, for at most `seconds`; how many went out.
+        """Send what is due, `concurrency` at a time (asked again before each start when it is
+        a function), for at most `seconds`; how many went out.
 
         A send starts whenever another finishes, claiming the next small batch as the last one
         runs out, so a fan-out never idles while the slowest send of a batch completes (that
@@ -430,14 +434,15 @@ class Outbox:
         sent = 0
         try:
             while True:
-                if not waiting and not drained and len(running) < concurrency:
+                width = concurrency() if callable(concurrency) else concurrency
+                if not waiting and not drained and len(running) < width:
                     if loop.time() < deadline:
                         claimed = await self.claim()
                         waiting.extend(claimed)
                         drained = not claimed
                     else:
                         drained = True
-                while waiting and len(running) < concurrency:
+                while waiting and len(running) < width:
                     running.add(asyncio.create_task(self._deliver(courier, waiting.popleft())))
                 if not running:
                     return sent

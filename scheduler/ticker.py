@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,13 +43,30 @@ class TickReport:
     sent: int
 
 
+# Sends under way at once while people's requests are being handled in this process: the
+# fan-out shares the event loop (and, on PostgreSQL, the cores) with their acks.
+BUSY_CONCURRENCY = 2
+
+
 class Ticker:
-    def __init__(self, cadence: Cadence, outbox: Outbox, courier: Courier) -> None:
+    def __init__(
+        self,
+        cadence: Cadence,
+        outbox: Outbox,
+        courier: Courier,
+        busy: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.cadence = cadence
         self.outbox = outbox
         self.courier = courier
         self.concurrency = SEND_CONCURRENCY
+        # Whether people's requests are being handled right now: the fan-out narrows meanwhile.
+        self.busy = busy
         self._pruned_at: datetime | None = None
+
+    def width(self) -> int:
+        """How many sends may be under way at once now."""
+        return min(self.concurrency, BUSY_CONCURRENCY) if self.busy() else self.concurrency
 
     async def prune(self) -> int:
         """Forget inbound event ids older than EVENT_MEMORY, at most once per PRUNE_EVERY: the
@@ -68,9 +86,7 @@ class Ticker:
             queued = 0
             while planned := await self.cadence.plan_due():
                 queued += planned
-            sent = await self.outbox.deliver_for(
-                self.courier, budget.total_seconds(), self.concurrency
-            )
+            sent = await self.outbox.deliver_for(self.courier, budget.total_seconds(), self.width)
             await self.prune()
         return TickReport(scheduled, queued, sent)
 

@@ -24,6 +24,7 @@ from okrbot.scheduler.outbox import (
     LEASE,
     MAX_ATTEMPTS,
     PENDING,
+    SEND_CONCURRENCY,
     SENT,
     Delivery,
     Outbox,
@@ -31,7 +32,7 @@ from okrbot.scheduler.outbox import (
     enqueue,
     list_deliveries,
 )
-from okrbot.scheduler.ticker import Ticker, TickReport
+from okrbot.scheduler.ticker import BUSY_CONCURRENCY, Ticker, TickReport
 from okrbot.storage.db import Database
 from okrbot.storage.events import first_time
 
@@ -476,3 +477,26 @@ async def test_what_a_person_waits_for_is_sent_once_committed_ahead_of_the_backl
     assert courier.delivered == ["kudos_dm:1"]
     statuses = {row.key: row.status for row in await list_deliveries(database)}
     assert statuses == {"prompt:backlog": PENDING, "kudos_dm:1": SENT}
+
+
+async def test_the_fan_out_narrows_to_two_sends_while_people_are_being_answered(
+    database: Database,
+) -> None:
+    keys = [f"prompt:{n:02d}" for n in range(12)]
+    await add(database, *keys)
+    courier = GatedCourier()
+    requests_under_way = True
+    outbox = Outbox(database, FakeClock(NOW))
+    # What a tick sends with; planning is not what this is about.
+    ticker = Ticker(None, outbox, courier, busy=lambda: requests_under_way)  # type: ignore[arg-type]
+    sending = asyncio.create_task(outbox.deliver_for(courier, 60, ticker.width))
+    await courier.until_under_way(BUSY_CONCURRENCY)
+    for _ in range(50):  # time enough to start more sends, were the fan-out wider
+        await asyncio.sleep(0)
+    assert len(courier.started) == BUSY_CONCURRENCY
+    requests_under_way = False
+    courier.gate.release()  # the next start sees nobody waiting: back to full width
+    await courier.until_under_way(SEND_CONCURRENCY)
+    for _ in keys:
+        courier.gate.release()
+    assert await sending == len(keys)
