@@ -94,22 +94,23 @@ async def test_a_stream_of_requests_never_stops_background_work() -> None:
     assert len(order) == 21
 
 
+async def _before_ack_turn(queue: WriterQueue, name: str, order: list[str]) -> None:
+    with before_the_ack():
+        async with queue.turn():
+            order.append(name)
+
+
 async def test_a_replay_key_an_ack_waits_for_goes_before_other_waiting_writes() -> None:
     """A click's replay key must commit before the click is acknowledged; a check-in stored
     after its modal closed has had its answer already, so it waits."""
     queue = WriterQueue()
     order: list[str] = []
 
-    async def before_ack(name: str) -> None:
-        with before_the_ack():
-            async with queue.turn():
-                order.append(name)
-
     async with queue.turn():
         waiting = [
             asyncio.create_task(_take_turn(queue, "fan-out", order, True)),
             asyncio.create_task(_take_turn(queue, "check-in", order, False)),
-            asyncio.create_task(before_ack("click's key")),
+            asyncio.create_task(_before_ack_turn(queue, "click's key", order)),
         ]
         await asyncio.sleep(0)
     await asyncio.gather(*waiting)
@@ -120,14 +121,11 @@ async def test_replay_keys_do_not_stop_background_work_either() -> None:
     queue = WriterQueue()
     order: list[str] = []
 
-    async def before_ack(name: str) -> None:
-        with before_the_ack():
-            async with queue.turn():
-                order.append(name)
-
     async with queue.turn():
         waiting = [asyncio.create_task(_take_turn(queue, "fan-out", order, True))]
-        waiting += [asyncio.create_task(before_ack(f"key {n}")) for n in range(20)]
+        waiting += [
+            asyncio.create_task(_before_ack_turn(queue, f"key {n}", order)) for n in range(20)
+        ]
         await asyncio.sleep(0)
     await asyncio.gather(*waiting)
     assert order.index("fan-out") == FOREGROUND_RUN
