@@ -20,6 +20,7 @@ from okrbot.bot.delivery import (
 )
 from okrbot.cli.common import console
 from okrbot.cli.main import app
+from okrbot.scheduler.cadence import PLAN_BATCH
 from okrbot.scheduler.outbox import (
     LEASE,
     MAX_ATTEMPTS,
@@ -32,7 +33,7 @@ from okrbot.scheduler.outbox import (
     enqueue,
     list_deliveries,
 )
-from okrbot.scheduler.ticker import BUSY_CONCURRENCY, Ticker, TickReport
+from okrbot.scheduler.ticker import BUSY_CONCURRENCY, BUSY_PLAN_BATCH, Ticker, TickReport
 from okrbot.storage.db import Database
 from okrbot.storage.events import first_time
 
@@ -500,3 +501,41 @@ async def test_the_fan_out_narrows_to_two_sends_while_people_are_being_answered(
     for _ in keys:
         courier.gate.release()
     assert await sending == len(keys)
+
+
+@dataclass
+class CountingCadence:
+    """Plans nothing; records how many schedules each planning transaction was given."""
+
+    limits: list[int] = field(default_factory=list)
+    due: int = 120
+
+    async def schedule_new_people(self) -> int:
+        return 0
+
+    async def plan_due(self, limit: int) -> int:
+        self.limits.append(limit)
+        planned = min(limit, self.due)
+        self.due -= planned
+        return planned
+
+
+async def test_planning_takes_small_transactions_while_people_are_being_answered(
+    database: Database,
+) -> None:
+    requests_under_way = True
+    cadence = CountingCadence()
+    ticker = Ticker(
+        cadence,  # type: ignore[arg-type]
+        Outbox(database, FakeClock(NOW)),
+        ScriptedCourier(),  # type: ignore[arg-type]
+        busy=lambda: requests_under_way,
+    )
+    report = await ticker.tick()
+    assert report.queued == 120
+    assert cadence.limits == [BUSY_PLAN_BATCH, BUSY_PLAN_BATCH, BUSY_PLAN_BATCH, BUSY_PLAN_BATCH]
+    requests_under_way = False
+    cadence.limits.clear()
+    cadence.due = 120
+    await ticker.tick()
+    assert cadence.limits == [PLAN_BATCH, PLAN_BATCH]
