@@ -166,8 +166,8 @@ def is_postgres(url: str) -> bool:
 def create_engine(
     url: str = DEFAULT_DATABASE_URL, reads_on_the_loop: bool = False, **kwargs: Any
 ) -> AsyncEngine:
-    """`reads_on_the_loop`: an engine for read transactions only: on SQLite its connections
-    run on the event loop's thread (storage/sqlite_reads.py), on PostgreSQL they autocommit."""
+    """`reads_on_the_loop`: a SQLite engine for read transactions only, whose connections run
+    on the event loop's thread (storage/sqlite_reads.py)."""
     parsed = make_url(url)
     backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
     # Statement parameters are people's notes and kudos: keep them out of logs and errors.
@@ -201,11 +201,6 @@ def create_engine(
             {"timeout": 5, "command_timeout": 15, "prepared_statement_cache_size": 1000},
         )
         kwargs.setdefault("pool_timeout", 10)
-        if reads_on_the_loop:
-            # Reads need no BEGIN and COMMIT: under READ COMMITTED each statement sees its own
-            # snapshot inside a transaction too, so autocommit reads see what they saw before,
-            # at a third of the round trips.
-            kwargs["isolation_level"] = "AUTOCOMMIT"
         engine = create_async_engine(url, **kwargs)
         _ping_in_one_trip(engine)
         return engine
@@ -278,10 +273,16 @@ class Database:
         self._writers = WriterQueue()
         self._writer_loop: asyncio.AbstractEventLoop | None = None
         self._read_engine = self.engine
-        if (is_sqlite(url) and not is_sqlite_memory(url)) or is_postgres(url):
+        if is_sqlite(url) and not is_sqlite_memory(url):
             self._read_engine = create_engine(url, reads_on_the_loop=True, **engine_kwargs)
+        read_options: dict[str, Any] = {READ_ONLY: True}
+        if is_postgres(url):
+            # Reads need no BEGIN and COMMIT: under READ COMMITTED each statement sees its own
+            # snapshot inside a transaction too, so autocommit reads see what they saw before,
+            # at a third of the round trips. Same pool as the writes: no more connections.
+            read_options["isolation_level"] = "AUTOCOMMIT"
         self._read_sessions = async_sessionmaker(
-            self._read_engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+            self._read_engine.execution_options(**read_options), expire_on_commit=False
         )
         # Background work reads thousands of rows at a time (the due scan, a fan-out's plan):
         # on the loop's thread that would stall every request for as long, so on SQLite its
@@ -297,8 +298,7 @@ class Database:
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:
-        """Every engine statements go through: writes' and, but for in-memory SQLite, reads'
-        own."""
+        """Every engine statements go through: on SQLite, writes' and reads' own."""
         if self._read_engine is self.engine:
             return (self.engine,)
         return (self.engine, self._read_engine)

@@ -198,6 +198,8 @@ async def test_postgres_reads_autocommit_and_see_every_committed_write(
     postgres_database: Database,
 ) -> None:
     database = postgres_database
+    # Reads take the writes' pool: autocommit costs no connections of its own.
+    assert database.engines == (database.engine,)
     async with database.reading() as session:
         # Each statement of a read is its own transaction: nothing to BEGIN or end around it.
         first = await session.scalar(text("SELECT pg_current_xact_id()::text"))
