@@ -575,12 +575,11 @@ class Fanout:
 
 
 async def wait_for_fanout(
-    sandbox: SlackSandbox, users: set[str], seconds: float, since: float, everyone: bool = False
+    sandbox: SlackSandbox, users: set[str], seconds: float, since: float
 ) -> None:
-    """Until the first prompt to `users` went out (with `everyone`, the last), or `seconds`."""
+    """Until the first prompt to `users` went out, or `seconds`."""
     deadline = time.monotonic() + seconds
-    wanted = len(users) if everyone else 1
-    while len(prompts_to(sandbox, users, since)) < wanted and time.monotonic() < deadline:  # noqa: ASYNC110
+    while not prompts_to(sandbox, users, since) and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
 
 

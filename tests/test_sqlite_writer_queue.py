@@ -4,6 +4,8 @@ scheduler's fan-out), so a click does not wait behind a weekly fan-out's writes.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import text
@@ -11,12 +13,14 @@ from sqlalchemy import text
 from okrbot.storage.db import FOREGROUND_RUN, Database, WriterQueue, background, before_the_ack
 
 
-async def _take_turn(queue: WriterQueue, name: str, order: list[str], is_background: bool) -> None:
-    if is_background:
-        with background():
-            async with queue.turn():
-                order.append(name)
-    else:
+async def _take_turn(
+    queue: WriterQueue,
+    name: str,
+    order: list[str],
+    lane: Callable[[], AbstractContextManager[None]] = nullcontext,
+) -> None:
+    """A write in `lane` (a request's, unless `background` or `before_the_ack`)."""
+    with lane():
         async with queue.turn():
             order.append(name)
 
@@ -26,10 +30,10 @@ async def test_a_waiting_request_writes_before_waiting_background_work() -> None
     order: list[str] = []
     async with queue.turn():
         waiting = [
-            asyncio.create_task(_take_turn(queue, "fan-out 1", order, True)),
-            asyncio.create_task(_take_turn(queue, "fan-out 2", order, True)),
-            asyncio.create_task(_take_turn(queue, "click", order, False)),
-            asyncio.create_task(_take_turn(queue, "check-in", order, False)),
+            asyncio.create_task(_take_turn(queue, "fan-out 1", order, background)),
+            asyncio.create_task(_take_turn(queue, "fan-out 2", order, background)),
+            asyncio.create_task(_take_turn(queue, "click", order)),
+            asyncio.create_task(_take_turn(queue, "check-in", order)),
         ]
         await asyncio.sleep(0)  # every task is now waiting for the turn
         assert order == []
@@ -41,8 +45,8 @@ async def test_a_writer_cancelled_while_waiting_does_not_hold_up_the_others() ->
     queue = WriterQueue()
     order: list[str] = []
     async with queue.turn():
-        cancelled = asyncio.create_task(_take_turn(queue, "gone", order, False))
-        later = asyncio.create_task(_take_turn(queue, "fan-out", order, True))
+        cancelled = asyncio.create_task(_take_turn(queue, "gone", order))
+        later = asyncio.create_task(_take_turn(queue, "fan-out", order, background))
         await asyncio.sleep(0)
         cancelled.cancel()
         await asyncio.sleep(0)
@@ -83,21 +87,13 @@ async def test_a_stream_of_requests_never_stops_background_work() -> None:
     queue = WriterQueue()
     order: list[str] = []
     async with queue.turn():
-        waiting = [asyncio.create_task(_take_turn(queue, "fan-out", order, True))]
-        waiting += [
-            asyncio.create_task(_take_turn(queue, f"click {n}", order, False)) for n in range(20)
-        ]
+        waiting = [asyncio.create_task(_take_turn(queue, "fan-out", order, background))]
+        waiting += [asyncio.create_task(_take_turn(queue, f"click {n}", order)) for n in range(20)]
         await asyncio.sleep(0)
     await asyncio.gather(*waiting)
     assert order.index("fan-out") == FOREGROUND_RUN
     assert order[:FOREGROUND_RUN] == [f"click {n}" for n in range(FOREGROUND_RUN)]
     assert len(order) == 21
-
-
-async def _before_ack_turn(queue: WriterQueue, name: str, order: list[str]) -> None:
-    with before_the_ack():
-        async with queue.turn():
-            order.append(name)
 
 
 async def test_a_replay_key_an_ack_waits_for_goes_before_other_waiting_writes() -> None:
@@ -108,9 +104,9 @@ async def test_a_replay_key_an_ack_waits_for_goes_before_other_waiting_writes() 
 
     async with queue.turn():
         waiting = [
-            asyncio.create_task(_take_turn(queue, "fan-out", order, True)),
-            asyncio.create_task(_take_turn(queue, "check-in", order, False)),
-            asyncio.create_task(_before_ack_turn(queue, "click's key", order)),
+            asyncio.create_task(_take_turn(queue, "fan-out", order, background)),
+            asyncio.create_task(_take_turn(queue, "check-in", order)),
+            asyncio.create_task(_take_turn(queue, "click's key", order, before_the_ack)),
         ]
         await asyncio.sleep(0)
     await asyncio.gather(*waiting)
@@ -122,9 +118,10 @@ async def test_replay_keys_do_not_stop_background_work_either() -> None:
     order: list[str] = []
 
     async with queue.turn():
-        waiting = [asyncio.create_task(_take_turn(queue, "fan-out", order, True))]
+        waiting = [asyncio.create_task(_take_turn(queue, "fan-out", order, background))]
         waiting += [
-            asyncio.create_task(_before_ack_turn(queue, f"key {n}", order)) for n in range(20)
+            asyncio.create_task(_take_turn(queue, f"key {n}", order, before_the_ack))
+            for n in range(20)
         ]
         await asyncio.sleep(0)
     await asyncio.gather(*waiting)
