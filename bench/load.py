@@ -72,7 +72,7 @@ from okrbot.adapters.slack.sandbox import SlackSandbox
 from okrbot.adapters.slack.simulator import SlackSimulator
 from okrbot.bot.checkins import CHECK_IN, input_id
 from okrbot.storage.db import Database
-from okrbot.storage.models import CheckInRow, KeyResultRow, ScheduleRow
+from okrbot.storage.models import CheckInRow, KeyResultRow, ObjectiveRow, PersonRow, ScheduleRow
 
 KINDS = ("click", "submit", "okr", "kudos")
 MIX = (0.40, 0.40, 0.15, 0.05)
@@ -211,6 +211,11 @@ async def seed(url: str, sizes: Sizes, cohorts: int) -> None:
             text("UPDATE schedules SET next_at = :later"),
             {"later": now + timedelta(days=30)},
         )
+    # As `okrbot import` does: without it PostgreSQL plans every request for empty tables
+    # until autovacuum counts the rows, which the runs here would not wait for.
+    await database.refresh_statistics(
+        *(row.__tablename__ for row in (PersonRow, ObjectiveRow, KeyResultRow, ScheduleRow))
+    )
     await database.dispose()
 
 

@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager, asynccontextmanager, contextmanag
 from contextvars import ContextVar
 from typing import Any, TypeAlias
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -335,6 +335,21 @@ class Database:
         sessions = self._background_read_sessions if background else self._read_sessions
         async with sessions() as session, session.begin():
             yield session
+
+    async def refresh_statistics(self, *tables: str) -> None:
+        """Have PostgreSQL's planner count the rows a bulk import has just written.
+
+        Until autovacuum gets round to these tables (a minute or more), the planner plans for
+        the empty tables of before the import: the weekly prompt's own query then walked every
+        objective of the quarter instead of the person's few key results, 25 times the work
+        (10 ms a request instead of 0.4 ms), for every click and command. SQLite's planner
+        does not need this; `tables` are the models' own names, never user input.
+        """
+        if self.is_sqlite or not tables:
+            return
+        quoted = ", ".join(f'"{table}"' for table in tables)
+        async with self.engine.begin() as connection:
+            await connection.execute(text(f"ANALYZE {quoted}"))
 
     async def upgrade(self) -> None:
         from okrbot.storage.migrate import upgrade
