@@ -147,7 +147,7 @@ class DatabaseURLError(ValueError):
     """The configured database URL names a backend okrbot does not run on."""
 
 
-POOL_SIZE = 20
+POOL_SIZE = 30
 
 
 def is_sqlite(url: str) -> bool:
@@ -172,11 +172,14 @@ def create_engine(
     backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
     # Statement parameters are people's notes and kudos: keep them out of logs and errors.
     kwargs.setdefault("hide_parameters", True)
-    # Connections beyond the pool's size are opened for one checkout and closed after it: under
-    # a burst that is a new connection (on SQLite a new thread, on PostgreSQL a login) per
-    # request. Keep enough for the requests one process serves at once.
+    # Connections beyond the pool's size ("overflow") are opened for one checkout and closed
+    # after it: under sustained load that is a new connection per request (on SQLite a new
+    # thread, on PostgreSQL a login, a backend to fork and every statement prepared again).
+    # So no overflow, and a pool as large as the old size plus overflow (20 + 10): the same
+    # most connections per process, kept once opened; past them a request waits its turn.
     if not is_sqlite_memory(url):  # one connection, shared (StaticPool): no size to set
         kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", 0)
     if (backend, driver) == ("sqlite", "aiosqlite"):
         # The pool's own reset (a ROLLBACK on every return) is a trip to the connection's
         # thread after each transaction that has already ended; _tune_sqlite rolls back only a

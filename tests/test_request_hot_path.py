@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select, text, update
 
 from okrbot.bot.domain import Weekday
 from okrbot.cli.serve import keep_out_of_full_collections
-from okrbot.storage.db import Database, background
+from okrbot.storage.db import POOL_SIZE, Database, background
 from okrbot.storage.events import first_time
 from okrbot.storage.models import InboundEventRow, PersonRow
 from okrbot.storage.people import get_person_by_slack_id, save_checkin_settings
@@ -231,6 +231,33 @@ async def test_postgres_connections_killed_under_the_pool_are_replaced_unnoticed
     async with database.reading() as session:
         stored = await session.scalar(select(func.count()).select_from(InboundEventRow))
     assert stored == 2
+
+
+async def test_a_busy_process_logs_in_once_per_connection_not_per_request(
+    database: Database,
+) -> None:
+    """More requests at once than the pool holds: they take turns on the pooled connections.
+    Connections opened for one request and closed after it (the pool's "overflow") cost a
+    login, a backend and every prepared statement again, on each request while load lasts."""
+    opened = 0
+
+    def count(*_: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    for engine in database.engines:
+        event.listen(engine.sync_engine, "connect", count)
+
+    async def request(n: int) -> int:
+        async with database.reading() as session:
+            found = await session.scalar(select(func.count()).select_from(PersonRow))
+            await asyncio.sleep(0)  # hold the connection across a turn of the loop
+        return int(found or 0) + n
+
+    for _ in range(3):
+        answers = await asyncio.gather(*(request(n) for n in range(2 * POOL_SIZE)))
+        assert answers == list(range(2 * POOL_SIZE))
+    assert opened <= POOL_SIZE
 
 
 def test_serve_moves_what_startup_built_out_of_full_collections() -> None:
