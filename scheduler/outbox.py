@@ -126,6 +126,61 @@ async def enqueue(
     return added
 
 
+class DeliveryBatch:
+    """Deliveries to add together, in one statement, each unless its key exists.
+
+    Planning a fan-out added them one INSERT at a time: on SQLite a trip to the connection's
+    thread each, two or three per person, all while the planning transaction held the one
+    writer that every click's replay key waits for.
+    """
+
+    def __init__(self) -> None:
+        self._rows: list[dict[str, Any]] = []
+        self._counted: set[str] = set()
+
+    def add(
+        self,
+        *,
+        key: str,
+        kind: str,
+        due_at: datetime,
+        person_id: int | None = None,
+        period: str | None = None,
+        payload: dict[str, Any] | None = None,
+        counted: bool = False,
+    ) -> None:
+        """`counted`: `write` counts it among what it returns, if it is added."""
+        self._rows.append(
+            {
+                "key": key,
+                "kind": kind,
+                "due_at": due_at,
+                "person_id": person_id,
+                "period": period,
+                "payload": payload or {},
+                "status": PENDING,
+                "attempts": 0,
+                "created_at": due_at,
+            }
+        )
+        if counted:
+            self._counted.add(key)
+
+    async def write(self, session: AsyncSession) -> int:
+        """Add them all; how many of the counted ones were added (not there already)."""
+        if not self._rows:
+            return 0
+        insert = dialect_insert(session)
+        statement = (
+            insert(DeliveryRow)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(DeliveryRow.key)
+        )
+        added = set((await session.scalars(statement, self._rows)).all())
+        self._rows.clear()
+        return len(added & self._counted)
+
+
 SENT_PARTS = "sent_parts"  # payload key: part index -> the platform's reference to it
 ATTACHED = "attached"  # payload key: file names of the images already shared
 
