@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from okrbot.adapters.conversations import CheckIns
 from okrbot.adapters.courier import Courier
+from okrbot.adapters.inflight import InFlight
 from okrbot.adapters.preferences import PreferencesFlow
 from okrbot.adapters.slack.app import SlackAdapter
 from okrbot.adapters.slack.messenger import web_client
@@ -32,6 +33,9 @@ from okrbot.storage.db import Database
 SLACK_CONVERSATION_RATE = Rate(per_second=1.0, burst=3.0)
 # Teams: at most 7 messages a second per conversation (and 8 in 2 s, 60 in 30 s): keep well in.
 TEAMS_CONVERSATION_RATE = Rate(per_second=2.0, burst=4.0)
+# The fan-out stays narrow for this long after the last request: while people are clicking,
+# whether one request happens to be under way at the instant a tick asks is a coin toss.
+REQUESTS_RECENTLY = 2.0
 
 
 def slack_channel(conversation: str) -> bool:
@@ -62,6 +66,8 @@ class Runtime:
     teams: TeamsAdapter | None = None
     # The connections okrbot's Slack Web API calls share (closed with the runtime).
     http: aiohttp.ClientSession | None = None
+    # Slack and Teams requests under way over HTTP (Socket Mode's are the Slack listeners').
+    requests: InFlight = field(default_factory=InFlight)
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
     async def healthy(self) -> bool:
@@ -71,6 +77,12 @@ class Runtime:
         except Exception:
             return False
         return True
+
+    def busy(self) -> bool:
+        """Whether people's requests are being answered, or were a moment ago: the fan-out
+        narrows meanwhile (Ticker.busy)."""
+        listening = self.slack is not None and self.slack.in_flight.busy(REQUESTS_RECENTLY)
+        return listening or self.requests.busy(REQUESTS_RECENTLY)
 
     async def drain(self, seconds: float) -> int:
         """Let Slack listeners that already acked finish their writes; how many did not."""
@@ -160,12 +172,7 @@ async def build_runtime(
         teams=teams.messenger if teams else None,
     )
     outbox = Outbox(database, clock, lease=timedelta(seconds=settings.outbox_lease_seconds))
-    ticker = Ticker(
-        cadence,
-        outbox,
-        courier,
-        busy=lambda: slack is not None and slack.in_flight.running > 0,
-    )
+    ticker = Ticker(cadence, outbox, courier)
     runtime = Runtime(
         settings,
         database,
@@ -179,5 +186,6 @@ async def build_runtime(
         teams=teams,
         http=http,
     )
+    ticker.busy = runtime.busy
     outbox.worker = runtime.worker
     return runtime

@@ -61,8 +61,8 @@ def web_app(runtime: Runtime, socket_mode: SocketMode | None = None) -> web.Appl
             issuer=runtime.settings.botframework_issuer,
         ).handle
     return build_web_app(
-        slack=slack,
-        teams=teams,
+        slack=runtime.requests.counting(slack) if slack is not None else None,
+        teams=runtime.requests.counting(teams) if teams is not None else None,
         health=runtime.healthy,
         teams_authenticated=teams_authenticated,
         slack_socket=socket_mode.connected if socket_mode is not None else None,
