@@ -27,7 +27,7 @@ from okrbot.cli.common import console, fail, run_with_database
 from okrbot.scheduler.cadence import Cadence
 from okrbot.storage.db import Database
 from okrbot.storage.export import export_okrs_csv, export_okrs_json, export_people
-from okrbot.storage.models import KeyResultRow, ObjectiveRow, PersonRow, ScheduleRow
+from okrbot.storage.models import KeyResultRow, ObjectiveRow, PersonRow
 from okrbot.storage.okrs import objective_parents, objectives_for_quarter, upsert_okrs
 from okrbot.storage.people import get_person_by_email, list_people, upsert_people
 
@@ -83,7 +83,7 @@ def import_people(file: FileArgument) -> None:
             )
             await Cadence(database, settings, SystemClock()).reschedule(session, ids)
             gone = [p.email for p in await list_people(session) if p.deactivated and p.id in ids]
-        await database.refresh_statistics(PersonRow.__tablename__, ScheduleRow.__tablename__)
+        await database.refresh_statistics(PersonRow.__tablename__)
         summary = f"{name}: people {counts}"
         if gone:
             # An import never reactivates: a stale HR export must not bring back who has left.

@@ -88,33 +88,6 @@ def delivery_of(row: DeliveryRow) -> Delivery:
     )
 
 
-def _new_row(
-    key: str,
-    kind: str,
-    due_at: datetime,
-    person_id: int | None,
-    period: str | None,
-    payload: dict[str, Any] | None,
-) -> dict[str, Any]:
-    return {
-        "key": key,
-        "kind": kind,
-        "due_at": due_at,
-        "person_id": person_id,
-        "period": period,
-        "payload": payload or {},
-        "status": PENDING,
-        "attempts": 0,
-        "created_at": due_at,
-    }
-
-
-def _insert_unless_there(session: AsyncSession) -> Any:
-    """An INSERT of deliveries that skips each whose key is taken: the key is what makes
-    planning the same message twice (two replicas, a retried tick) add it once."""
-    return dialect_insert(session)(DeliveryRow).on_conflict_do_nothing(index_elements=["key"])
-
-
 async def enqueue(
     session: AsyncSession,
     *,
@@ -130,9 +103,17 @@ async def enqueue(
 
     `wake`: someone is waiting for it (the answer to what they did), so once the transaction
     commits, this process's outbox sends it at once rather than at the next tick."""
-    row = _new_row(key, kind, due_at, person_id, period, payload)
-    statement = _insert_unless_there(session).values(**row).returning(DeliveryRow.id)
-    added = (await session.execute(statement)).first() is not None
+    batch = DeliveryBatch()
+    batch.add(
+        key=key,
+        kind=kind,
+        due_at=due_at,
+        person_id=person_id,
+        period=period,
+        payload=payload,
+        counted=True,
+    )
+    added = await batch.write(session) == 1
     if added and wake:
         session.info.setdefault(WAKE_KEYS, []).append(key)
     return added
@@ -162,7 +143,19 @@ class DeliveryBatch:
         counted: bool = False,
     ) -> None:
         """`counted`: `write` counts it among what it returns, if it is added."""
-        self._rows.append(_new_row(key, kind, due_at, person_id, period, payload))
+        self._rows.append(
+            {
+                "key": key,
+                "kind": kind,
+                "due_at": due_at,
+                "person_id": person_id,
+                "period": period,
+                "payload": payload or {},
+                "status": PENDING,
+                "attempts": 0,
+                "created_at": due_at,
+            }
+        )
         if counted:
             self._counted.add(key)
 
@@ -170,7 +163,10 @@ class DeliveryBatch:
         """Add them all; how many of the counted ones were added (not there already)."""
         if not self._rows:
             return 0
-        statement = _insert_unless_there(session).returning(DeliveryRow.key)
+        # The key makes planning the same message twice (two replicas, a retried tick) add it
+        # once.
+        insert = dialect_insert(session)(DeliveryRow)
+        statement = insert.on_conflict_do_nothing(index_elements=["key"]).returning(DeliveryRow.key)
         added = set((await session.scalars(statement, self._rows)).all())
         self._rows.clear()
         return len(added & self._counted)

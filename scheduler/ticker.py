@@ -47,8 +47,7 @@ class TickReport:
 # fan-out shares the event loop (and, on PostgreSQL, the cores) with their acks.
 BUSY_CONCURRENCY = 2
 # Schedules planned in one transaction meanwhile: on SQLite a planning transaction holds the
-# one writer, and a click's replay key waits for its commit; 1,000 at a time held it for
-# over 4 s while the loop served 100 requests a second.
+# one writer, and a click's replay key waits for its commit; a quarter of PLAN_BATCH's.
 BUSY_PLAN_BATCH = 50
 
 
@@ -64,7 +63,8 @@ class Ticker:
         self.outbox = outbox
         self.courier = courier
         self.concurrency = SEND_CONCURRENCY
-        # Whether people's requests are being handled right now: the fan-out narrows meanwhile.
+        # Whether people's requests are being handled, or were a moment ago: the fan-out
+        # narrows meanwhile.
         self.busy = busy
         self._pruned_at: datetime | None = None
 
