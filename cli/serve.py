@@ -175,7 +175,9 @@ async def serve_forever(
         await stop.wait()
     finally:
         checking.cancel()
-        scheduler.shutdown(wait=False)
+        # No tick starts now; the one under way finishes its sends once the outbox stops
+        # (APScheduler's shutdown would cancel it mid-send).
+        scheduler.pause()
         if socket is not None:
             await socket.close()
         await runner.cleanup()
@@ -183,6 +185,9 @@ async def serve_forever(
         if left := await runtime.drain(DRAIN_SECONDS):
             log.warning("shutting down with %d Slack request(s) still being handled", left)
         runtime.outbox.stop_sending()
+        if not await runtime.ticker.finish(DRAIN_SECONDS):
+            log.warning("shutting down with the scheduler's tick still sending")
+        scheduler.shutdown(wait=False)
         try:
             await asyncio.wait_for(sending, DRAIN_SECONDS)
         except TimeoutError:  # its rows come back to the next replica when their leases end

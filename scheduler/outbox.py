@@ -303,8 +303,13 @@ class Outbox:
             if self._stopping and not self._woken:
                 return
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     def stop_sending(self) -> None:
-        """Let `send_when_woken` finish what it is sending (and what is waiting), then return."""
+        """Let `send_when_woken` finish what it is sending (and what is waiting), then return;
+        a tick's `deliver_for` claims nothing more either and returns once its sends are done."""
         self._stopping = True
         self._wake.set()
 
@@ -482,7 +487,7 @@ class Outbox:
             while True:
                 width = concurrency() if callable(concurrency) else concurrency
                 if not waiting and not drained and len(running) < width:
-                    if loop.time() < deadline:
+                    if loop.time() < deadline and not self._stopping:
                         claimed = await self.claim()
                         waiting.extend(claimed)
                         drained = not claimed

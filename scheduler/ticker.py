@@ -67,6 +67,8 @@ class Ticker:
         # narrows meanwhile.
         self.busy = busy
         self._pruned_at: datetime | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def plan_batch(self) -> int:
         """How many schedules to plan in the next transaction."""
@@ -92,7 +94,10 @@ class Ticker:
         with background():
             scheduled = await self.cadence.schedule_new_people()
             queued = 0
-            while planned := await self.cadence.plan_due(self.plan_batch()):
+            # A stopping server plans no more: the next replica's tick takes the rest.
+            while not self.outbox.stopping and (
+                planned := await self.cadence.plan_due(self.plan_batch())
+            ):
                 queued += planned
             sent = await self.outbox.deliver_for(self.courier, budget.total_seconds(), self.width)
             await self.prune()
@@ -119,6 +124,7 @@ class Ticker:
         TICK_TIMEOUT, so it cannot block every later tick; what it had claimed comes back when
         its lease runs out, and Slack posts are checked for before they are sent again.
         """
+        self._idle.clear()
         try:
             await asyncio.wait_for(self.tick(), TICK_TIMEOUT.total_seconds())
         except TimeoutError:
@@ -128,3 +134,16 @@ class Ticker:
                 log.error("scheduler tick failed, database unreachable (%s); retrying", error)
             else:
                 log.exception("scheduler tick failed; the next tick tries again")
+        finally:
+            self._idle.set()
+
+    async def finish(self, seconds: float) -> bool:
+        """Wait up to `seconds` for a tick under way to end; whether it did. With the outbox
+        stopped, a tick claims nothing more, so this is its sends in flight and their records:
+        cancelled instead, a post already in Slack would stay "sending" until its lease ran
+        out, and be looked for again before it is counted sent."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True

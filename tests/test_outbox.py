@@ -22,6 +22,7 @@ from okrbot.cli.common import console
 from okrbot.cli.main import app
 from okrbot.scheduler.cadence import PLAN_BATCH
 from okrbot.scheduler.outbox import (
+    CLAIM_BATCH,
     LEASE,
     MAX_ATTEMPTS,
     PENDING,
@@ -418,6 +419,7 @@ class FailingTicker(Ticker):
     """A tick that fails the way it is told to."""
 
     def __init__(self, error: Exception) -> None:
+        super().__init__(None, None, None)  # type: ignore[arg-type]
         self.error = error
 
     async def tick(self, budget: timedelta = timedelta(minutes=5)) -> TickReport:
@@ -539,3 +541,34 @@ async def test_planning_takes_small_transactions_while_people_are_being_answered
     cadence.due = 120
     await ticker.tick()
     assert cadence.limits == [PLAN_BATCH, PLAN_BATCH]
+
+
+async def test_a_tick_under_way_when_the_server_stops_finishes_its_sends_and_claims_no_more(
+    database: Database,
+) -> None:
+    keys = [f"prompt:{n:02d}" for n in range(CLAIM_BATCH + 10)]
+    await add(database, *keys)
+    courier = GatedCourier()
+    outbox = Outbox(database, FakeClock(NOW))
+    ticker = Ticker(CountingCadence(due=0), outbox, courier)  # type: ignore[arg-type]
+    tick = asyncio.create_task(ticker.safe_tick())
+    await courier.until_under_way(SEND_CONCURRENCY)
+    outbox.stop_sending()  # as `okrbot serve` does on SIGTERM, before waiting for the tick
+    assert not await ticker.finish(0)
+    for _ in keys:
+        courier.gate.release()
+    assert await ticker.finish(10)
+    await tick
+    rows = {row.key: row.status for row in await list_deliveries(database)}
+    # What the tick had claimed went out and is recorded sent; the rest waits for a replica.
+    assert len(courier.started) == CLAIM_BATCH
+    assert sorted(courier.started) == sorted(k for k, status in rows.items() if status == SENT)
+    assert sum(status == PENDING for status in rows.values()) == len(keys) - CLAIM_BATCH
+
+
+async def test_a_stopping_server_plans_no_more(database: Database) -> None:
+    outbox = Outbox(database, FakeClock(NOW))
+    cadence = CountingCadence(due=500)
+    outbox.stop_sending()
+    await Ticker(cadence, outbox, ScriptedCourier()).tick()  # type: ignore[arg-type]
+    assert cadence.limits == []  # another replica's tick plans them
